@@ -1,0 +1,68 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Layers (dependencies point one way):
+//   netosis → Pipeline → (Neural, Imaging, Storage, Cluster) → C system libraries
+let package = Package(
+    name: "netosis",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "netosis", targets: ["netosis"]),
+        .executable(name: "mpi-selftest", targets: ["mpi-selftest"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+    ],
+    targets: [
+        // System libraries: module.modulemap + shim.h each; pkg-config gives -I/-L.
+        // Names are the fixed Debian ones (not the movable alternatives: see docs/hpc-recipe notes).
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial",
+                       providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CTIFF", path: "Sources/CTIFF", pkgConfig: "libtiff-4",
+                       providers: [.apt(["libtiff-dev"])]),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        // The only C we write: fixed-signature wrappers for libtiff's variadic calls.
+        .target(name: "CShims", dependencies: ["CTIFF"]),
+
+        .target(name: "Cluster", dependencies: ["CMPI"], swiftSettings: swift5),
+        .target(name: "Storage", dependencies: ["CHDF5"], swiftSettings: swift5),
+        .target(name: "Imaging", dependencies: ["CTIFF", "CShims", "Storage",
+                                                .product(name: "Yams", package: "Yams")],
+                swiftSettings: optimized),
+        .target(name: "Neural", dependencies: ["COpenBLAS", "Storage",
+                                               .product(name: "Yams", package: "Yams")],
+                swiftSettings: optimized),
+        .target(name: "Pipeline", dependencies: ["Cluster", "Storage", "Imaging", "Neural"],
+                swiftSettings: swift5),
+        .executableTarget(name: "netosis", dependencies: [
+            "Pipeline", "Cluster", "Storage", "Imaging", "Neural",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: swift5),
+        // Exercises every Communicator operation under mpirun; used by tests and by admins.
+        .executableTarget(name: "mpi-selftest", dependencies: ["Cluster"], swiftSettings: swift5),
+
+        // Helpers shared by the test targets: run processes, mpirun settings, shared data paths.
+        .target(name: "TestSupport", dependencies: [], swiftSettings: swift5),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "TestSupport", "mpi-selftest"],
+                    swiftSettings: swift5),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"], swiftSettings: swift5),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Storage", "TestSupport"],
+                    swiftSettings: swift5),
+        .testTarget(name: "NeuralTests", dependencies: ["Neural", "Storage", "TestSupport"],
+                    swiftSettings: swift5),
+        .testTarget(name: "EndToEndTests", dependencies: ["Pipeline", "TestSupport", "netosis"],
+                    swiftSettings: swift5),
+    ]
+)
+
+// Swift 5 language mode: C handles (MPI_Comm, TIFF*) are OpaquePointers, which Swift 6's
+// strict Sendable checking rejects in globals and value types.
+var swift5: [SwiftSetting] { [.swiftLanguageMode(.v5)] }
+// Numeric kernels: no bounds/exclusivity checks in release hot loops; debug builds keep them.
+var optimized: [SwiftSetting] {
+    swift5 + [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+}

@@ -1,0 +1,28 @@
+#ifndef CMPI_SHIM_H
+#define CMPI_SHIM_H
+#include <mpi.h>
+// OpenMPI's handles are macros over global addresses ((MPI_Comm)&ompi_mpi_comm_world);
+// Swift cannot import them, so each gets a getter.
+static inline MPI_Comm     cmpi_comm_world(void)   { return MPI_COMM_WORLD; }
+static inline MPI_Comm     cmpi_comm_self(void)    { return MPI_COMM_SELF; }
+static inline MPI_Comm     cmpi_comm_null(void)    { return MPI_COMM_NULL; }
+static inline MPI_Datatype cmpi_float(void)        { return MPI_FLOAT; }
+static inline MPI_Datatype cmpi_double(void)       { return MPI_DOUBLE; }
+static inline MPI_Datatype cmpi_int32(void)        { return MPI_INT32_T; }
+static inline MPI_Datatype cmpi_int64(void)        { return MPI_INT64_T; }
+static inline MPI_Datatype cmpi_uint8(void)        { return MPI_UINT8_T; }
+static inline MPI_Datatype cmpi_uint16(void)       { return MPI_UINT16_T; }
+static inline MPI_Datatype cmpi_byte(void)         { return MPI_BYTE; }
+static inline MPI_Op       cmpi_sum(void)          { return MPI_SUM; }
+static inline MPI_Op       cmpi_max(void)          { return MPI_MAX; }
+static inline MPI_Op       cmpi_min(void)          { return MPI_MIN; }
+static inline void *       cmpi_in_place(void)     { return MPI_IN_PLACE; }
+static inline MPI_Status * cmpi_status_ignore(void) { return MPI_STATUS_IGNORE; }
+static inline MPI_Errhandler cmpi_errors_return(void) { return MPI_ERRORS_RETURN; }
+static inline int          cmpi_any_source(void)   { return MPI_ANY_SOURCE; }
+static inline int          cmpi_any_tag(void)      { return MPI_ANY_TAG; }
+static inline int          cmpi_undefined(void)    { return MPI_UNDEFINED; }
+static inline int          cmpi_max_error_string(void) { return MPI_MAX_ERROR_STRING; }
+static inline int          cmpi_max_processor_name(void) { return MPI_MAX_PROCESSOR_NAME; }
+static inline int          cmpi_max_library_version_string(void) { return MPI_MAX_LIBRARY_VERSION_STRING; }
+#endif

@@ -1,0 +1,19 @@
+import Foundation
+
+extension Communicator {
+    /// Runs `body` and turns a thrown error into a job-wide abort naming this rank,
+    /// so a failure on one rank never leaves the others waiting in a collective.
+    /// On a single rank it prints the error and exits with status 1 instead.
+    public func runOrAbort(_ body: () throws -> Void) -> Never {
+        do {
+            try body()
+            MPIRuntime.finalize()
+            exit(0)
+        } catch {
+            if size > 1 { abort(code: 1, message: "\(error)") }
+            FileHandle.standardError.write(Data("netosis: error: \(error)\n".utf8))
+            MPIRuntime.finalize()
+            exit(1)
+        }
+    }
+}

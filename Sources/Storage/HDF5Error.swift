@@ -1,0 +1,61 @@
+import CHDF5
+import Foundation
+
+/// An HDF5 operation that failed, with the file it concerned and HDF5's own error-stack text.
+public struct HDF5Error: Error, CustomStringConvertible {
+    public let path: String
+    public let operation: String
+    public let detail: String
+
+    public var description: String {
+        detail.isEmpty ? "\(path): \(operation) failed" : "\(path): \(operation) failed: \(detail)"
+    }
+}
+
+/// HDF5 prints its error stack to stderr by default; we turn that off once and read the
+/// stack ourselves so the text ends up inside the Swift error instead.
+enum HDF5Library {
+    static let silenced: Void = {
+        H5open()
+        H5Eset_auto2(chdf5_e_default(), nil, nil)
+    }()
+
+    /// The innermost-first descriptions on the current thread's error stack, joined.
+    static func currentStackText() -> String {
+        final class Collector { var lines: [String] = [] }
+        let collector = Collector()
+        let context = Unmanaged.passUnretained(collector).toOpaque()
+        H5Ewalk2(chdf5_e_default(), H5E_WALK_UPWARD, { _, entry, context in
+            guard let entry, let context else { return 0 }
+            let collector = Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue()
+            if let desc = entry.pointee.desc {
+                let text = String(cString: desc)
+                if !text.isEmpty && !collector.lines.contains(text) { collector.lines.append(text) }
+            }
+            return 0
+        }, context)
+        H5Eclear2(chdf5_e_default())
+        return collector.lines.prefix(3).joined(separator: "; ")
+    }
+
+    /// "1.10.8"
+    static var version: String {
+        var major: UInt32 = 0, minor: UInt32 = 0, release: UInt32 = 0
+        H5get_libversion(&major, &minor, &release)
+        return "\(major).\(minor).\(release)"
+    }
+}
+
+public enum HDF5 {
+    /// Version of the HDF5 library this binary is linked against.
+    public static var libraryVersion: String { HDF5Library.version }
+}
+
+/// The one place HDF5 return values are checked: negative ids/status mean failure.
+@inline(__always)
+func h5check<T: BinaryInteger>(_ value: T, _ path: String, _ operation: @autoclosure () -> String) throws -> T {
+    if value < 0 {
+        throw HDF5Error(path: path, operation: operation(), detail: HDF5Library.currentStackText())
+    }
+    return value
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Cluster
+import Foundation
+import Neural
+
+/// `netosis`: quantify neutrophil NETosis from SYTOX fluorescence plates, on one core or an MPI job.
+@main
+struct Netosis: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "netosis",
+        abstract: "Find, classify and count NETotic neutrophil nuclei in fluorescence plate images.",
+        discussion: """
+        Every verb runs alone (1 rank), under `mpirun -np N`, or under `srun`. Rank 0 prints;
+        other ranks stay quiet unless they fail. See docs/ for file formats and the cluster guide.
+        """,
+        version: NetosisVersion.string,
+        subcommands: [
+            Doctor.self,
+        ]
+    )
+
+    static func main() {
+        // OpenBLAS picks its kernels when it loads: apply our rule (may re-exec this binary).
+        KernelPolicy.applyByReexec()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+enum NetosisVersion {
+    static let string = "0.1.0"
+}
