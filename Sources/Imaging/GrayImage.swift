@@ -1,0 +1,24 @@
+/// A single-channel image, row-major, origin top-left: x = column, y = row.
+/// 8-bit sources keep their values (0...255) in the 16-bit storage; `bitDepth` remembers which.
+public struct GrayImage: Equatable, Sendable {
+    public let width: Int
+    public let height: Int
+    public var bitDepth: Int
+    public var pixels: [UInt16]
+
+    public init(width: Int, height: Int, bitDepth: Int = 16, pixels: [UInt16]) {
+        precondition(pixels.count == width * height, "GrayImage: \(pixels.count) pixels for \(width)×\(height)")
+        self.width = width; self.height = height; self.bitDepth = bitDepth; self.pixels = pixels
+    }
+
+    public init(width: Int, height: Int, bitDepth: Int = 16, fill: UInt16 = 0) {
+        self.init(width: width, height: height, bitDepth: bitDepth,
+                  pixels: [UInt16](repeating: fill, count: width * height))
+    }
+
+    @inline(__always)
+    public subscript(x: Int, y: Int) -> UInt16 {
+        get { pixels[y * width + x] }
+        set { pixels[y * width + x] = newValue }
+    }
+}
