@@ -1,0 +1,198 @@
+import Foundation
+import Yams
+
+/// Parameters of the nucleus segmentation (config/segmentation.yaml). Lengths are in pixels.
+/// `standard` is identical to the shipped config file, so the library works without it.
+/// A YAML file may give any subset of keys; the rest keep their defaults. Unknown keys are an error
+/// (a misspelt key must not be silently ignored).
+public struct SegmentationConfig: Codable, Sendable, Equatable {
+    public enum Background: String, Codable, Sendable, CaseIterable {
+        /// No correction.
+        case none
+        /// Subtract a large-scale Gaussian blur of the image (nuclei are first clipped so they do not lift it).
+        case blur
+        /// Subtract a rolling-ball-like estimate: grey opening (min then max filter) at `backgroundRadius`, smoothed.
+        case rollingBall = "rolling-ball"
+    }
+
+    public enum ThresholdMethod: String, Codable, Sendable, CaseIterable {
+        case otsu, isodata, triangle
+    }
+
+    /// Background correction method and its length scale (about 2–3 nucleus diameters).
+    public var background: Background = .rollingBall
+    public var backgroundRadius: Double = 40
+    /// Gaussian pre-smoothing sigma (0 = none); suppresses shot noise before thresholding.
+    public var smoothingSigma: Double = 1.0
+    /// Global threshold method, applied to the background-corrected, smoothed image.
+    public var threshold: ThresholdMethod = .otsu
+    /// Multiplies the automatic threshold (1 = as computed).
+    public var thresholdScale: Double = 1.0
+    /// Hysteresis: pixels above `hysteresisLow` × threshold are kept when 8-connected to a pixel
+    /// above the threshold. Recovers dim, diffuse nuclei whose cores pass the threshold. 1 disables it.
+    public var hysteresisLow: Double = 0.5
+    /// Morphological opening and closing radii (disk elements; 0 = skip).
+    public var openingRadius: Int = 1
+    public var closingRadius: Int = 1
+    /// Fill holes inside objects.
+    public var fillHoles: Bool = true
+    /// Objects smaller than this (pixels) are removed before splitting.
+    public var minArea: Int = 20
+    /// Final size filter: objects outside [minObjectArea, maxObjectArea] are dropped (maxObjectArea 0 = no limit).
+    public var minObjectArea: Int = 20
+    public var maxObjectArea: Int = 0
+    /// Drop objects touching the image border.
+    public var clearBorder: Bool = false
+    /// Split touching nuclei: distance-transform maxima as markers, then marker watershed on −distance.
+    public var watershed: Bool = true
+    /// Markers are regional maxima of the distance transform that rise at least this many pixels
+    /// above the saddle to a neighbouring maximum (h-maxima); larger = fewer splits.
+    public var watershedH: Double = 2.0
+    /// Labelling radius for patches: an object takes the class of the nearest annotation marker within
+    /// this distance (pixels) of its pixels. Chosen from the real sample (docs/segmentation.md).
+    public var labelRadius: Double = 6
+
+    public init() {}
+
+    public static let standard = SegmentationConfig()
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case background, backgroundRadius = "background_radius", smoothingSigma = "smoothing_sigma"
+        case threshold, thresholdScale = "threshold_scale", hysteresisLow = "hysteresis_low"
+        case openingRadius = "opening_radius", closingRadius = "closing_radius", fillHoles = "fill_holes"
+        case minArea = "min_area", minObjectArea = "min_object_area", maxObjectArea = "max_object_area"
+        case clearBorder = "clear_border", watershed, watershedH = "watershed_h", labelRadius = "label_radius"
+    }
+
+    private struct AnyKey: CodingKey {
+        var stringValue: String; var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let any = try decoder.container(keyedBy: AnyKey.self)
+        let known = Set(CodingKeys.allCases.map(\.stringValue))
+        if let unknown = any.allKeys.map(\.stringValue).first(where: { !known.contains($0) }) {
+            throw DecodingError.dataCorrupted(.init(codingPath: [AnyKey(stringValue: unknown)],
+                debugDescription: "unknown segmentation key '\(unknown)' (known: \(known.sorted().joined(separator: ", ")))"))
+        }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = SegmentationConfig()
+        background = try c.decodeIfPresent(Background.self, forKey: .background) ?? d.background
+        backgroundRadius = try c.decodeIfPresent(Double.self, forKey: .backgroundRadius) ?? d.backgroundRadius
+        smoothingSigma = try c.decodeIfPresent(Double.self, forKey: .smoothingSigma) ?? d.smoothingSigma
+        threshold = try c.decodeIfPresent(ThresholdMethod.self, forKey: .threshold) ?? d.threshold
+        thresholdScale = try c.decodeIfPresent(Double.self, forKey: .thresholdScale) ?? d.thresholdScale
+        hysteresisLow = try c.decodeIfPresent(Double.self, forKey: .hysteresisLow) ?? d.hysteresisLow
+        openingRadius = try c.decodeIfPresent(Int.self, forKey: .openingRadius) ?? d.openingRadius
+        closingRadius = try c.decodeIfPresent(Int.self, forKey: .closingRadius) ?? d.closingRadius
+        fillHoles = try c.decodeIfPresent(Bool.self, forKey: .fillHoles) ?? d.fillHoles
+        minArea = try c.decodeIfPresent(Int.self, forKey: .minArea) ?? d.minArea
+        minObjectArea = try c.decodeIfPresent(Int.self, forKey: .minObjectArea) ?? d.minObjectArea
+        maxObjectArea = try c.decodeIfPresent(Int.self, forKey: .maxObjectArea) ?? d.maxObjectArea
+        clearBorder = try c.decodeIfPresent(Bool.self, forKey: .clearBorder) ?? d.clearBorder
+        watershed = try c.decodeIfPresent(Bool.self, forKey: .watershed) ?? d.watershed
+        watershedH = try c.decodeIfPresent(Double.self, forKey: .watershedH) ?? d.watershedH
+        labelRadius = try c.decodeIfPresent(Double.self, forKey: .labelRadius) ?? d.labelRadius
+    }
+
+    /// Checks ranges; returns the first problem, phrased for the config file's author.
+    public func validationProblem() -> String? {
+        if backgroundRadius < 1 && background != .none { return "background_radius must be ≥ 1 (got \(backgroundRadius))" }
+        if smoothingSigma < 0 || smoothingSigma > 20 { return "smoothing_sigma must be in 0…20 (got \(smoothingSigma))" }
+        if thresholdScale <= 0 { return "threshold_scale must be > 0 (got \(thresholdScale))" }
+        if hysteresisLow <= 0 || hysteresisLow > 1 { return "hysteresis_low must be in (0, 1] (got \(hysteresisLow))" }
+        if openingRadius < 0 || openingRadius > 20 { return "opening_radius must be in 0…20 (got \(openingRadius))" }
+        if closingRadius < 0 || closingRadius > 20 { return "closing_radius must be in 0…20 (got \(closingRadius))" }
+        if minArea < 0 || minObjectArea < 0 || maxObjectArea < 0 { return "areas must be ≥ 0" }
+        if maxObjectArea > 0 && maxObjectArea < minObjectArea {
+            return "max_object_area (\(maxObjectArea)) is below min_object_area (\(minObjectArea))"
+        }
+        if watershedH < 0 { return "watershed_h must be ≥ 0 (got \(watershedH))" }
+        if labelRadius < 0 { return "label_radius must be ≥ 0 (got \(labelRadius))" }
+        return nil
+    }
+
+    /// Parses YAML text; `source` names the file in messages.
+    public static func parse(yaml text: String, source: String) throws -> SegmentationConfig {
+        let config: SegmentationConfig
+        do {
+            if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return .standard }
+            config = try YAMLDecoder().decode(SegmentationConfig.self, from: text)
+        } catch let error as DecodingError {
+            throw ConfigError(path: source, problem: Self.describe(error))
+        } catch {
+            throw ConfigError(path: source, problem: "not valid YAML: \(error)")
+        }
+        if let problem = config.validationProblem() { throw ConfigError(path: source, problem: problem) }
+        return config
+    }
+
+    /// Loads a YAML file (any subset of the keys in config/segmentation.yaml).
+    public static func load(_ path: String) throws -> SegmentationConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(path: path, problem: "cannot read the file (missing or unreadable)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(path: path, problem: "is not UTF-8 text")
+        }
+        return try parse(yaml: text, source: path)
+    }
+
+    /// The configuration as YAML (same keys as the shipped file); stored with outputs for provenance.
+    public func yaml() -> String {
+        (try? YAMLEncoder().encode(self)) ?? ""
+    }
+
+    /// The configuration as compact JSON (for HDF5 attributes).
+    public func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(self)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(background, forKey: .background)
+        try c.encode(backgroundRadius, forKey: .backgroundRadius)
+        try c.encode(smoothingSigma, forKey: .smoothingSigma)
+        try c.encode(threshold, forKey: .threshold)
+        try c.encode(thresholdScale, forKey: .thresholdScale)
+        try c.encode(hysteresisLow, forKey: .hysteresisLow)
+        try c.encode(openingRadius, forKey: .openingRadius)
+        try c.encode(closingRadius, forKey: .closingRadius)
+        try c.encode(fillHoles, forKey: .fillHoles)
+        try c.encode(minArea, forKey: .minArea)
+        try c.encode(minObjectArea, forKey: .minObjectArea)
+        try c.encode(maxObjectArea, forKey: .maxObjectArea)
+        try c.encode(clearBorder, forKey: .clearBorder)
+        try c.encode(watershed, forKey: .watershed)
+        try c.encode(watershedH, forKey: .watershedH)
+        try c.encode(labelRadius, forKey: .labelRadius)
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ c: [CodingKey]) -> String { c.map(\.stringValue).joined(separator: ".") }
+        switch error {
+        case .dataCorrupted(let ctx):
+            return ctx.codingPath.isEmpty ? ctx.debugDescription : "\(path(ctx.codingPath)): \(ctx.debugDescription)"
+        case .typeMismatch(let type, let ctx):
+            return "\(path(ctx.codingPath)): expected \(type)"
+        case .valueNotFound(let type, let ctx):
+            return "\(path(ctx.codingPath)): missing \(type) value"
+        case .keyNotFound(let key, _):
+            return "missing key '\(key.stringValue)'"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}
+
+/// A problem with a configuration file: "config/segmentation.yaml: hysteresis_low must be in (0, 1]".
+public struct ConfigError: Error, CustomStringConvertible, Sendable {
+    public let path: String
+    public let problem: String
+    public init(path: String, problem: String) { self.path = path; self.problem = problem }
+    public var description: String { "\(path): \(problem)" }
+}

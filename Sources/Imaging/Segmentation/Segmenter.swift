@@ -1,0 +1,185 @@
+import Foundation
+
+/// Finds nuclei in a fluorescence image (bright objects on a dark background).
+///
+/// Pipeline (each step configurable, see `SegmentationConfig` and docs/segmentation.md):
+/// background correction → Gaussian smoothing → global threshold (Otsu / isodata / triangle)
+/// with optional hysteresis → disk opening and closing → hole filling → small-object removal →
+/// optional distance-transform watershed split → size filter → optional clear-border →
+/// per-object measurements on the raw pixels.
+public struct Segmenter: Sendable {
+    public let config: SegmentationConfig
+
+    public init(config: SegmentationConfig = .standard) {
+        self.config = config
+    }
+
+    /// Intermediate images, for diagnostics and tests.
+    public struct Stages: Sendable {
+        /// Background-corrected, smoothed image the threshold is applied to.
+        public var corrected: [Float]
+        /// The threshold on `corrected` (nil: flat image, nothing found).
+        public var threshold: Float?
+        /// Foreground mask after threshold/hysteresis, morphology and hole filling.
+        public var mask: [UInt8]
+    }
+
+    public func segment(_ image: GrayImage) -> Segmentation {
+        segmentWithStages(image).segmentation
+    }
+
+    public func segmentWithStages(_ image: GrayImage) -> (segmentation: Segmentation, stages: Stages) {
+        let w = image.width, h = image.height, n = w * h
+        let c = config
+        var f = Filters.toFloat(image)
+        if c.background != .none {
+            let bg = Self.background(f, width: w, height: h, method: c.background, radius: c.backgroundRadius)
+            f.withUnsafeMutableBufferPointer { p in
+                bg.withUnsafeBufferPointer { b in
+                    for i in 0..<n { p[i] = max(p[i] - b[i], 0) }
+                }
+            }
+        }
+        if c.smoothingSigma > 0 { f = Filters.gaussian(f, width: w, height: h, sigma: c.smoothingSigma) }
+
+        guard let t0 = Threshold.compute(f, method: c.threshold) else {
+            return (Segmentation(width: w, height: h, labels: [Int32](repeating: 0, count: n), nuclei: []),
+                    Stages(corrected: f, threshold: nil, mask: [UInt8](repeating: 0, count: n)))
+        }
+        let t = t0 * Float(c.thresholdScale)
+        var mask = [UInt8](repeating: 0, count: n)
+        f.withUnsafeBufferPointer { p in
+            mask.withUnsafeMutableBufferPointer { m in
+                for i in 0..<n { m[i] = p[i] > t ? 1 : 0 }
+            }
+        }
+        if c.hysteresisLow < 1 {
+            mask = Self.hysteresis(f, strong: mask, width: w, height: h, low: t * Float(c.hysteresisLow))
+        }
+        mask = BinaryOps.open(mask, width: w, height: h, radius: c.openingRadius)
+        mask = BinaryOps.close(mask, width: w, height: h, radius: c.closingRadius)
+        if c.fillHoles { BinaryOps.fillHoles(&mask, width: w, height: h) }
+
+        var (labels, count) = BinaryOps.label(mask, width: w, height: h)
+        // Bounding boxes and areas of the components.
+        var area = [Int](repeating: 0, count: count + 1)
+        var bx0 = [Int](repeating: Int.max, count: count + 1), by0 = bx0
+        var bx1 = [Int](repeating: -1, count: count + 1), by1 = bx1
+        labels.withUnsafeBufferPointer { l in
+            for y in 0..<h {
+                for x in 0..<w {
+                    let k = Int(l[y * w + x])
+                    if k == 0 { continue }
+                    area[k] += 1
+                    if x < bx0[k] { bx0[k] = x }; if x > bx1[k] { bx1[k] = x }
+                    if y < by0[k] { by0[k] = y }; if y > by1[k] { by1[k] = y }
+                }
+            }
+        }
+        var keep = [Bool](repeating: true, count: count + 1)
+        keep[0] = false
+        for k in stride(from: 1, through: count, by: 1) where area[k] < c.minArea { keep[k] = false }
+        var next = Int32(count + 1)
+        if c.watershed {
+            for k in stride(from: 1, through: count, by: 1) where keep[k] && area[k] >= 2 * max(c.minObjectArea, 1) {
+                Watershed.split(labels: &labels, width: w, label: Int32(k),
+                                minX: bx0[k], minY: by0[k], maxX: bx1[k], maxY: by1[k],
+                                h: Float(c.watershedH), minPartArea: max(c.minObjectArea, 1), nextLabel: &next)
+            }
+        }
+        let total = Int(next) - 1
+        // Final filter on the split objects: size, border; then relabel 1...m in raster order.
+        var finalArea = [Int](repeating: 0, count: total + 1)
+        var touches = [Bool](repeating: false, count: total + 1)
+        labels.withUnsafeBufferPointer { l in
+            for y in 0..<h {
+                for x in 0..<w {
+                    let k = Int(l[y * w + x])
+                    if k == 0 { continue }
+                    finalArea[k] += 1
+                    if x == 0 || y == 0 || x == w - 1 || y == h - 1 { touches[k] = true }
+                }
+            }
+        }
+        var parentOK = [Bool](repeating: true, count: total + 1)
+        for k in stride(from: 1, through: count, by: 1) { parentOK[k] = keep[k] }
+        // Split parts (labels > count) inherit keep from their source; they only exist for kept components.
+        var remap = [Int32](repeating: 0, count: total + 1)
+        var m: Int32 = 0
+        labels.withUnsafeMutableBufferPointer { l in
+            for i in 0..<n {
+                let k = Int(l[i])
+                if k == 0 { continue }
+                if remap[k] == 0 {
+                    let ok = parentOK[k] && finalArea[k] >= c.minObjectArea
+                        && (c.maxObjectArea == 0 || finalArea[k] <= c.maxObjectArea)
+                        && !(c.clearBorder && touches[k])
+                    if ok { m += 1; remap[k] = m } else { remap[k] = -1 }
+                }
+                l[i] = max(remap[k], 0)
+            }
+        }
+        let nuclei = ObjectStats.measure(labels: labels, count: Int(m), image: image)
+        return (Segmentation(width: w, height: h, labels: labels, nuclei: nuclei),
+                Stages(corrected: f, threshold: t, mask: mask))
+    }
+
+    /// Keeps weak pixels (> low) that are 8-connected to a strong pixel.
+    static func hysteresis(_ f: [Float], strong: [UInt8], width w: Int, height h: Int, low: Float) -> [UInt8] {
+        let n = w * h
+        var out = [UInt8](repeating: 0, count: n)
+        var stack: [Int32] = []
+        f.withUnsafeBufferPointer { p in
+            out.withUnsafeMutableBufferPointer { o in
+                for i in 0..<n where strong[i] != 0 && o[i] == 0 {
+                    o[i] = 1; stack.append(Int32(i))
+                    while let q = stack.popLast() {
+                        let j = Int(q), x = j % w, y = j / w
+                        for dy in -1...1 {
+                            let yy = y + dy
+                            if yy < 0 || yy >= h { continue }
+                            for dx in -1...1 {
+                                let xx = x + dx
+                                if xx < 0 || xx >= w { continue }
+                                let k = yy * w + xx
+                                if o[k] == 0 && p[k] > low { o[k] = 1; stack.append(Int32(k)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Estimates the slowly varying background at full resolution.
+    /// Work is done on a block-mean downsampled copy (factor ≈ radius/8), so cost is O(N) and small.
+    static func background(_ f: [Float], width w: Int, height h: Int,
+                           method: SegmentationConfig.Background, radius: Double) -> [Float] {
+        let factor = max(1, Int(radius / 8))
+        let small = Filters.downsample(f, width: w, height: h, factor: factor)
+        let r = max(1, Int((radius / Double(factor)).rounded()))
+        var bg: [Float]
+        switch method {
+        case .none:
+            return [Float](repeating: 0, count: w * h)
+        case .blur:
+            // Clip bright outliers (nuclei) at the local median-ish level before blurring, so they
+            // do not lift the background: two rounds of blur → clip at blur → blur.
+            var s = small.pixels
+            for _ in 0..<2 {
+                let b = Filters.gaussian(s, width: small.width, height: small.height, sigma: Double(r) / 2)
+                for i in 0..<s.count { s[i] = min(s[i], b[i]) }
+            }
+            bg = Filters.gaussian(s, width: small.width, height: small.height, sigma: Double(r) / 2)
+        case .rollingBall:
+            // Grey opening with a square of radius r: removes every bright structure narrower than
+            // the window, then a box mean of the same size smooths the plateaus.
+            let eroded = Filters.squareExtreme(small.pixels, width: small.width, height: small.height, radius: r, isMax: false)
+            let opened = Filters.squareExtreme(eroded, width: small.width, height: small.height, radius: r, isMax: true)
+            bg = Filters.boxMean(opened, width: small.width, height: small.height, radius: r)
+        }
+        if factor == 1 { return bg }
+        return Filters.upsample(bg, width: small.width, height: small.height, factor: factor, toWidth: w, height: h)
+    }
+}
