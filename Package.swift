@@ -51,9 +51,9 @@ let package = Package(
                     swiftSettings: swift5),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"], swiftSettings: swift5),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Storage", "TestSupport"],
-                    swiftSettings: swift5),
+                    exclude: ["Fixtures"], swiftSettings: swift5),
         .testTarget(name: "NeuralTests", dependencies: ["Neural", "Storage", "TestSupport"],
-                    swiftSettings: swift5),
+                    exclude: ["Fixtures"], swiftSettings: swift5),
         .testTarget(name: "EndToEndTests", dependencies: ["Pipeline", "TestSupport", "netosis"],
                     swiftSettings: swift5),
     ]

@@ -1,0 +1,55 @@
+# netosis — the two commands that matter: `make demo` and `make test`.
+# Both install missing system packages first (apt-get, as root), then build in release.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# One release configuration for everything (tests need -enable-testing; one build serves both).
+SWIFT_FLAGS := -c release -Xswiftc -enable-testing
+BIN = $(shell swift build $(SWIFT_FLAGS) --show-bin-path 2>/dev/null)
+
+# mpirun as root (CI, containers) and more ranks than cores are handled here, never by the user.
+export OMPI_ALLOW_RUN_AS_ROOT := 1
+export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
+export OMPI_MCA_btl := self,vader
+export OMPI_MCA_rmaps_base_oversubscribe := 1
+
+# OpenBLAS kernels: the rule in tools/openblas-coretype.sh (SkylakeX on AVX-512 CPUs unless
+# NETOSIS_OPENBLAS_CORETYPE says otherwise). OpenBLAS reads it at load time, so it must be exported
+# before any test binary starts; netosis itself re-applies the same rule by re-exec.
+CORETYPE := $(shell tools/openblas-coretype.sh)
+ifeq ($(CORETYPE),)
+unexport OPENBLAS_CORETYPE
+else
+export OPENBLAS_CORETYPE := $(CORETYPE)
+endif
+
+.PHONY: help setup build test demo bench clean doctor
+
+help:
+	@echo "make demo   install deps, build, run the pipeline on the embedded synthetic plates"
+	@echo "make test   install deps, build, run all tests (mpirun -np 2/3, a real sbatch on a local Slurm)"
+	@echo "make build  release build (.build/release/netosis)"
+	@echo "make bench  benchmarks (see docs/benchmarks.md)"
+	@echo "make setup  apt-get install the missing system packages"
+
+setup:
+	@tools/setup-deps.sh
+
+build: setup
+	swift build $(SWIFT_FLAGS)
+
+doctor: build
+	mpirun -np 2 $(BIN)/netosis doctor
+
+test: setup
+	swift build $(SWIFT_FLAGS) --build-tests
+	slurm/with-local-slurm.sh swift test $(SWIFT_FLAGS) --skip-build
+
+demo: build
+	tools/demo.sh $(BIN)
+
+bench: build
+	tools/bench.sh $(BIN)
+
+clean:
+	rm -rf .build demo-out
