@@ -1,0 +1,139 @@
+import Foundation
+import Storage
+
+/// Names and constants of the patches.h5 contract (DESIGN "File contracts"; docs/file-formats.md).
+public enum PatchesSchema {
+    public static let format = "netosis.patches"
+    public static let formatVersion: Int32 = 1
+    public static let patches = "patches", labels = "labels", split = "split"
+    public static let imageIndex = "image_index", center = "center"
+    public static let images = "images"
+    public static let imageFields = ["name", "plate", "well", "field", "group"]
+    /// Class names in label order (0 other, 1 non-NETotic, 2 NETotic).
+    public static var classNames: [String] { NucleusClass.allCases.map(\.name) }
+}
+
+/// Which part of the data a patch belongs to (`/split`: 0 train, 1 val, 2 test).
+public enum PatchSplit: UInt8, Codable, Sendable, CaseIterable, CustomStringConvertible {
+    case train = 0, val = 1, test = 2
+
+    public var description: String {
+        switch self { case .train: return "train"; case .val: return "val"; case .test: return "test" }
+    }
+
+    public init?(name: String) {
+        switch name.lowercased() {
+        case "train": self = .train
+        case "val", "validation": self = .val
+        case "test": self = .test
+        default: return nil
+        }
+    }
+}
+
+/// A labelled patch set, from patches.h5 or from memory. Labels, splits and image indices are
+/// held in memory (a few bytes per patch); pixels are read on demand, one patch at a time, by
+/// hyperslab into caller-owned memory.
+public final class PatchDataset {
+    public let count: Int
+    public let patchSize: Int
+    public let labels: [Int8]
+    public let split: [UInt8]
+    public let imageIndex: [Int32]
+    public let classNames: [String]
+    /// The file it came from (nil for in-memory data).
+    public let path: String?
+
+    private enum Pixels { case file(HDF5File, HDF5Dataset), memory([UInt16]) }
+    private let pixels: Pixels
+
+    /// Opens patches.h5 read-only and checks it against the contract.
+    public init(path: String) throws {
+        let file = try HDF5File.open(path, mode: .readOnly)
+        func bad(_ problem: String) -> ImageError { ImageError(path: path, problem: problem) }
+        if file.hasAttribute("format") {
+            let format = try file.stringAttribute("format")
+            guard format == PatchesSchema.format else {
+                throw bad("format is '\(format)', expected '\(PatchesSchema.format)'")
+            }
+        } else {
+            throw bad("no 'format' attribute: not a netosis patches file")
+        }
+        for name in [PatchesSchema.patches, PatchesSchema.labels, PatchesSchema.split] where !file.exists(name) {
+            throw bad("missing dataset /\(name)")
+        }
+        let data = try file.dataset(PatchesSchema.patches)
+        let shape = try data.shape()
+        guard shape.count == 3, shape[1] == shape[2], shape[1] > 0 else {
+            throw bad("/patches has shape \(shape), expected [N, S, S]")
+        }
+        let labels: [Int8] = try file.read(PatchesSchema.labels)
+        let split: [UInt8] = try file.read(PatchesSchema.split)
+        let imageIndex: [Int32] = file.exists(PatchesSchema.imageIndex)
+            ? try file.read(PatchesSchema.imageIndex) : [Int32](repeating: -1, count: shape[0])
+        guard labels.count == shape[0], split.count == shape[0], imageIndex.count == shape[0] else {
+            throw bad("/labels, /split, /image_index and /patches disagree on N (\(labels.count), \(split.count), \(imageIndex.count), \(shape[0]))")
+        }
+        if let i = split.firstIndex(where: { $0 > 2 }) { throw bad("/split[\(i)] = \(split[i]); expected 0, 1 or 2") }
+        var names = PatchesSchema.classNames
+        if file.hasAttribute("classes"), let data = try file.stringAttribute("classes").data(using: .utf8),
+           let decoded = try? JSONDecoder().decode([String].self, from: data) {
+            names = decoded
+        }
+        if let i = labels.firstIndex(where: { $0 < 0 || Int($0) >= names.count }) {
+            throw bad("/labels[\(i)] = \(labels[i]) is not a class index (classes: \(names))")
+        }
+        self.count = shape[0]; self.patchSize = shape[1]
+        self.labels = labels; self.split = split; self.imageIndex = imageIndex; self.classNames = names
+        self.path = path
+        self.pixels = .file(file, data)
+    }
+
+    /// In-memory patches (row-major [N, S, S]); for tests and small experiments.
+    public init(patches: [UInt16], labels: [Int8], split: [UInt8], patchSize: Int = PatchExtractor.defaultSize,
+                imageIndex: [Int32]? = nil, classNames: [String] = PatchesSchema.classNames) {
+        let n = labels.count
+        precondition(patches.count == n * patchSize * patchSize, "PatchDataset: \(patches.count) pixels for \(n) patches")
+        precondition(split.count == n)
+        self.count = n; self.patchSize = patchSize; self.labels = labels; self.split = split
+        self.imageIndex = imageIndex ?? [Int32](repeating: -1, count: n)
+        self.classNames = classNames; self.path = nil
+        self.pixels = .memory(patches)
+    }
+
+    /// Row indices of one split (ascending), or all rows for nil.
+    public func rows(in split: PatchSplit?) -> [Int] {
+        guard let split else { return Array(0..<count) }
+        return self.split.indices.filter { self.split[$0] == split.rawValue }
+    }
+
+    /// Patches per class in one split (or all), indexed by label.
+    public func classCounts(in split: PatchSplit? = nil) -> [Int] {
+        var counts = [Int](repeating: 0, count: classNames.count)
+        for i in 0..<count where split == nil || self.split[i] == split!.rawValue { counts[Int(labels[i])] += 1 }
+        return counts
+    }
+
+    /// Reads patch `row` (S×S raw intensities) into `buffer` without allocating an array.
+    public func readPatch(_ row: Int, into buffer: UnsafeMutableBufferPointer<UInt16>) throws {
+        precondition(row >= 0 && row < count, "PatchDataset: row \(row) out of 0..<\(count)")
+        let area = patchSize * patchSize
+        precondition(buffer.count >= area)
+        switch pixels {
+        case .file(_, let data):
+            try data.read(into: UnsafeMutableBufferPointer(rebasing: buffer[0..<area]),
+                          offset: [row, 0, 0], count: [1, patchSize, patchSize])
+        case .memory(let all):
+            all.withUnsafeBufferPointer { src in
+                buffer.baseAddress!.update(from: src.baseAddress! + row * area, count: area)
+            }
+        }
+    }
+
+    /// Convenience: one patch as a new array.
+    public func patch(_ row: Int) throws -> [UInt16] {
+        try [UInt16](unsafeUninitializedCapacity: patchSize * patchSize) { buffer, n in
+            try readPatch(row, into: buffer); n = patchSize * patchSize
+        }
+    }
+}
