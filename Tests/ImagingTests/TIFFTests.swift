@@ -152,7 +152,7 @@ final class TIFFBadInputTests: XCTestCase {
         // survives but whose pixel data is cut, as a copy interrupted mid-transfer leaves it.
         let raw = RawTIFF(width: 300, height: 200, bits: 16, samples: image.pixels)
         let data = raw.data
-        let cut = data.prefix(RawTIFF.headerAndDirectorySize + 300 * 2 * 150)  // 150 of 200 rows
+        let cut = data.prefix(raw.headerAndDirectorySize + 300 * 2 * 150)  // 150 of 200 rows
         let target = directory.appendingPathComponent("cut.tif").path
         try cut.write(to: URL(fileURLWithPath: target))
         XCTAssertThrowsError(try TIFFReader.read(target)) { error in
@@ -165,8 +165,9 @@ final class TIFFBadInputTests: XCTestCase {
     }
 }
 
-/// A minimal classic-TIFF writer, byte by byte, independent of libtiff: header, then one IFD,
-/// then the pixels as a single uncompressed strip. Used to make files libtiff's writer won't.
+/// A minimal classic-TIFF writer, byte by byte, independent of libtiff: header, one IFD, the
+/// out-of-line tag values, then the pixels as a single uncompressed strip. Used to make files
+/// libtiff's writer won't (RGB, 12-bit, float, palette, big-endian, min-is-white).
 struct RawTIFF {
     var width: Int, height: Int, bits: Int
     var samplesPerPixel = 1
@@ -175,54 +176,66 @@ struct RawTIFF {
     var bigEndian = false
     var samples: [UInt16]
 
-    static let entryCount = 11
-    /// 8-byte header + IFD (2 + 12·n + 4) + 16 bytes of out-of-line values, before the pixels.
-    static let headerAndDirectorySize = 8 + 2 + 12 * entryCount + 4 + 16
-
     init(width: Int, height: Int, bits: Int, samplesPerPixel: Int = 1, photometric: Int = 1,
          sampleFormat: Int? = nil, bigEndian: Bool = false, samples: [UInt16]) {
         self.width = width; self.height = height; self.bits = bits; self.samplesPerPixel = samplesPerPixel
         self.photometric = photometric; self.sampleFormat = sampleFormat; self.bigEndian = bigEndian; self.samples = samples
     }
 
+    private var isPalette: Bool { photometric == 3 }
+    private var entryCount: Int { isPalette ? 12 : 11 }
+    /// Out-of-line values: the BitsPerSample array and, for palette images, the colour map.
+    private var extraBytes: [UInt16] {
+        var values: [UInt16] = []
+        if samplesPerPixel > 1 { values += [UInt16](repeating: UInt16(bits), count: samplesPerPixel) }
+        if isPalette {
+            let levels = 1 << bits
+            for i in 0..<(3 * levels) { values.append(UInt16((i % levels) * 257)) }
+        }
+        return values
+    }
+    /// Offset of the first pixel byte: everything before it is header, directory and tag values.
+    var headerAndDirectorySize: Int { 8 + 2 + 12 * entryCount + 4 + 2 * extraBytes.count }
+
     var data: Data {
         var out = Data()
-        func u16(_ v: Int) { let x = UInt16(v); out.append(contentsOf: bigEndian ? [UInt8(x >> 8), UInt8(x & 0xFF)] : [UInt8(x & 0xFF), UInt8(x >> 8)]) }
-        func u32(_ v: Int) { let x = UInt32(v); let b = [UInt8(x & 0xFF), UInt8((x >> 8) & 0xFF), UInt8((x >> 16) & 0xFF), UInt8(x >> 24)]; out.append(contentsOf: bigEndian ? b.reversed() : b) }
-        let pixelBytes: Data = {
-            var d = Data()
-            for s in samples {
-                switch bits {
-                case 8: d.append(UInt8(truncatingIfNeeded: s))
-                case 16: d.append(contentsOf: bigEndian ? [UInt8(s >> 8), UInt8(s & 0xFF)] : [UInt8(s & 0xFF), UInt8(s >> 8)])
-                case 12, 32: d.append(contentsOf: [UInt8](repeating: 0, count: bits == 32 ? 4 : 2))
-                default: break
-                }
+        let big = bigEndian
+        func bytes(_ value: UInt32, _ count: Int) -> [UInt8] {
+            let little: [UInt8] = (0..<count).map { UInt8(truncatingIfNeeded: value >> (8 * UInt32($0))) }
+            return big ? little.reversed() : little
+        }
+        func u16(_ v: Int) { out.append(contentsOf: bytes(UInt32(v), 2)) }
+        func u32(_ v: Int) { out.append(contentsOf: bytes(UInt32(v), 4)) }
+        var pixelBytes = Data()
+        for s in samples {
+            switch bits {
+            case 8: pixelBytes.append(UInt8(truncatingIfNeeded: s))
+            case 16: pixelBytes.append(contentsOf: bytes(UInt32(s), 2))
+            default: pixelBytes.append(contentsOf: [UInt8](repeating: 0, count: max(1, bits / 8)))
             }
-            return d
-        }()
+        }
         out.append(contentsOf: bigEndian ? Array("MM".utf8) : Array("II".utf8)); u16(42); u32(8)
-        let extra = 8 + 2 + 12 * RawTIFF.entryCount + 4            // where out-of-line values go
-        let pixelsAt = RawTIFF.headerAndDirectorySize
-        u16(RawTIFF.entryCount)
+        let extraAt = 8 + 2 + 12 * entryCount + 4
+        let colorMapAt = extraAt + 2 * (samplesPerPixel > 1 ? samplesPerPixel : 0)
         func entry(_ tag: Int, _ type: Int, _ count: Int, _ value: Int) {
             u16(tag); u16(type); u32(count)
             if type == 3 && count == 1 { u16(value); u16(0) } else { u32(value) }
         }
+        u16(entryCount)
         entry(256, 4, 1, width)
         entry(257, 4, 1, height)
-        if samplesPerPixel == 1 { entry(258, 3, 1, bits) } else { entry(258, 3, samplesPerPixel, extra) }
+        if samplesPerPixel == 1 { entry(258, 3, 1, bits) } else { entry(258, 3, samplesPerPixel, extraAt) }
         entry(259, 3, 1, 1)
         entry(262, 3, 1, photometric)
-        entry(273, 4, 1, pixelsAt)
+        entry(273, 4, 1, headerAndDirectorySize)
         entry(277, 3, 1, samplesPerPixel)
         entry(278, 4, 1, height)
         entry(279, 4, 1, pixelBytes.count)
         entry(284, 3, 1, 1)
+        if isPalette { entry(320, 3, 3 << bits, colorMapAt) }
         entry(339, 3, 1, sampleFormat ?? 1)
-        u32(0)                                                     // no next IFD
-        for _ in 0..<samplesPerPixel { u16(bits) }                 // BitsPerSample array (RGB)
-        while out.count < pixelsAt { out.append(0) }
+        u32(0)  // no next IFD
+        for v in extraBytes { u16(Int(v)) }
         out.append(pixelBytes)
         return out
     }
