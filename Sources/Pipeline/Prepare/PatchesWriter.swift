@@ -1,0 +1,194 @@
+import Foundation
+import Imaging
+import Storage
+
+/// What an existing patches.h5 already holds (for appending).
+public struct StoredPatches: Sendable {
+    public var splitBy: SplitBy
+    public var seed: UInt64
+    public var patchSize: Int
+    public var labelRadius: Double
+    public var mode: PatchMode
+    public var valFraction: Double
+    public var testFraction: Double
+    public var images: [ImageIdentity]
+    public var imageSplits: [PatchSplit]
+    public var patchCount: Int
+    public var created: String
+
+    /// The split of every leakage group already in the file.
+    public func groupSplits() -> [String: PatchSplit] {
+        var result: [String: PatchSplit] = [:]
+        for (image, split) in zip(images, imageSplits) { result[image.splitKey(splitBy)] = split }
+        return result
+    }
+}
+
+/// Streams patches into patches.h5, one image at a time (schema: docs/file-formats.md "patches.h5").
+final class PatchesWriter {
+    let path: String
+    let patchSize: Int
+    private(set) var file: HDF5File?
+    private let patches, labels, split, imageIndex, center: HDF5Dataset
+    private let imageColumns: [String: HDF5Dataset]
+    private let imageSplit, imageWidth, imageHeight, imageObjects, imagePatches: HDF5Dataset
+    private(set) var imageCount: Int
+    private(set) var patchCount: Int
+
+    static let stringColumns = PatchesSchema.imageFields + ["path"]
+
+    private init(file: HDF5File, path: String, patchSize: Int) throws {
+        self.file = file; self.path = path; self.patchSize = patchSize
+        patches = try file.dataset(PatchesSchema.patches)
+        labels = try file.dataset(PatchesSchema.labels)
+        split = try file.dataset(PatchesSchema.split)
+        imageIndex = try file.dataset(PatchesSchema.imageIndex)
+        center = try file.dataset(PatchesSchema.center)
+        let images = try file.group(PatchesSchema.images)
+        var columns: [String: HDF5Dataset] = [:]
+        for name in Self.stringColumns { columns[name] = try images.dataset(name) }
+        imageColumns = columns
+        imageSplit = try images.dataset("split")
+        imageWidth = try images.dataset("width")
+        imageHeight = try images.dataset("height")
+        imageObjects = try images.dataset("objects")
+        imagePatches = try images.dataset("patches")
+        imageCount = try imageSplit.count()
+        patchCount = try patches.shape()[0]
+    }
+
+    /// Creates a new file with empty, appendable datasets.
+    static func create(path: String, patchSize: Int) throws -> PatchesWriter {
+        let file = try HDF5File.create(path)
+        let s = patchSize
+        try file.createDataset(PatchesSchema.patches, of: UInt16.self, shape: [0, s, s],
+                               options: DatasetOptions(chunk: [1, s, s], maxShape: [nil, s, s], deflate: 4, shuffle: true))
+        try file.createDataset(PatchesSchema.labels, of: Int8.self, shape: [0], options: .appendable(chunkRows: 4096))
+        try file.createDataset(PatchesSchema.split, of: UInt8.self, shape: [0], options: .appendable(chunkRows: 4096))
+        try file.createDataset(PatchesSchema.imageIndex, of: Int32.self, shape: [0], options: .appendable(chunkRows: 4096))
+        try file.createDataset(PatchesSchema.center, of: Float.self, shape: [0, 2],
+                               options: .appendable(rowShape: [2], chunkRows: 2048))
+        let images = try file.createGroup(PatchesSchema.images)
+        for name in stringColumns {
+            try images.createStringDataset(name, shape: [0], options: .appendable(chunkRows: 256, deflate: nil))
+        }
+        try images.createDataset("split", of: UInt8.self, shape: [0], options: .appendable(chunkRows: 256))
+        for name in ["width", "height", "objects", "patches"] {
+            try images.createDataset(name, of: Int32.self, shape: [0], options: .appendable(chunkRows: 256))
+        }
+        return try PatchesWriter(file: file, path: path, patchSize: patchSize)
+    }
+
+    /// Reads what an existing file holds, checking it is a patches file this version can extend.
+    static func inspect(path: String) throws -> StoredPatches {
+        let file = try HDF5File.open(path, mode: .readOnly)
+        func bad(_ problem: String) -> PrepareError { PrepareError(path: path, problem: problem) }
+        guard file.hasAttribute("format"), try file.stringAttribute("format") == PatchesSchema.format else {
+            throw bad("not a netosis patches file (attribute format is not '\(PatchesSchema.format)'); cannot append")
+        }
+        let version: Int32 = try file.attribute("format_version")
+        guard version == PatchesSchema.formatVersion else {
+            throw bad("format_version \(version); this netosis appends to version \(PatchesSchema.formatVersion) only")
+        }
+        for name in ["split_by", "seed", "patch_size", "label_radius", "mode"] where !file.hasAttribute(name) {
+            throw bad("attribute '\(name)' is missing; the file was not written by `netosis prepare`, cannot append")
+        }
+        guard let splitBy = SplitBy(rawValue: try file.stringAttribute("split_by")),
+              let mode = PatchMode(rawValue: try file.stringAttribute("mode")) else {
+            throw bad("attributes split_by/mode hold unknown values")
+        }
+        let images = try file.group(PatchesSchema.images)
+        let columns = try PatchesSchema.imageFields.map { try images.dataset($0).readStrings() }
+        let n = columns[0].count
+        guard columns.allSatisfy({ $0.count == n }) else { throw bad("/images columns have different lengths") }
+        let identities = (0..<n).map {
+            ImageIdentity(name: columns[0][$0], plate: columns[1][$0], well: columns[2][$0], field: columns[3][$0],
+                          group: columns[4][$0])
+        }
+        let splits: [UInt8] = try images.read("split")
+        guard splits.count == n, splits.allSatisfy({ $0 <= 2 }) else { throw bad("/images/split is inconsistent") }
+        let seedBits: Int64 = try file.attribute("seed")
+        let patchSize: Int32 = try file.attribute("patch_size")
+        return StoredPatches(
+            splitBy: splitBy, seed: UInt64(bitPattern: seedBits), patchSize: Int(patchSize),
+            labelRadius: try file.attribute("label_radius"), mode: mode,
+            valFraction: file.hasAttribute("val_fraction") ? try file.attribute("val_fraction") : 0,
+            testFraction: file.hasAttribute("test_fraction") ? try file.attribute("test_fraction") : 0,
+            images: identities, imageSplits: splits.map { PatchSplit(rawValue: $0)! },
+            patchCount: try file.dataset(PatchesSchema.patches).shape()[0],
+            created: file.hasAttribute("created") ? try file.stringAttribute("created") : "")
+    }
+
+    static func openForAppend(path: String, patchSize: Int) throws -> PatchesWriter {
+        try PatchesWriter(file: HDF5File.open(path, mode: .readWrite), path: path, patchSize: patchSize)
+    }
+
+    /// Appends one image's row and its patches.
+    func append(_ outcome: ImageOutcome, split assigned: PatchSplit) throws {
+        let n = outcome.labels.count
+        precondition(outcome.patches.count == n * patchSize * patchSize && outcome.centers.count == 2 * n)
+        let row = Int32(imageCount)
+        if n > 0 {
+            try patches.append(outcome.patches)
+            try labels.append(outcome.labels)
+            try split.append([UInt8](repeating: assigned.rawValue, count: n))
+            try imageIndex.append([Int32](repeating: row, count: n))
+            try center.append(outcome.centers)
+        }
+        let id = outcome.identity
+        let values = ["name": id.name, "plate": id.plate, "well": id.well, "field": id.field, "group": id.group,
+                      "path": outcome.imagePath]
+        for (name, column) in imageColumns { try column.appendStrings([values[name]!]) }
+        try imageSplit.append([assigned.rawValue])
+        try imageWidth.append([Int32(outcome.width)])
+        try imageHeight.append([Int32(outcome.height)])
+        try imageObjects.append([Int32(outcome.objects)])
+        try imagePatches.append([Int32(n)])
+        imageCount += 1
+        patchCount += n
+    }
+
+    /// Writes the file attributes (DESIGN: format, format_version, created, tool_version, config, …).
+    func writeAttributes(created: String, toolVersion: String, configJSON: String, splitBy: SplitBy, seed: UInt64,
+                         labelRadius: Double, mode: PatchMode, valFraction: Double, testFraction: Double) throws {
+        guard let file else { return }
+        try file.setAttribute("format", PatchesSchema.format)
+        try file.setAttribute("format_version", PatchesSchema.formatVersion)
+        try file.setAttribute("created", created)
+        try file.setAttribute("modified", PrepareJob.timestamp())
+        try file.setAttribute("tool_version", toolVersion)
+        try file.setAttribute("config", configJSON)
+        let classes = String(decoding: try JSONEncoder().encode(PatchesSchema.classNames), as: UTF8.self)
+        try file.setAttribute("classes", classes)
+        try file.setAttribute("patch_size", Int32(patchSize))
+        try file.setAttribute("label_radius", labelRadius)
+        try file.setAttribute("split_by", splitBy.rawValue)
+        try file.setAttribute("seed", Int64(bitPattern: seed))
+        try file.setAttribute("mode", mode.rawValue)
+        try file.setAttribute("val_fraction", valFraction)
+        try file.setAttribute("test_fraction", testFraction)
+    }
+
+    func flush() throws { try file?.flush() }
+
+    /// Class counts per split and images per split, over the whole file.
+    func summary() throws -> [PatchSplit: SplitCounts] {
+        let l: [Int8] = try labels.read()
+        let s: [UInt8] = try split.read()
+        let imageSplits: [UInt8] = try imageSplit.read()
+        var result: [PatchSplit: SplitCounts] = [:]
+        for part in PatchSplit.allCases { result[part] = SplitCounts() }
+        for (label, part) in zip(l, s) { result[PatchSplit(rawValue: part)!]!.classes[Int(label)] += 1 }
+        for part in imageSplits { result[PatchSplit(rawValue: part)!]!.images += 1 }
+        return result
+    }
+}
+
+/// Patches and images in one split.
+public struct SplitCounts: Codable, Equatable, Sendable {
+    public var images = 0
+    /// Indexed by class (0 other, 1 non-NETotic, 2 NETotic).
+    public var classes = [0, 0, 0]
+    public var patches: Int { classes.reduce(0, +) }
+    public init() {}
+}

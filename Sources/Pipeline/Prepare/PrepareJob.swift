@@ -1,0 +1,339 @@
+import Cluster
+import Foundation
+import Imaging
+import Storage
+
+/// Settings of one `netosis prepare` run. Optional fields fall back to what an existing file holds
+/// (when appending) or to the defaults.
+public struct PrepareOptions: Sendable {
+    public var imagesDirectory: String
+    public var annotationsDirectory: String
+    public var output: String
+    /// nil: the file's (appending) or `.image`.
+    public var splitBy: SplitBy?
+    /// nil: the file's (appending) or 0.
+    public var seed: UInt64?
+    public var valFraction: Double
+    public var testFraction: Double
+    /// nil: the file's (appending) or `.segment`.
+    public var mode: PatchMode?
+    /// nil: the file's (appending) or `segmentation.labelRadius`.
+    public var labelRadius: Double?
+    /// Patch size, unmatched policy, point-mode negatives (its labelRadius is replaced as above).
+    public var patch: PatchConfig
+    public var segmentation: SegmentationConfig
+    public var classMap: ClassMap
+    /// Add images to an existing file (images already in it are skipped).
+    public var append: Bool
+    /// Replace an existing file.
+    public var overwrite: Bool
+    public var toolVersion: String
+
+    public init(imagesDirectory: String, annotationsDirectory: String, output: String, splitBy: SplitBy? = nil,
+                seed: UInt64? = nil, valFraction: Double = 0.1, testFraction: Double = 0.2, mode: PatchMode? = nil,
+                labelRadius: Double? = nil, patch: PatchConfig = .standard,
+                segmentation: SegmentationConfig = .standard, classMap: ClassMap = .standard,
+                append: Bool = false, overwrite: Bool = false, toolVersion: String = "unknown") {
+        self.imagesDirectory = imagesDirectory; self.annotationsDirectory = annotationsDirectory; self.output = output
+        self.splitBy = splitBy; self.seed = seed; self.valFraction = valFraction; self.testFraction = testFraction
+        self.mode = mode; self.labelRadius = labelRadius; self.patch = patch; self.segmentation = segmentation
+        self.classMap = classMap; self.append = append; self.overwrite = overwrite; self.toolVersion = toolVersion
+    }
+}
+
+/// What a run did (rank 0's view; other ranks get an empty summary).
+public struct PrepareSummary: Codable, Sendable {
+    public var imagesFound = 0
+    public var imagesWritten = 0
+    public var imagesFailed = 0
+    public var imagesAlreadyPresent = 0
+    public var patchesWritten = 0
+    /// Whole file after the run, per split name.
+    public var splits: [String: SplitCounts] = [:]
+    public var labelling = LabelStats()
+    /// One line per bad input (file: problem).
+    public var problems: [String] = []
+    public var seconds = 0.0
+    public var splitBy: SplitBy = .image
+    public var seed: UInt64 = 0
+    public var labelRadius = 0.0
+}
+
+/// The configuration recorded in the file's `config` attribute.
+struct PrepareRecord: Codable {
+    var mode: PatchMode
+    var splitBy: SplitBy
+    var seed: UInt64
+    var valFraction: Double
+    var testFraction: Double
+    var patch: PatchConfig
+    var segmentation: SegmentationConfig
+    var classMap: ClassMap
+    var images: String
+    var annotations: String
+    var toolVersion: String
+    var date: String
+
+    enum CodingKeys: String, CodingKey {
+        case mode, splitBy = "split_by", seed, valFraction = "val_fraction", testFraction = "test_fraction"
+        case patch, segmentation, classMap = "class_map", images, annotations
+        case toolVersion = "tool_version", date
+    }
+}
+
+/// `netosis prepare`: segment annotated images, cut labelled patches, split without leakage,
+/// stream them into patches.h5 (docs/prepare.md).
+public enum PrepareJob {
+    /// Runs on every rank of `world` (nil = this process alone). Images are processed in rounds of
+    /// `world.size`, one per rank; rank 0 gathers each round and appends it in image-name order, so
+    /// the file is identical for any rank count. Bad inputs are reported through `warn` and skipped.
+    public static func run(_ options: PrepareOptions, world: Communicator? = nil,
+                           log: (String) -> Void = { print($0) },
+                           warn: (String) -> Void = { FileHandle.standardError.write(Data(("warning: " + $0 + "\n").utf8)) })
+    throws -> PrepareSummary {
+        let start = Date()
+        let rank = world?.rank ?? 0, size = world?.size ?? 1
+        let isRoot = rank == 0
+        var summary = PrepareSummary()
+
+        // Every rank scans (cheap, deterministic) so all agree on the work list without messages.
+        guard (0...1).contains(options.valFraction), (0...1).contains(options.testFraction),
+              options.valFraction + options.testFraction < 1 else {
+            throw PrepareError(path: options.output, problem: "val fraction \(options.valFraction) + test fraction \(options.testFraction) must be < 1, each in 0...1")
+        }
+        let scan = try PrepareScan.run(images: options.imagesDirectory, annotations: options.annotationsDirectory)
+        if isRoot {
+            for problem in scan.problems { warn(problem) }
+            if !scan.unannotated.isEmpty {
+                let examples = scan.unannotated.prefix(3).joined(separator: ", ")
+                log("note: \(scan.unannotated.count) image(s) have no annotation file and are skipped (e.g. \(examples))")
+            }
+        }
+        summary.problems = scan.problems
+        summary.imagesFound = scan.pairs.count
+        guard !scan.pairs.isEmpty else {
+            throw PrepareError(path: options.annotationsDirectory,
+                               problem: "no annotation file matches an image in \(options.imagesDirectory)")
+        }
+
+        // Settings: explicit options, else the existing file's (append), else defaults.
+        let exists = FileManager.default.fileExists(atPath: options.output)
+        if exists && !options.append && !options.overwrite {
+            throw PrepareError(path: options.output, problem: "already exists; pass --append to add images or --overwrite to replace it")
+        }
+        let stored: StoredPatches? = (exists && options.append) ? try PatchesWriter.inspect(path: options.output) : nil
+        func conflict(_ what: String, _ given: String, _ have: String) -> PrepareError {
+            PrepareError(path: options.output, problem: "was written with \(what) \(have); appending with \(given) would mix rules (omit the flag or write a new file)")
+        }
+        if let stored {
+            if let s = options.splitBy, s != stored.splitBy { throw conflict("--split-by", s.rawValue, stored.splitBy.rawValue) }
+            if let m = options.mode, m != stored.mode { throw conflict("--mode", m.rawValue, stored.mode.rawValue) }
+            if let r = options.labelRadius, r != stored.labelRadius { throw conflict("label radius", "\(r)", "\(stored.labelRadius)") }
+            if options.patch.patchSize != stored.patchSize {
+                throw conflict("patch size", "\(options.patch.patchSize)", "\(stored.patchSize)")
+            }
+        }
+        let splitBy = options.splitBy ?? stored?.splitBy ?? .image
+        let seed = options.seed ?? stored?.seed ?? 0
+        let mode = options.mode ?? stored?.mode ?? .segment
+        var patch = try options.patch.validated(source: options.output)
+        patch.labelRadius = options.labelRadius ?? stored?.labelRadius ?? options.segmentation.labelRadius
+        guard patch.labelRadius > 0 else { throw PrepareError(path: options.output, problem: "label radius must be > 0") }
+        summary.splitBy = splitBy; summary.seed = seed; summary.labelRadius = patch.labelRadius
+
+        // Images already in the file are skipped; new groups are placed, old ones keep their split.
+        let present = Set(stored?.images.map(\.name) ?? [])
+        let work = scan.pairs.filter { !present.contains($0.stem) }
+        summary.imagesAlreadyPresent = scan.pairs.count - work.count
+        if isRoot && summary.imagesAlreadyPresent > 0 {
+            log("note: \(summary.imagesAlreadyPresent) image(s) are already in \(options.output) and are skipped")
+        }
+        let splits = SplitPlanner.assign(keys: work.map { $0.identity.splitKey(splitBy) }, seed: seed,
+                                         valFraction: options.valFraction, testFraction: options.testFraction,
+                                         existing: stored?.groupSplits() ?? [:])
+        if isRoot {
+            let action = stored != nil ? "appending to" : "writing"
+            log("prepare: \(work.count) annotated image(s), mode \(mode.rawValue), split by \(splitBy.rawValue), seed \(seed), label radius \(patch.labelRadius) px, patch \(patch.patchSize)×\(patch.patchSize); \(action) \(options.output)")
+        }
+
+        let classOf = options.classMap.nucleusClass(forType:)
+        let segmenter = Segmenter(config: options.segmentation)
+        let record = PrepareRecord(mode: mode, splitBy: splitBy, seed: seed, valFraction: options.valFraction,
+                                   testFraction: options.testFraction, patch: patch, segmentation: options.segmentation,
+                                   classMap: options.classMap, images: options.imagesDirectory,
+                                   annotations: options.annotationsDirectory, toolVersion: options.toolVersion,
+                                   date: timestamp())
+
+        // The loop every rank runs; `writer` is non-nil on rank 0 only.
+        func processAll(_ writer: PatchesWriter?) throws {
+            var done = 0
+            for roundStart in stride(from: 0, to: work.count, by: size) {
+                let mine = roundStart + rank
+                let outcome: ImageOutcome? = mine < work.count
+                    ? process(work[mine], mode: mode, patch: patch, seed: seed, segmenter: segmenter, classOf: classOf)
+                    : nil
+                var outcomes: [ImageOutcome] = []
+                if let world, size > 1 {
+                    let bytes = try outcome?.encoded() ?? []
+                    if let gathered = try world.gather(bytes: bytes, root: 0) {
+                        outcomes = try gathered.filter { !$0.isEmpty }.map { try ImageOutcome.decode($0, patchSize: patch.patchSize) }
+                    }
+                } else if let outcome {
+                    outcomes = [outcome]
+                }
+                guard let writer else { continue }
+                for outcome in outcomes {
+                    done += 1
+                    let h = outcome.header
+                    for w in h.warnings { warn(w) }
+                    if let error = h.error {
+                        warn(error); summary.problems.append(error); summary.imagesFailed += 1
+                        log("[\(done)/\(work.count)] \(h.identity.name): failed, skipped")
+                        continue
+                    }
+                    summary.problems.append(contentsOf: h.warnings)
+                    let split = splits[h.identity.splitKey(splitBy)]!
+                    try writer.append(outcome, split: split)
+                    summary.imagesWritten += 1
+                    summary.patchesWritten += outcome.labels.count
+                    summary.labelling.add(h.stats)
+                    var perClass = [0, 0, 0]
+                    for l in outcome.labels { perClass[Int(l)] += 1 }
+                    let classText = zip(PatchesSchema.classNames, perClass).map { "\($0) \($1)" }.joined(separator: ", ")
+                    let matching = mode == .segment
+                        ? "\(h.objects) objects, \(h.stats.matchedMarkers)/\(h.stats.markers - h.stats.ignoredMarkers - h.stats.outsideMarkers) markers matched, "
+                        : ""
+                    log(String(format: "[%d/%d] %@ → %@: %@%d patches (%@), %.2f s", done, work.count, h.identity.name,
+                               split.description, matching, outcome.labels.count, classText, h.seconds))
+                }
+                if done % 16 == 0 { try writer.flush() }
+            }
+        }
+
+        let configJSON = String(decoding: try jsonEncoder().encode(record), as: UTF8.self)
+        func finish(_ writer: PatchesWriter) throws {
+            try writer.writeAttributes(created: stored?.created ?? record.date, toolVersion: options.toolVersion,
+                                       configJSON: configJSON, splitBy: splitBy, seed: seed,
+                                       labelRadius: patch.labelRadius, mode: mode,
+                                       valFraction: options.valFraction, testFraction: options.testFraction)
+            for (split, counts) in try writer.summary() { summary.splits[split.description] = counts }
+            try writer.flush()
+        }
+
+        if !isRoot {
+            try processAll(nil)
+        } else if stored != nil {
+            let writer = try PatchesWriter.openForAppend(path: options.output, patchSize: patch.patchSize)
+            try processAll(writer)
+            try finish(writer)
+        } else {
+            // A new file appears only when complete (temporary → fsync → rename).
+            try AtomicFile.write(to: options.output) { temporary in
+                var writer: PatchesWriter? = try PatchesWriter.create(path: temporary, patchSize: patch.patchSize)
+                try writer!.writeAttributes(created: record.date, toolVersion: options.toolVersion, configJSON: configJSON,
+                                            splitBy: splitBy, seed: seed, labelRadius: patch.labelRadius, mode: mode,
+                                            valFraction: options.valFraction, testFraction: options.testFraction)
+                try processAll(writer)
+                try finish(writer!)
+                writer = nil  // closes the file before the rename
+            }
+        }
+        summary.seconds = Date().timeIntervalSince(start)
+        if isRoot {
+            for line in report(summary) { log(line) }
+        }
+        return summary
+    }
+
+    /// Segments (or, in point mode, reads markers of) one image and cuts its labelled patches.
+    static func process(_ item: AnnotatedImage, mode: PatchMode, patch: PatchConfig, seed: UInt64,
+                        segmenter: Segmenter, classOf: (Int) -> NucleusClass?) -> ImageOutcome {
+        let start = Date()
+        var outcome = ImageOutcome(header: .init(identity: item.identity, imagePath: item.imagePath,
+                                                 annotationPath: item.annotationPath))
+        let image: GrayImage
+        do {
+            image = try TIFFReader.read(item.imagePath)
+        } catch {
+            outcome.header.error = PrepareScan.describe(error, path: item.imagePath)
+            return outcome
+        }
+        outcome.header.width = image.width; outcome.header.height = image.height
+        let outside = item.markers.filter { !($0.x >= 0 && $0.y >= 0 && $0.x < Double(image.width) && $0.y < Double(image.height)) }
+        if let first = outside.first {
+            outcome.header.warnings.append("\(item.annotationPath): \(outside.count) of \(item.markers.count) markers lie outside the \(image.width)×\(image.height) image \(URL(fileURLWithPath: item.imagePath).lastPathComponent) (first at x \(first.x), y \(first.y)); ignored")
+        }
+        let sites: [PatchSite]
+        switch mode {
+        case .segment:
+            let segmentation = segmenter.segment(image)
+            let result = PatchSites.segmentMode(segmentation, markers: item.markers, config: patch, classOf: classOf)
+            sites = result.sites
+            outcome.header.objects = segmentation.nuclei.count
+            outcome.header.stats = result.assignment.stats
+        case .point:
+            let result = PatchSites.pointMode(markers: item.markers, width: image.width, height: image.height,
+                                              config: patch, seed: seed, imageName: item.stem, classOf: classOf)
+            sites = result.sites
+            var stats = LabelStats()
+            stats.markers = item.markers.count
+            stats.outsideMarkers = result.outsideMarkers
+            stats.matchedMarkers = result.sites.filter { $0.markerIndex != nil }.count
+            stats.ignoredMarkers = item.markers.count - stats.outsideMarkers - stats.matchedMarkers
+            outcome.header.stats = stats
+        }
+        let area = patch.patchSize * patch.patchSize
+        outcome.patches = [UInt16](unsafeUninitializedCapacity: sites.count * area) { buffer, count in
+            for (i, site) in sites.enumerated() {
+                PatchExtractor.cut(image, centerX: site.x, centerY: site.y, size: patch.patchSize,
+                                   into: UnsafeMutableBufferPointer(rebasing: buffer[(i * area)..<((i + 1) * area)]))
+            }
+            count = sites.count * area
+        }
+        outcome.labels = sites.map { Int8($0.label.rawValue) }
+        outcome.centers = sites.flatMap { [Float($0.x), Float($0.y)] }
+        outcome.header.seconds = Date().timeIntervalSince(start)
+        return outcome
+    }
+
+    /// The closing table: images and patches per class in each split, labelling and throughput.
+    public static func report(_ s: PrepareSummary) -> [String] {
+        var lines: [String] = []
+        let names = PatchesSchema.classNames
+        lines.append("split  images  patches  " + names.map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined())
+        for split in PatchSplit.allCases {
+            let c = s.splits[split.description] ?? SplitCounts()
+            lines.append(split.description.padding(toLength: 7, withPad: " ", startingAt: 0)
+                         + String(c.images).leftPad(6) + String(c.patches).leftPad(9) + "  "
+                         + c.classes.map { String($0).padding(toLength: 12, withPad: " ", startingAt: 0) }.joined())
+        }
+        let l = s.labelling
+        let usable = l.markers - l.ignoredMarkers - l.outsideMarkers
+        if usable > 0 {
+            lines.append(String(format: "markers: %d usable, %.1f%% matched an object within %.1f px; %d objects took ≥ 2 markers; %d outside the image, %d of ignored types",
+                                usable, 100 * Double(l.matchedMarkers) / Double(usable), s.labelRadius,
+                                l.objectsWithSeveralMarkers, l.outsideMarkers, l.ignoredMarkers))
+        }
+        let rate = s.seconds > 0 ? Double(s.imagesWritten) / s.seconds : 0
+        lines.append(String(format: "wrote %d image(s), %d patches in %.1f s (%.2f images/s, %.0f patches/s); %d failed, %d already present",
+                            s.imagesWritten, s.patchesWritten, s.seconds, rate,
+                            s.seconds > 0 ? Double(s.patchesWritten) / s.seconds : 0, s.imagesFailed, s.imagesAlreadyPresent))
+        return lines
+    }
+
+    static func timestamp() -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: Date())
+    }
+
+    static func jsonEncoder() -> JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }
+}
+
+extension String {
+    func leftPad(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}

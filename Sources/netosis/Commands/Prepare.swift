@@ -1,0 +1,93 @@
+import ArgumentParser
+import Cluster
+import Foundation
+import Imaging
+import Pipeline
+
+struct Prepare: DistributedCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Segment annotated images, cut labelled 112×112 patches, split without leakage, write patches.h5.",
+        discussion: """
+        Pairs every image (.tif/.tiff, searched recursively) with its annotation file: Fiji Cell Counter
+        `CellCounter_<stem>.xml` (the image named in Image_Filename) or a points CSV (x,y,type[,image]).
+        Each object found by segmentation becomes a patch labelled by the nearest marker within the label
+        radius; objects without a marker become class 0 ("other") unless --unmatched drop. Whole images,
+        wells or experiment groups go to train/val/test, so no group straddles two splits. Bad files are
+        reported one line each and skipped. With --append, new images are added to an existing file;
+        groups already in it keep their split. Under mpirun, images are shared over ranks and rank 0
+        writes; the output is the same for any rank count. See docs/prepare.md.
+        """)
+
+    @Option(help: "Folder of images (.tif/.tiff), searched recursively.")
+    var images: String
+
+    @Option(help: "Folder of annotation files (Cell Counter .xml or points .csv).")
+    var annotations: String
+
+    @Option(help: "Output patches.h5.")
+    var out: String
+
+    @Option(help: "Leakage unit: image, well or experiment (default image; when appending, the file's).")
+    var splitBy: SplitBy?
+
+    @Option(help: "Seed for the split and point-mode negatives (default 0; when appending, the file's).")
+    var seed: UInt64?
+
+    @Option(help: "Fraction of groups for validation.")
+    var valFraction: Double = 0.1
+
+    @Option(help: "Fraction of groups for test.")
+    var testFraction: Double = 0.2
+
+    @Option(help: "segment: patches at segmented objects (default); point: at markers plus random negatives (reference code).")
+    var mode: PatchMode?
+
+    @Option(help: "Segmentation YAML (e.g. config/segmentation.yaml); its label_radius is the default radius. Default: built-in standard settings.")
+    var config: String?
+
+    @Option(help: "Label radius in pixels (overrides the segmentation config's label_radius).")
+    var labelRadius: Double?
+
+    @Option(help: "Objects no marker labels: other (class 0) or drop.")
+    var unmatched: PatchConfig.Unmatched = .other
+
+    @Option(help: "Point mode: random negatives per image.")
+    var negatives: Int = 10
+
+    @Option(help: "Marker type → class map YAML (`types: {1: non-NETotic, 2: NETotic, 4: other, 5: other}`).")
+    var classMap: String?
+
+    @Option(help: "Patch side in pixels (the model input is 112).")
+    var patchSize: Int = 112
+
+    @Flag(help: "Add images to an existing file (images already in it are skipped).")
+    var append = false
+
+    @Flag(help: "Replace an existing file.")
+    var overwrite = false
+
+    func validate() throws {
+        if append && overwrite { throw ValidationError("--append and --overwrite exclude each other") }
+    }
+
+    func run(on world: Communicator) throws {
+        let segmentation = try config.map { try SegmentationConfig.load($0) } ?? .standard
+        let classes = try classMap.map { try ClassMap.load($0) } ?? .standard
+        let patch = PatchConfig(patchSize: patchSize, unmatched: unmatched, negativesPerImage: negatives)
+        let options = PrepareOptions(
+            imagesDirectory: images, annotationsDirectory: annotations, output: out, splitBy: splitBy, seed: seed,
+            valFraction: valFraction, testFraction: testFraction, mode: mode, labelRadius: labelRadius, patch: patch,
+            segmentation: segmentation, classMap: classes, append: append, overwrite: overwrite,
+            toolVersion: NetosisVersion.string)
+        let isRoot = world.isRoot
+        _ = try PrepareJob.run(options, world: world,
+                               log: { line in if isRoot { print(line); fflush(stdout) } },
+                               warn: { line in
+                                   if isRoot { FileHandle.standardError.write(Data(("warning: " + line + "\n").utf8)) }
+                               })
+    }
+}
+
+extension SplitBy: ExpressibleByArgument {}
+extension PatchMode: ExpressibleByArgument {}
+extension PatchConfig.Unmatched: ExpressibleByArgument {}
