@@ -66,8 +66,7 @@ public class HDF5Group: HDF5Node {
     /// Creates a group; intermediate groups are created as needed.
     @discardableResult
     public func createGroup(_ name: String) throws -> HDF5Group {
-        let lcpl = try HDF5Handle.propertyList(H5Pcreate(chdf5_p_link_create()), path: location, "H5Pcreate")
-        _ = try h5check(H5Pset_create_intermediate_group(lcpl.id, 1), location, "H5Pset_create_intermediate_group")
+        let lcpl = try linkCreationCreatingParents()
         let id = try HDF5Handle.make(H5Gcreate2(handle.id, name, lcpl.id, chdf5_p_default(), chdf5_p_default()),
                                      path: location, "create group '\(name)'", close: H5Gclose)
         return HDF5Group(handle: id, filePath: filePath, objectPath: childPath(name))
@@ -87,6 +86,13 @@ public class HDF5Group: HDF5Node {
 
     public func delete(_ name: String) throws {
         _ = try h5check(H5Ldelete(handle.id, name, chdf5_p_default()), location, "delete '\(name)'")
+    }
+
+    /// Link-creation properties that create missing intermediate groups ("a/b/c" in one call).
+    private func linkCreationCreatingParents() throws -> HDF5Handle {
+        let lcpl = try HDF5Handle.propertyList(H5Pcreate(chdf5_p_link_create()), path: location, "H5Pcreate")
+        _ = try h5check(H5Pset_create_intermediate_group(lcpl.id, 1), location, "H5Pset_create_intermediate_group")
+        return lcpl
     }
 
     func requireExists(_ name: String, _ what: String) throws {
@@ -124,8 +130,7 @@ public class HDF5Group: HDF5Node {
                 _ = try h5check(H5Pset_deflate(dcpl.id, UInt32(level)), location, "H5Pset_deflate")
             }
         }
-        let lcpl = try HDF5Handle.propertyList(H5Pcreate(chdf5_p_link_create()), path: location, "H5Pcreate")
-        _ = try h5check(H5Pset_create_intermediate_group(lcpl.id, 1), location, "H5Pset_create_intermediate_group")
+        let lcpl = try linkCreationCreatingParents()
         let id = try HDF5Handle.make(H5Dcreate2(handle.id, name, type, space.id, lcpl.id, dcpl.id, chdf5_p_default()),
                                      path: location, "create dataset '\(name)'", close: H5Dclose)
         return HDF5Dataset(handle: id, filePath: filePath, objectPath: childPath(name))
