@@ -66,7 +66,7 @@ final class DoctorTests: XCTestCase {
         XCTAssertEqual(try decode(forced.output).ranks[0].openblasCore, "Haswell")
     }
 
-    /// A real `sbatch --wait` of a 2-task job running `srun --mpi=pmix netosis doctor`.
+    /// A real `sbatch --wait` of a 2-task job running `srun --mpi=pmix netosis doctor` (jobs/doctor.job).
     func testSbatchTwoTaskJobRunsDoctorOnBothRanks() throws {
         guard let conf = ProcessInfo.processInfo.environment["SLURM_CONF"] else {
             if ProcessInfo.processInfo.environment["CI"] != nil {
@@ -79,8 +79,9 @@ final class DoctorTests: XCTestCase {
         let directory = try makeTemporaryDirectory("sbatch")
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = directory.appendingPathComponent("job.out").path
-        let jobScript = repositoryRoot().appendingPathComponent("slurm/doctor.sbatch").path
-        let result = try runProgram(sbatch, ["--wait", "--ntasks=2", "--output=\(output)", jobScript, "--json"],
+        let template = repositoryRoot().appendingPathComponent("slurm/run.sbatch").path
+        let job = repositoryRoot().appendingPathComponent("jobs/doctor.job").path
+        let result = try runProgram(sbatch, ["--wait", "--ntasks=2", "--output=\(output)", template, job],
                                     environment: ["SLURM_CONF": conf, "NETOSIS": try productPath("netosis")],
                                     timeout: 240, directory: directory.path)
         let log = (try? String(contentsOfFile: output, encoding: .utf8)) ?? "(no job output)"
