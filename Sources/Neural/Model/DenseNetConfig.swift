@@ -1,0 +1,103 @@
+import Foundation
+import Yams
+
+/// A DenseNet as config/models/*.yaml describes it (torchvision's parameterisation).
+public struct DenseNetConfig: Codable, Equatable, Sendable {
+    public var name: String
+    public var growthRate: Int
+    public var blockConfig: [Int]
+    public var bottleneckSize: Int
+    public var compression: Double
+    public var initialFeatures: Int
+    public var inputChannels: Int
+    public var numClasses: Int
+    public var inputSize: Int
+    public var dropRate: Double
+
+    enum CodingKeys: String, CodingKey {
+        case name, growthRate = "growth_rate", blockConfig = "block_config", bottleneckSize = "bn_size"
+        case compression, initialFeatures = "num_init_features", inputChannels = "input_channels"
+        case numClasses = "num_classes", inputSize = "input_size", dropRate = "drop_rate"
+    }
+
+    public init(name: String, growthRate: Int, blockConfig: [Int], bottleneckSize: Int = 4, compression: Double = 0.5,
+                initialFeatures: Int, inputChannels: Int = 1, numClasses: Int = 3, inputSize: Int = 112,
+                dropRate: Double = 0) {
+        self.name = name; self.growthRate = growthRate; self.blockConfig = blockConfig
+        self.bottleneckSize = bottleneckSize; self.compression = compression
+        self.initialFeatures = initialFeatures; self.inputChannels = inputChannels
+        self.numClasses = numClasses; self.inputSize = inputSize; self.dropRate = dropRate
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        growthRate = try c.decode(Int.self, forKey: .growthRate)
+        blockConfig = try c.decode([Int].self, forKey: .blockConfig)
+        bottleneckSize = try c.decodeIfPresent(Int.self, forKey: .bottleneckSize) ?? 4
+        compression = try c.decodeIfPresent(Double.self, forKey: .compression) ?? 0.5
+        initialFeatures = try c.decode(Int.self, forKey: .initialFeatures)
+        inputChannels = try c.decodeIfPresent(Int.self, forKey: .inputChannels) ?? 1
+        numClasses = try c.decodeIfPresent(Int.self, forKey: .numClasses) ?? 3
+        inputSize = try c.decodeIfPresent(Int.self, forKey: .inputSize) ?? 112
+        dropRate = try c.decodeIfPresent(Double.self, forKey: .dropRate) ?? 0
+    }
+
+    /// Structural checks with messages that say which field is wrong.
+    public func validate() throws {
+        func fail(_ m: String) -> NeuralError { .badConfig("model '\(name)': \(m)") }
+        guard growthRate > 0, bottleneckSize > 0, initialFeatures > 0 else { throw fail("growth_rate, bn_size and num_init_features must be positive") }
+        guard !blockConfig.isEmpty, blockConfig.allSatisfy({ $0 > 0 }) else { throw fail("block_config must list positive layer counts") }
+        guard compression > 0 && compression <= 1 else { throw fail("compression must be in (0, 1]") }
+        guard inputChannels > 0, numClasses > 1 else { throw fail("input_channels ≥ 1 and num_classes ≥ 2 required") }
+        guard dropRate == 0 else { throw fail("drop_rate \(dropRate) is not supported (the paper and torchvision use 0)") }
+        var size = (inputSize + 6 - 7) / 2 + 1
+        size = (size + 2 - 3) / 2 + 1
+        for _ in 1..<blockConfig.count { size /= 2 }
+        guard size >= 1 else { throw fail("input_size \(inputSize) is too small for \(blockConfig.count) blocks") }
+    }
+
+    public static func parse(yaml: String) throws -> DenseNetConfig {
+        do {
+            let config = try YAMLDecoder().decode(DenseNetConfig.self, from: yaml)
+            try config.validate()
+            return config
+        } catch let error as NeuralError {
+            throw error
+        } catch {
+            throw NeuralError.badConfig("model configuration: \(error)")
+        }
+    }
+
+    /// Loads `name` from a YAML path, or by name from config/models/ (searched from the current
+    /// directory upwards and beside the executable), falling back to the built-in presets.
+    public static func load(_ nameOrPath: String) throws -> DenseNetConfig {
+        if nameOrPath.hasSuffix(".yaml") || nameOrPath.hasSuffix(".yml") || nameOrPath.contains("/") {
+            guard let text = try? String(contentsOfFile: nameOrPath, encoding: .utf8) else {
+                throw NeuralError.badConfig("cannot read model configuration \(nameOrPath)")
+            }
+            return try parse(yaml: text)
+        }
+        var directories: [URL] = []
+        var dir = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        for _ in 0..<6 { directories.append(dir); dir = dir.deletingLastPathComponent() }
+        var exe = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 { directories.append(exe); exe = exe.deletingLastPathComponent() }
+        for d in directories {
+            let path = d.appendingPathComponent("config/models/\(nameOrPath).yaml").path
+            if let text = try? String(contentsOfFile: path, encoding: .utf8) { return try parse(yaml: text) }
+        }
+        if let preset = presets[nameOrPath] { return preset }
+        throw NeuralError.badConfig("unknown model '\(nameOrPath)': expected one of \(presets.keys.sorted()) or a .yaml path")
+    }
+
+    /// Built-in copies of config/models/*.yaml (used when the config directory is not found).
+    public static let presets: [String: DenseNetConfig] = [
+        "densenet121": DenseNetConfig(name: "densenet121", growthRate: 32, blockConfig: [6, 12, 24, 16],
+                                      bottleneckSize: 4, compression: 0.5, initialFeatures: 64),
+        "densenet-small": DenseNetConfig(name: "densenet-small", growthRate: 12, blockConfig: [6, 12, 8],
+                                         bottleneckSize: 4, compression: 0.5, initialFeatures: 32),
+        "densenet-tiny": DenseNetConfig(name: "densenet-tiny", growthRate: 4, blockConfig: [2, 2],
+                                        bottleneckSize: 2, compression: 0.5, initialFeatures: 8, inputSize: 32),
+    ]
+}

@@ -1,0 +1,160 @@
+import Foundation
+
+/// Learning rate as a function of the step (0-based count of updates already applied).
+///
+/// - `timeDecay`: Keras' legacy SGD decay the paper used, lr_t = lr / (1 + decay·t).
+/// - `step`: lr·γ^⌊t/every⌋.   - `cosine`: half cosine from lr to `minimum` over `totalSteps`.
+/// Any kind may start with a linear warm-up over `warmupSteps` (lr·(t+1)/warmup).
+public struct LearningRateSchedule: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable {
+        case constant
+        case timeDecay(decay: Double)
+        case step(every: Int, gamma: Double)
+        case cosine(totalSteps: Int, minimum: Double)
+    }
+    public var base: Double
+    public var kind: Kind
+    public var warmupSteps: Int
+
+    public init(base: Double, kind: Kind = .constant, warmupSteps: Int = 0) {
+        self.base = base; self.kind = kind; self.warmupSteps = warmupSteps
+    }
+
+    public func rate(at step: Int) -> Double {
+        if step < warmupSteps { return base * Double(step + 1) / Double(warmupSteps) }
+        let t = Double(step - warmupSteps)
+        switch kind {
+        case .constant: return base
+        case let .timeDecay(decay): return base / (1 + decay * Double(step))
+        case let .step(every, gamma): return base * Foundation.pow(gamma, Double(Int(t) / max(1, every)))
+        case let .cosine(total, minimum):
+            let span = Double(max(1, total - warmupSteps))
+            let progress = min(1, t / span)
+            return minimum + (base - minimum) * 0.5 * (1 + Foundation.cos(Double.pi * progress))
+        }
+    }
+}
+
+/// An optimizer whose whole state is visible (so checkpoints can save and restore it exactly).
+public protocol Optimizer: AnyObject {
+    /// Number of updates applied so far.
+    var step: Int { get set }
+    var schedule: LearningRateSchedule { get set }
+    /// Applies one update to every trainable parameter from its `grad`.
+    func update(_ parameters: [Parameter])
+    /// State tensors by name (e.g. "momentum/features/conv0/weight"), PyTorch layout-agnostic.
+    func stateTensors() -> [(name: String, values: [Float])]
+    func loadStateTensor(name: String, values: [Float]) throws
+    var kindName: String { get }
+}
+
+/// SGD with momentum and (L2) weight decay, PyTorch's formulation:
+/// g ← g + λ·w;  v ← μ·v + g (v = g on the first step);  w ← w − lr_t·v.
+public final class SGD: Optimizer {
+    public var step = 0
+    public var schedule: LearningRateSchedule
+    public var momentum: Float
+    public var weightDecay: Float
+    public var velocity: [String: [Float]] = [:]
+    public var kindName: String { "sgd" }
+
+    public init(schedule: LearningRateSchedule, momentum: Float = 0.9, weightDecay: Float = 0) {
+        self.schedule = schedule; self.momentum = momentum; self.weightDecay = weightDecay
+    }
+
+    /// The paper's setting: lr 0.001, momentum 0.9, Keras time decay 1e-7.
+    public static func paper() -> SGD {
+        SGD(schedule: LearningRateSchedule(base: 0.001, kind: .timeDecay(decay: 1e-7)), momentum: 0.9)
+    }
+
+    public func update(_ parameters: [Parameter]) {
+        Profiler.time(.optimizer) {
+            let lr = Float(schedule.rate(at: step))
+            for p in parameters where p.trainable {
+                let wd = p.decays ? weightDecay : 0
+                let first = velocity[p.name] == nil
+                var v = velocity.removeValue(forKey: p.name) ?? [Float](repeating: 0, count: p.count)
+                let mu = momentum
+                p.value.withUnsafeMutableBufferPointer { w in
+                    p.grad.withUnsafeBufferPointer { g in
+                        v.withUnsafeMutableBufferPointer { v in
+                            for i in 0..<w.count {
+                                let gi = g[i] + wd * w[i]
+                                v[i] = (first || mu == 0) ? gi : mu * v[i] + gi
+                                w[i] -= lr * v[i]
+                            }
+                        }
+                    }
+                }
+                velocity[p.name] = v
+            }
+            step += 1
+        }
+    }
+
+    public func stateTensors() -> [(name: String, values: [Float])] {
+        velocity.keys.sorted().map { ("momentum/" + $0, velocity[$0]!) }
+    }
+
+    public func loadStateTensor(name: String, values: [Float]) throws {
+        guard name.hasPrefix("momentum/") else { throw NeuralError.badInput("SGD has no state '\(name)'") }
+        velocity[String(name.dropFirst("momentum/".count))] = values
+    }
+}
+
+/// Adam (Kingma & Ba) with bias correction; defaults α 1e-4, β₁ 0.9, β₂ 0.999, ε 1e-8.
+public final class Adam: Optimizer {
+    public var step = 0
+    public var schedule: LearningRateSchedule
+    public var beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
+    public var firstMoment: [String: [Float]] = [:]
+    public var secondMoment: [String: [Float]] = [:]
+    public var kindName: String { "adam" }
+
+    public init(schedule: LearningRateSchedule = LearningRateSchedule(base: 1e-4),
+                beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0) {
+        self.schedule = schedule; self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon
+        self.weightDecay = weightDecay
+    }
+
+    public func update(_ parameters: [Parameter]) {
+        Profiler.time(.optimizer) {
+            let lr = Float(schedule.rate(at: step))
+            let t = Double(step + 1)
+            let c1 = Float(1 - Foundation.pow(Double(beta1), t)), c2 = Float(1 - Foundation.pow(Double(beta2), t))
+            let (b1, b2, eps) = (beta1, beta2, epsilon)
+            for p in parameters where p.trainable {
+                let wd = p.decays ? weightDecay : 0
+                var m = firstMoment.removeValue(forKey: p.name) ?? [Float](repeating: 0, count: p.count)
+                var v = secondMoment.removeValue(forKey: p.name) ?? [Float](repeating: 0, count: p.count)
+                p.value.withUnsafeMutableBufferPointer { w in
+                    p.grad.withUnsafeBufferPointer { g in
+                        m.withUnsafeMutableBufferPointer { m in
+                            v.withUnsafeMutableBufferPointer { v in
+                                for i in 0..<w.count {
+                                    let gi = g[i] + wd * w[i]
+                                    m[i] = b1 * m[i] + (1 - b1) * gi
+                                    v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                                    w[i] -= lr * (m[i] / c1) / ((v[i] / c2).squareRoot() + eps)
+                                }
+                            }
+                        }
+                    }
+                }
+                firstMoment[p.name] = m; secondMoment[p.name] = v
+            }
+            step += 1
+        }
+    }
+
+    public func stateTensors() -> [(name: String, values: [Float])] {
+        firstMoment.keys.sorted().map { ("m/" + $0, firstMoment[$0]!) }
+            + secondMoment.keys.sorted().map { ("v/" + $0, secondMoment[$0]!) }
+    }
+
+    public func loadStateTensor(name: String, values: [Float]) throws {
+        if name.hasPrefix("m/") { firstMoment[String(name.dropFirst(2))] = values }
+        else if name.hasPrefix("v/") { secondMoment[String(name.dropFirst(2))] = values }
+        else { throw NeuralError.badInput("Adam has no state '\(name)'") }
+    }
+}

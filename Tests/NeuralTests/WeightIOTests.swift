@@ -1,0 +1,105 @@
+import XCTest
+import Storage
+@testable import Neural
+
+final class WeightIOTests: XCTestCase {
+    var directory: String!
+
+    override func setUpWithError() throws {
+        directory = NSTemporaryDirectory() + "neural-io-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
+
+    func testRoundTripRestoresLogitsAndOptimizerState() throws {
+        let model = try DenseNet(named: "densenet-tiny", seed: 9)
+        let sgd = SGD(schedule: LearningRateSchedule(base: 0.01), momentum: 0.9)
+        let x = randomArray(2 * 16 * 16, seed: 50)
+        try model.trainStep(images: x, labels: [1, 2], height: 16, width: 16, loss: SoftmaxCrossEntropy(), optimizer: sgd)
+        let path = directory + "/ckpt.h5"
+        try WeightIO.save(model, to: path, optimizer: sgd)
+        let file = try HDF5File.open(path)
+        XCTAssertEqual(try file.stringAttribute("format"), "netosis.checkpoint")
+        XCTAssertEqual(try file.dataset("model/features/denseblock1/denselayer1/conv2/weight").shape(), [4, 8, 3, 3])
+        XCTAssertTrue(file.exists("model/features/norm0/running_var"))
+        let restored = try WeightIO.loadModel(path: path)
+        XCTAssertEqual(restored.config, model.config)
+        let a = model.predict(Tensor(shape: [2, 16, 16, 1], scalars: x))
+        let b = restored.predict(Tensor(shape: [2, 16, 16, 1], scalars: x))
+        XCTAssertEqual(a, b)
+        let sgd2 = SGD(schedule: LearningRateSchedule(base: 0.01), momentum: 0.9)
+        try WeightIO.loadOptimizer(sgd2, model: restored, path: path)
+        XCTAssertEqual(sgd2.step, 1)
+        XCTAssertEqual(sgd2.velocity["features/conv0/weight"], sgd.velocity["features/conv0/weight"])
+    }
+
+    func testTorchLayoutIsPermutedOnDisk() throws {
+        let model = try DenseNet(named: "densenet-tiny", seed: 9)
+        let w = model.conv0.weight   // internal [out, kh, kw, in], torch [out, in, kh, kw]; in = 1 → same
+        let k = model.blocks[0].layers[0].conv2.weight   // [4, 8, 3, 3]
+        let path = directory + "/w.h5"
+        try WeightIO.save(model, to: path)
+        let stored: [Float] = try HDF5File.open(path).read("model/" + k.name)
+        // torch index (o=1, i=2, y=0, x=2) ↔ internal (o=1, y=0, x=2, i=2)
+        let torchIndex: Int = ((1 * 8 + 2) * 3 + 0) * 3 + 2
+        let internalIndex: Int = ((1 * 3 + 0) * 3 + 2) * 8 + 2
+        XCTAssertEqual(stored[torchIndex], k.value[internalIndex])
+        XCTAssertEqual(k.internalLayout(fromTorch: k.torchLayout()), k.value)
+        XCTAssertEqual(w.torchLayout(), w.value)
+    }
+
+    func testMismatchedShapeNamesTensorAndShapes() throws {
+        let small = try DenseNet(named: "densenet-tiny")
+        let path = directory + "/tiny.h5"
+        try WeightIO.save(small, to: path)
+        var other = small.config
+        other.growthRate = 6
+        let model = try DenseNet(config: other)
+        XCTAssertThrowsError(try WeightIO.loadWeights(into: model, path: path)) { error in
+            XCTAssertEqual(error as? NeuralError, .shapeMismatch(tensor: "features/denseblock1/denselayer1/conv1/weight",
+                                                                  file: path, expected: [12, 8, 1, 1], found: [8, 8, 1, 1]))
+            let text = "\(error)"
+            XCTAssert(text.contains("[12, 8, 1, 1]") && text.contains("[8, 8, 1, 1]") && text.contains(path), text)
+        }
+    }
+
+    func testTruncatedAndMissingFilesAreErrorsNamingTheFile() throws {
+        let model = try DenseNet(named: "densenet-tiny")
+        let path = directory + "/full.h5"
+        try WeightIO.save(model, to: path)
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let truncated = directory + "/truncated.h5"
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: truncated))
+        XCTAssertThrowsError(try WeightIO.loadWeights(into: model, path: truncated)) { error in
+            XCTAssert("\(error)".contains(truncated), "\(error)")
+        }
+        XCTAssertThrowsError(try WeightIO.loadModel(path: directory + "/absent.h5")) { error in
+            XCTAssert("\(error)".contains("absent.h5"), "\(error)")
+        }
+        // Corrupt bytes inside a tensor: the checksum refuses it.
+        var corrupt = data
+        let marker = corrupt.count - 2048
+        for i in marker..<marker + 256 { corrupt[i] ^= 0x5A }
+        let damaged = directory + "/damaged.h5"
+        try corrupt.write(to: URL(fileURLWithPath: damaged))
+        XCTAssertThrowsError(try WeightIO.loadWeights(into: model, path: damaged))
+    }
+
+    func testStemChannelsSumOnLoad() throws {
+        var rgbConfig = DenseNetConfig.presets["densenet-tiny"]!
+        rgbConfig.inputChannels = 3
+        let rgb = try DenseNet(config: rgbConfig, seed: 2)
+        let path = directory + "/rgb.h5"
+        try WeightIO.save(rgb, to: path)
+        let grey = try DenseNet(named: "densenet-tiny")
+        XCTAssertThrowsError(try WeightIO.loadWeights(into: grey, path: path))
+        try WeightIO.loadWeights(into: grey, path: path, sumStemChannels: true)
+        // A grey image through the summed stem equals the same image replicated to RGB.
+        let x = randomArray(16 * 16, seed: 60)
+        var x3 = [Float](); for v in x { x3 += [v, v, v] }
+        let a = grey.predict(Tensor(shape: [1, 16, 16, 1], scalars: x))
+        let b = rgb.predict(Tensor(shape: [1, 16, 16, 3], scalars: x3))
+        for i in 0..<3 { XCTAssertEqual(a.scalars[i], b.scalars[i], accuracy: 1e-4) }
+    }
+}
