@@ -43,7 +43,7 @@ doctor: build
 
 test: setup
 	swift build $(SWIFT_FLAGS) --build-tests
-	slurm/with-local-slurm.sh swift test $(SWIFT_FLAGS) --skip-build
+	slurm/with-local-slurm.sh tools/run-tests.sh $(SWIFT_FLAGS) --skip-build
 
 demo: build
 	tools/demo.sh $(BIN)
