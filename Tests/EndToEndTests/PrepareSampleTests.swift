@@ -219,7 +219,7 @@ final class PrepareSampleTests: XCTestCase {
         let (images, notes) = try subset(["21b_d1.2_1", "22a_b1.1_2", "24b_b4.1_3"], into: "cli")
         let netosis = try productPath("netosis")
         let one = work.appendingPathComponent("one.h5").path, two = work.appendingPathComponent("two.h5").path
-        let args = ["prepare", "--images", images, "--annotations", notes, "--split-by", "well", "--seed", "9"]
+        let args = ["prepare", "--images", images, "--annotations", notes, "--split-by", "well", "--seed", "9", "--verbose"]
         let r1 = try runProgram(netosis, args + ["--out", one], timeout: 300)
         XCTAssertEqual(r1.status, 0, r1.output)
         XCTAssertTrue(r1.output.contains("split  images  patches"), r1.output)

@@ -28,16 +28,20 @@ public struct PrepareOptions: Sendable {
     /// Replace an existing file.
     public var overwrite: Bool
     public var toolVersion: String
+    /// Log one line per image (name, split, objects, markers matched, patches per class, seconds).
+    public var verbose: Bool
 
     public init(imagesDirectory: String, annotationsDirectory: String, output: String, splitBy: SplitBy? = nil,
                 seed: UInt64? = nil, valFraction: Double = 0.1, testFraction: Double = 0.2, mode: PatchMode? = nil,
                 labelRadius: Double? = nil, patch: PatchConfig = .standard,
                 segmentation: SegmentationConfig = .standard, classMap: ClassMap = .standard,
-                append: Bool = false, overwrite: Bool = false, toolVersion: String = "unknown") {
+                append: Bool = false, overwrite: Bool = false, toolVersion: String = "unknown",
+                verbose: Bool = true) {
         self.imagesDirectory = imagesDirectory; self.annotationsDirectory = annotationsDirectory; self.output = output
         self.splitBy = splitBy; self.seed = seed; self.valFraction = valFraction; self.testFraction = testFraction
         self.mode = mode; self.labelRadius = labelRadius; self.patch = patch; self.segmentation = segmentation
         self.classMap = classMap; self.append = append; self.overwrite = overwrite; self.toolVersion = toolVersion
+        self.verbose = verbose
     }
 }
 
@@ -89,7 +93,8 @@ public enum PrepareJob {
     /// the file is identical for any rank count. Bad inputs are reported through `warn` and skipped.
     public static func run(_ options: PrepareOptions, world: Communicator? = nil,
                            log: (String) -> Void = { print($0) },
-                           warn: (String) -> Void = { FileHandle.standardError.write(Data(("warning: " + $0 + "\n").utf8)) })
+                           warn: (String) -> Void = { FileHandle.standardError.write(Data(("warning: " + $0 + "\n").utf8)) },
+                           progress: (_ done: Int, _ total: Int) -> Void = { _, _ in })
     throws -> PrepareSummary {
         let start = Date()
         let rank = world?.rank ?? 0, size = world?.size ?? 1
@@ -186,9 +191,10 @@ public enum PrepareJob {
                     done += 1
                     let h = outcome.header
                     for w in h.warnings { warn(w) }
+                    defer { progress(done, work.count) }
                     if let error = h.error {
                         warn(error); summary.problems.append(error); summary.imagesFailed += 1
-                        log("[\(done)/\(work.count)] \(h.identity.name): failed, skipped")
+                        if options.verbose { log("[\(done)/\(work.count)] \(h.identity.name): failed, skipped") }
                         continue
                     }
                     summary.problems.append(contentsOf: h.warnings)
@@ -197,6 +203,7 @@ public enum PrepareJob {
                     summary.imagesWritten += 1
                     summary.patchesWritten += outcome.labels.count
                     summary.labelling.add(h.stats)
+                    guard options.verbose else { continue }
                     var perClass = [0, 0, 0]
                     for l in outcome.labels { perClass[Int(l)] += 1 }
                     let classText = zip(PatchesSchema.classNames, perClass).map { "\($0) \($1)" }.joined(separator: ", ")

@@ -66,6 +66,9 @@ struct Prepare: DistributedCommand {
     @Flag(help: "Replace an existing file.")
     var overwrite = false
 
+    @Flag(help: "One line per image: split, objects, markers matched, patches per class, seconds.")
+    var verbose = false
+
     func validate() throws {
         if append && overwrite { throw ValidationError("--append and --overwrite exclude each other") }
     }
@@ -78,13 +81,15 @@ struct Prepare: DistributedCommand {
             imagesDirectory: images, annotationsDirectory: annotations, output: out, splitBy: splitBy, seed: seed,
             valFraction: valFraction, testFraction: testFraction, mode: mode, labelRadius: labelRadius, patch: patch,
             segmentation: segmentation, classMap: classes, append: append, overwrite: overwrite,
-            toolVersion: NetosisVersion.string)
+            toolVersion: NetosisVersion.string, verbose: verbose)
         let isRoot = world.isRoot
+        let progressLine = ProgressLine("prepare", rank: world.rank)
         _ = try PrepareJob.run(options, world: world,
                                log: { line in if isRoot { print(line); fflush(stdout) } },
                                warn: { line in
                                    if isRoot { FileHandle.standardError.write(Data(("warning: " + line + "\n").utf8)) }
-                               })
+                               },
+                               progress: progressLine.update)
     }
 }
 
