@@ -17,6 +17,8 @@ struct Netosis: ParsableCommand {
         subcommands: [
             Doctor.self,
             Prepare.self,
+            Infer.self,
+            Bench.self,
         ]
     )
 

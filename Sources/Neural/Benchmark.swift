@@ -1,0 +1,147 @@
+import Foundation
+
+/// Training and inference throughput of a model on random data (`netosis bench`).
+public struct BenchmarkResult: Codable, Sendable {
+    public var model: String
+    public var batch: Int
+    public var inputChannels: Int
+    public var inputSize: Int
+    public var threads: Int
+    public var blasCore: String
+    public var trainImagesPerSecond: Double?
+    public var trainSecondsPerIteration: [Double]
+    public var trainGFLOPS: Double?
+    public var trainPeakRSSMB: Double?
+    public var inferImagesPerSecond: Double?
+    public var inferSecondsPerIteration: [Double]
+    public var inferGFLOPS: Double?
+    public var inferPeakRSSMB: Double?
+    /// Seconds per iteration by layer type (median iteration's share), training and inference.
+    public var trainBreakdown: [String: Double]
+    public var inferBreakdown: [String: Double]
+    public var gflopPerTrainImage: Double
+    public var gflopPerInferImage: Double
+    public var loadAverage: Double
+}
+
+public enum Benchmark {
+    /// Peak resident set size of this process so far (VmHWM), in MB.
+    public static func peakRSSMegabytes() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let fields = line.split(separator: " ")
+            if fields.count >= 2, let kb = Double(fields[1]) { return kb / 1024 }
+        }
+        return 0
+    }
+
+    public static func loadAverage() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8),
+              let first = text.split(separator: " ").first, let value = Double(first) else { return -1 }
+        return value
+    }
+
+    static func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
+    /// Runs inference then training (so the training peak RSS includes the inference one).
+    public static func run(config: DenseNetConfig, batch: Int, iterations: Int = 8, warmup: Int = 2,
+                           train: Bool = true, infer: Bool = true,
+                           log: ((String) -> Void)? = nil) throws -> BenchmarkResult {
+        let model = try DenseNet(config: config, seed: 0)
+        let size = config.inputSize, c = config.inputChannels
+        var g = SeededGenerator(seed: 1)
+        let images = (0..<batch * size * size * c).map { _ in g.nextNormal() }
+        let labels = (0..<batch).map { $0 % config.numClasses }
+        let forwardFLOPs = model.forwardFLOPs(height: size, width: size)
+        let stem = 2 * Double(model.conv0.outputSize(height: size, width: size).height
+                              * model.conv0.outputSize(height: size, width: size).width
+                              * model.conv0.outChannels * model.conv0.patchLength)
+        let trainFLOPs = 3 * forwardFLOPs - stem   // no input gradient for the stem
+        var result = BenchmarkResult(model: config.name, batch: batch, inputChannels: c, inputSize: size,
+                                     threads: BLAS.threads, blasCore: BLAS.coreName,
+                                     trainSecondsPerIteration: [], inferSecondsPerIteration: [],
+                                     trainBreakdown: [:], inferBreakdown: [:],
+                                     gflopPerTrainImage: trainFLOPs / 1e9, gflopPerInferImage: forwardFLOPs / 1e9,
+                                     loadAverage: loadAverage())
+
+        func measure(_ body: () throws -> Void) rethrows -> ([Double], [String: Double]) {
+            Profiler.enabled = false
+            for _ in 0..<warmup { try body() }
+            var times: [Double] = []
+            var breakdowns: [[(Profiler.Category, Double)]] = []
+            Profiler.enabled = true
+            defer { Profiler.enabled = false }
+            for _ in 0..<iterations {
+                Profiler.reset()
+                let start = DispatchTime.now().uptimeNanoseconds
+                try body()
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                breakdowns.append(Profiler.snapshot())
+            }
+            // Breakdown of the median iteration; "other" is whatever no category timed.
+            let order = times.indices.sorted { times[$0] < times[$1] }
+            let mid = order[order.count / 2]
+            var breakdown: [String: Double] = [:]
+            var accounted = 0.0
+            for (category, seconds) in breakdowns[mid] where seconds > 0 {
+                breakdown[category.rawValue] = seconds; accounted += seconds
+            }
+            breakdown[Profiler.Category.other.rawValue] = max(0, times[mid] - accounted)
+            return (times, breakdown)
+        }
+
+        if infer {
+            log?("inference: \(warmup) warm-up + \(iterations) timed iterations of batch \(batch)")
+            let (times, breakdown) = measure {
+                images.withUnsafeBufferPointer { x in
+                    _ = model.forward(x.baseAddress!, batch: batch, height: size, width: size, training: false)
+                }
+            }
+            result.inferSecondsPerIteration = times
+            result.inferImagesPerSecond = Double(batch) / median(times)
+            result.inferGFLOPS = result.inferImagesPerSecond! * forwardFLOPs / 1e9
+            result.inferBreakdown = breakdown
+            result.inferPeakRSSMB = peakRSSMegabytes()
+        }
+        if train {
+            log?("training: \(warmup) warm-up + \(iterations) timed SGD steps of batch \(batch)")
+            let optimizer = SGD.paper()
+            let loss = SoftmaxCrossEntropy()
+            let (times, breakdown) = try measure {
+                try images.withUnsafeBufferPointer { x in
+                    _ = try model.trainStep(images: x.baseAddress!, labels: labels, height: size, width: size,
+                                            loss: loss, optimizer: optimizer)
+                }
+            }
+            result.trainSecondsPerIteration = times
+            result.trainImagesPerSecond = Double(batch) / median(times)
+            result.trainGFLOPS = result.trainImagesPerSecond! * trainFLOPs / 1e9
+            result.trainBreakdown = breakdown
+            result.trainPeakRSSMB = peakRSSMegabytes()
+        }
+        return result
+    }
+
+    /// Human-readable report.
+    public static func text(_ r: BenchmarkResult) -> String {
+        var lines = ["model \(r.model), batch \(r.batch), \(r.inputChannels)×\(r.inputSize)×\(r.inputSize), "
+                     + "\(r.threads) BLAS thread(s), OpenBLAS core \(r.blasCore), load average \(r.loadAverage)"]
+        func section(_ name: String, _ ips: Double?, _ gflops: Double?, _ rss: Double?, _ times: [Double],
+                     _ breakdown: [String: Double]) {
+            guard let ips, let gflops else { return }
+            lines.append(name + String(format: ": %.1f images/s (median of %d), %.1f GFLOP/s, peak RSS %.0f MB",
+                                       ips, times.count, gflops, rss ?? 0))
+            let total = breakdown.values.reduce(0, +)
+            for (key, seconds) in breakdown.sorted(by: { $0.value > $1.value }) where seconds > 0 {
+                let label = key.padding(toLength: 20, withPad: " ", startingAt: 0)
+                lines.append("    " + label + String(format: " %8.1f ms  %5.1f%%", seconds * 1000, 100 * seconds / max(total, 1e-12)))
+            }
+        }
+        section("inference", r.inferImagesPerSecond, r.inferGFLOPS, r.inferPeakRSSMB, r.inferSecondsPerIteration, r.inferBreakdown)
+        section("training", r.trainImagesPerSecond, r.trainGFLOPS, r.trainPeakRSSMB, r.trainSecondsPerIteration, r.trainBreakdown)
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Storage
+
+/// How a patch is normalised before the network sees it.
+public enum PatchNormalization: String, CaseIterable, Codable, Sendable {
+    /// Per patch: subtract its mean, divide by its standard deviation (the paper's preprocessing).
+    /// A constant patch becomes all zeros.
+    case zscore
+    /// Raw values as stored.
+    case none
+
+    public func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        guard self == .zscore, count > 0 else { return }
+        var sum = 0.0, sum2 = 0.0
+        for i in 0..<count { sum += Double(values[i]) }
+        let mean = sum / Double(count)
+        for i in 0..<count { let d = Double(values[i]) - mean; sum2 += d * d }
+        let std = (sum2 / Double(count)).squareRoot()
+        let inv = std > 1e-6 ? Float(1 / std) : 0
+        let m = Float(mean)
+        for i in 0..<count { values[i] = (values[i] - m) * inv }
+    }
+}
+
+/// Batched classification of a patches file with a checkpoint (`netosis infer`).
+public final class PatchClassifier {
+    public let model: DenseNet
+    public let normalization: PatchNormalization
+    public let batchSize: Int
+
+    public init(model: DenseNet, normalization: PatchNormalization = .zscore, batchSize: Int = 64) {
+        self.model = model; self.normalization = normalization; self.batchSize = max(1, batchSize)
+    }
+
+    /// The layout of `/patches` in a file: [N,H,W] or [N,C,H,W]; checked against the model.
+    public struct PatchLayout: Sendable {
+        public let count: Int, channels: Int, height: Int, width: Int, channelAxis: Bool
+    }
+
+    public func layout(of file: HDF5File, path: String) throws -> PatchLayout {
+        guard file.exists("patches") else { throw NeuralError.badInput("\(path): no /patches dataset") }
+        let shape = try file.dataset("patches").shape()
+        let config = model.config
+        let expected = config.inputChannels == 1 ? "[N, \(config.inputSize), \(config.inputSize)] or [N, 1, \(config.inputSize), \(config.inputSize)]"
+                                                 : "[N, \(config.inputChannels), \(config.inputSize), \(config.inputSize)]"
+        let layout: PatchLayout
+        switch shape.count {
+        case 3: layout = PatchLayout(count: shape[0], channels: 1, height: shape[1], width: shape[2], channelAxis: false)
+        case 4: layout = PatchLayout(count: shape[0], channels: shape[1], height: shape[2], width: shape[3], channelAxis: true)
+        default: throw NeuralError.badInput("\(path): /patches has shape \(shape); expected \(expected)")
+        }
+        guard layout.channels == config.inputChannels, layout.height == config.inputSize, layout.width == config.inputSize else {
+            throw NeuralError.badInput("\(path): /patches has shape \(shape); model '\(config.name)' expects \(expected)")
+        }
+        return layout
+    }
+
+    /// Logits [count, classes] for patches [start, start+count) of the file (read batch by batch).
+    public func logits(file: HDF5File, path: String, range: Range<Int>,
+                       progress: ((Int) -> Void)? = nil) throws -> [Float] {
+        let layout = try layout(of: file, path: path)
+        let dataset = try file.dataset("patches")
+        let classes = model.config.numClasses
+        let (c, h, w) = (layout.channels, layout.height, layout.width)
+        var out = [Float](repeating: 0, count: range.count * classes)
+        var nhwc = [Float](repeating: 0, count: batchSize * h * w * c)
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let n = min(batchSize, range.upperBound - start)
+            let offset = layout.channelAxis ? [start, 0, 0, 0] : [start, 0, 0]
+            let count = layout.channelAxis ? [n, c, h, w] : [n, h, w]
+            var raw: [Float]
+            do { raw = try dataset.read(offset: offset, count: count, as: Float.self) }
+            catch { throw NeuralError.badInput("\(path): cannot read patches \(start)..<\(start + n): \(error)") }
+            let per = c * h * w
+            raw.withUnsafeMutableBufferPointer { r in
+                for i in 0..<n { normalization.apply(r.baseAddress! + i * per, count: per) }
+                nhwc.withUnsafeMutableBufferPointer { dst in
+                    if c == 1 {
+                        dst.baseAddress!.update(from: r.baseAddress!, count: n * per)
+                    } else {
+                        for i in 0..<n { for ch in 0..<c { for p in 0..<h * w {
+                            dst[(i * h * w + p) * c + ch] = r[(i * c + ch) * h * w + p]
+                        } } }
+                    }
+                }
+            }
+            let logits = model.forward(nhwc, batch: n, height: h, width: w, training: false)
+            for i in 0..<n * classes { out[(start - range.lowerBound) * classes + i] = logits[i] }
+            start += n
+            progress?(start - range.lowerBound)
+        }
+        return out
+    }
+
+    /// Row-wise softmax.
+    public static func probabilities(_ logits: [Float], classes: Int) -> [Float] {
+        var out = logits
+        for r in 0..<logits.count / classes {
+            let row = logits[r * classes ..< (r + 1) * classes]
+            let m = row.max()!
+            var s: Float = 0
+            for j in 0..<classes { out[r * classes + j] = Foundation.exp(logits[r * classes + j] - m); s += out[r * classes + j] }
+            for j in 0..<classes { out[r * classes + j] /= s }
+        }
+        return out
+    }
+
+    /// Writes /logits and /probs [N, classes] atomically, with provenance attributes.
+    public static func writePredictions(path: String, logits: [Float], classes: Int, checkpoint: String,
+                                        normalization: PatchNormalization, toolVersion: String) throws {
+        let n = logits.count / classes
+        try AtomicFile.write(to: path) { temporary in
+            let file = try HDF5File.create(temporary)
+            try file.setAttribute("format", "netosis.predictions")
+            try file.setAttribute("format_version", Int32(1))
+            try file.setAttribute("created", ISO8601DateFormatter().string(from: Date()))
+            try file.setAttribute("tool_version", toolVersion)
+            try file.setAttribute("checkpoint", checkpoint)
+            try file.setAttribute("normalization", normalization.rawValue)
+            try file.write("logits", logits, shape: [n, classes])
+            try file.write("probs", probabilities(logits, classes: classes), shape: [n, classes])
+            try file.flush()
+        }
+    }
+}
