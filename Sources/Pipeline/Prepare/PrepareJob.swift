@@ -234,6 +234,12 @@ public enum PrepareJob {
             try processAll(writer)
             try finish(writer)
         } else {
+            let parent = URL(fileURLWithPath: options.output).deletingLastPathComponent().path
+            do {
+                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            } catch {
+                throw PrepareError(path: options.output, problem: "cannot create folder \(parent): \(error.localizedDescription)")
+            }
             // A new file appears only when complete (temporary → fsync → rename).
             try AtomicFile.write(to: options.output) { temporary in
                 var writer: PatchesWriter? = try PatchesWriter.create(path: temporary, patchSize: patch.patchSize)
