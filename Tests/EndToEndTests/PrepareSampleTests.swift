@@ -226,11 +226,25 @@ final class PrepareSampleTests: XCTestCase {
         XCTAssertTrue(r1.output.contains("[3/3] "), r1.output)
         let r2 = try mpirun(2, netosis, args + ["--out", two], timeout: 300)
         XCTAssertEqual(r2.status, 0, r2.output)
+        try assertSameData(one, two)
+        // Appending under 2 ranks (only rank 0 opens the file) matches appending alone.
+        let more = try subset(["21b_d1.2_1", "22a_b1.1_2", "24b_b4.1_3", "22a_b1.1_3", "24b_b4.3_2"], into: "cli-more")
+        let appendArgs = ["prepare", "--images", more.images, "--annotations", more.annotations, "--append"]
+        let a1 = try runProgram(netosis, appendArgs + ["--out", one], timeout: 300)
+        XCTAssertEqual(a1.status, 0, a1.output)
+        let a2 = try mpirun(2, netosis, appendArgs + ["--out", two], timeout: 300)
+        XCTAssertEqual(a2.status, 0, a2.output)
+        XCTAssertTrue(a2.output.contains("wrote 2 image(s)"), a2.output)
+        try assertSameData(one, two)
+    }
+
+    func assertSameData(_ one: String, _ two: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let a = try HDF5File.open(one), b = try HDF5File.open(two)
-        for name in ["patches"] { XCTAssertEqual(try a.read(name, as: UInt16.self), try b.read(name, as: UInt16.self)) }
-        XCTAssertEqual(try a.read("labels", as: Int8.self), try b.read("labels", as: Int8.self))
-        XCTAssertEqual(try a.read("split", as: UInt8.self), try b.read("split", as: UInt8.self))
-        XCTAssertEqual(try a.read("center", as: Float.self), try b.read("center", as: Float.self))
-        XCTAssertEqual(try a.dataset("images/name").readStrings(), try b.dataset("images/name").readStrings())
+        XCTAssertEqual(try a.read("patches", as: UInt16.self), try b.read("patches", as: UInt16.self), file: file, line: line)
+        XCTAssertEqual(try a.read("labels", as: Int8.self), try b.read("labels", as: Int8.self), file: file, line: line)
+        XCTAssertEqual(try a.read("split", as: UInt8.self), try b.read("split", as: UInt8.self), file: file, line: line)
+        XCTAssertEqual(try a.read("center", as: Float.self), try b.read("center", as: Float.self), file: file, line: line)
+        XCTAssertEqual(try a.dataset("images/name").readStrings(), try b.dataset("images/name").readStrings(),
+                       file: file, line: line)
     }
 }

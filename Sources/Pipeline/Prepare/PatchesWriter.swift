@@ -3,7 +3,7 @@ import Imaging
 import Storage
 
 /// What an existing patches.h5 already holds (for appending).
-public struct StoredPatches: Sendable {
+public struct StoredPatches: Codable, Sendable {
     public var splitBy: SplitBy
     public var seed: UInt64
     public var patchSize: Int

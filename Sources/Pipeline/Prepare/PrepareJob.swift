@@ -126,7 +126,12 @@ public enum PrepareJob {
         if exists && !options.append && !options.overwrite {
             throw PrepareError(path: options.output, problem: "already exists; pass --append to add images or --overwrite to replace it")
         }
-        let stored: StoredPatches? = (exists && options.append) ? try PatchesWriter.inspect(path: options.output) : nil
+        // Only rank 0 opens the file (HDF5 locks it); the others get what it found.
+        struct Found: Codable { var stored: StoredPatches? }
+        var found = Found(stored: nil)
+        if isRoot && exists && options.append { found.stored = try PatchesWriter.inspect(path: options.output) }
+        if let world, size > 1 { found = try world.broadcast(isRoot ? found : nil, root: 0) }
+        let stored = found.stored
         func conflict(_ what: String, _ given: String, _ have: String) -> PrepareError {
             PrepareError(path: options.output, problem: "was written with \(what) \(have); appending with \(given) would mix rules (omit the flag or write a new file)")
         }
