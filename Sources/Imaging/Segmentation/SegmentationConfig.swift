@@ -21,7 +21,7 @@ public struct SegmentationConfig: Codable, Sendable, Equatable {
 
     /// Background correction method and its length scale (about 2–3 nucleus diameters).
     public var background: Background = .rollingBall
-    public var backgroundRadius: Double = 40
+    public var backgroundRadius: Double = 25
     /// Gaussian pre-smoothing sigma (0 = none); suppresses shot noise before thresholding.
     public var smoothingSigma: Double = 1.0
     /// Global threshold method, applied to the background-corrected, smoothed image.
@@ -30,10 +30,10 @@ public struct SegmentationConfig: Codable, Sendable, Equatable {
     public var thresholdScale: Double = 1.0
     /// Hysteresis: pixels above `hysteresisLow` × threshold are kept when 8-connected to a pixel
     /// above the threshold. Recovers dim, diffuse nuclei whose cores pass the threshold. 1 disables it.
-    public var hysteresisLow: Double = 0.5
+    public var hysteresisLow: Double = 0.7
     /// Morphological opening and closing radii (disk elements; 0 = skip).
-    public var openingRadius: Int = 1
-    public var closingRadius: Int = 1
+    public var openingRadius: Int = 2
+    public var closingRadius: Int = 0
     /// Fill holes inside objects.
     public var fillHoles: Bool = true
     /// Objects smaller than this (pixels) are removed before splitting.
@@ -47,7 +47,12 @@ public struct SegmentationConfig: Codable, Sendable, Equatable {
     public var watershed: Bool = true
     /// Markers are regional maxima of the distance transform that rise at least this many pixels
     /// above the saddle to a neighbouring maximum (h-maxima); larger = fewer splits.
-    public var watershedH: Double = 2.0
+    public var watershedH: Double = 1.0
+    /// Bright/dim split: an object whose bright part (Otsu within the object) is at least this many
+    /// times brighter than its dim part, and whose dim part is thick, is split in two (0 = off).
+    public var contrastRatio: Double = 2.0
+    /// The dim part must be at least this thick (max distance to its edge, px) to become a nucleus.
+    public var contrastMinThickness: Double = 4
     /// Labelling radius for patches: an object takes the class of the nearest annotation marker within
     /// this distance (pixels) of its pixels. Chosen from the real sample (docs/segmentation.md).
     public var labelRadius: Double = 6
@@ -61,7 +66,8 @@ public struct SegmentationConfig: Codable, Sendable, Equatable {
         case threshold, thresholdScale = "threshold_scale", hysteresisLow = "hysteresis_low"
         case openingRadius = "opening_radius", closingRadius = "closing_radius", fillHoles = "fill_holes"
         case minArea = "min_area", minObjectArea = "min_object_area", maxObjectArea = "max_object_area"
-        case clearBorder = "clear_border", watershed, watershedH = "watershed_h", labelRadius = "label_radius"
+        case clearBorder = "clear_border", watershed, watershedH = "watershed_h"
+        case contrastRatio = "contrast_ratio", contrastMinThickness = "contrast_min_thickness", labelRadius = "label_radius"
     }
 
     private struct AnyKey: CodingKey {
@@ -94,6 +100,8 @@ public struct SegmentationConfig: Codable, Sendable, Equatable {
         clearBorder = try c.decodeIfPresent(Bool.self, forKey: .clearBorder) ?? d.clearBorder
         watershed = try c.decodeIfPresent(Bool.self, forKey: .watershed) ?? d.watershed
         watershedH = try c.decodeIfPresent(Double.self, forKey: .watershedH) ?? d.watershedH
+        contrastRatio = try c.decodeIfPresent(Double.self, forKey: .contrastRatio) ?? d.contrastRatio
+        contrastMinThickness = try c.decodeIfPresent(Double.self, forKey: .contrastMinThickness) ?? d.contrastMinThickness
         labelRadius = try c.decodeIfPresent(Double.self, forKey: .labelRadius) ?? d.labelRadius
     }
 
@@ -110,6 +118,8 @@ public struct SegmentationConfig: Codable, Sendable, Equatable {
             return "max_object_area (\(maxObjectArea)) is below min_object_area (\(minObjectArea))"
         }
         if watershedH < 0 { return "watershed_h must be ≥ 0 (got \(watershedH))" }
+        if contrastRatio != 0 && contrastRatio < 1 { return "contrast_ratio must be 0 (off) or ≥ 1 (got \(contrastRatio))" }
+        if contrastMinThickness < 0 { return "contrast_min_thickness must be ≥ 0 (got \(contrastMinThickness))" }
         if labelRadius < 0 { return "label_radius must be ≥ 0 (got \(labelRadius))" }
         return nil
     }
@@ -169,6 +179,8 @@ public struct SegmentationConfig: Codable, Sendable, Equatable {
         try c.encode(clearBorder, forKey: .clearBorder)
         try c.encode(watershed, forKey: .watershed)
         try c.encode(watershedH, forKey: .watershedH)
+        try c.encode(contrastRatio, forKey: .contrastRatio)
+        try c.encode(contrastMinThickness, forKey: .contrastMinThickness)
         try c.encode(labelRadius, forKey: .labelRadius)
     }
 

@@ -54,7 +54,13 @@ public struct Segmenter: Sendable {
             }
         }
         if c.hysteresisLow < 1 {
-            mask = Self.hysteresis(f, strong: mask, width: w, height: h, low: t * Float(c.hysteresisLow))
+            // The low threshold sits between the background level (mean of the pixels below the
+            // threshold) and the threshold, so it means the same with or without background correction.
+            var sum = 0.0, cnt = 0
+            f.withUnsafeBufferPointer { p in for v in p where v <= t { sum += Double(v); cnt += 1 } }
+            let base = cnt > 0 ? Float(sum / Double(cnt)) : 0
+            let low = base + (t - base) * Float(c.hysteresisLow)
+            mask = Self.hysteresis(f, strong: mask, width: w, height: h, low: low)
         }
         mask = BinaryOps.open(mask, width: w, height: h, radius: c.openingRadius)
         mask = BinaryOps.close(mask, width: w, height: h, radius: c.closingRadius)
@@ -85,6 +91,30 @@ public struct Segmenter: Sendable {
                 Watershed.split(labels: &labels, width: w, label: Int32(k),
                                 minX: bx0[k], minY: by0[k], maxX: bx1[k], maxY: by1[k],
                                 h: Float(c.watershedH), minPartArea: max(c.minObjectArea, 1), nextLabel: &next)
+            }
+        }
+        if c.contrastRatio >= 1 {
+            // Bounding boxes of the (possibly split) objects, then the bright/dim split.
+            let m = Int(next)
+            var ox0 = [Int](repeating: Int.max, count: m), oy0 = ox0, ox1 = [Int](repeating: -1, count: m), oy1 = ox1
+            var oa = [Int](repeating: 0, count: m)
+            labels.withUnsafeBufferPointer { l in
+                for y in 0..<h {
+                    for x in 0..<w {
+                        let k = Int(l[y * w + x])
+                        if k == 0 { continue }
+                        oa[k] += 1
+                        if x < ox0[k] { ox0[k] = x }; if x > ox1[k] { ox1[k] = x }
+                        if y < oy0[k] { oy0[k] = y }; if y > oy1[k] { oy1[k] = y }
+                    }
+                }
+            }
+            let minPart = max(c.minObjectArea, 1)
+            for k in 1..<m where oa[k] >= 2 * minPart && (k > count || keep[k]) {
+                ContrastSplit.split(labels: &labels, corrected: f, width: w, label: Int32(k),
+                                    minX: ox0[k], minY: oy0[k], maxX: ox1[k], maxY: oy1[k],
+                                    ratio: Float(c.contrastRatio), minPartArea: minPart,
+                                    minThickness: Float(c.contrastMinThickness), margin: 2, nextLabel: &next)
             }
         }
         let total = Int(next) - 1
