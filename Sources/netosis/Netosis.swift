@@ -16,6 +16,7 @@ struct Netosis: ParsableCommand {
         version: NetosisVersion.string,
         subcommands: [
             Doctor.self,
+            Segment.self,
             Prepare.self,
             Infer.self,
             Bench.self,
