@@ -76,51 +76,6 @@ struct SegTestError: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
-/// Marker coverage: each marker is matched to the object with the nearest pixel within `radius`
-/// (0 when it lies on the object).
-struct CoverageResult {
-    var markers = 0
-    var matched = 0
-    /// Objects that matched ≥ 1 marker, and those that matched ≥ 2.
-    var matchedObjects = 0
-    var multiObjects = 0
-    /// Per marker: distance to the nearest object pixel (nil: none within the search window).
-    var distances: [Double?] = []
-
-    var coverage: Double { markers == 0 ? 1 : Double(matched) / Double(markers) }
-    var multiFraction: Double { matchedObjects == 0 ? 0 : Double(multiObjects) / Double(matchedObjects) }
-
-    mutating func add(_ o: CoverageResult) {
-        markers += o.markers; matched += o.matched; matchedObjects += o.matchedObjects
-        multiObjects += o.multiObjects; distances += o.distances
-    }
-
-    static func measure(_ seg: Segmentation, markers: [Marker], radius: Double, window: Int = 30) -> CoverageResult {
-        var r = CoverageResult()
-        var hits = [Int](repeating: 0, count: seg.nuclei.count + 1)
-        for m in markers {
-            r.markers += 1
-            let px = Int(m.x), py = Int(m.y)
-            var best = Double.infinity, bestK = 0
-            if px >= 0, py >= 0, px < seg.width, py < seg.height {
-                for y in max(0, py - window)...min(seg.height - 1, py + window) {
-                    for x in max(0, px - window)...min(seg.width - 1, px + window) {
-                        let k = Int(seg.labels[y * seg.width + x])
-                        if k == 0 { continue }
-                        let d = (x == px && y == py) ? 0 : ((Double(x) - m.x) * (Double(x) - m.x) + (Double(y) - m.y) * (Double(y) - m.y)).squareRoot()
-                        if d < best { best = d; bestK = k }
-                    }
-                }
-            }
-            r.distances.append(best.isFinite ? best : nil)
-            if best <= radius { r.matched += 1; hits[bestK] += 1 }
-        }
-        r.matchedObjects = hits.dropFirst().filter { $0 >= 1 }.count
-        r.multiObjects = hits.dropFirst().filter { $0 >= 2 }.count
-        return r
-    }
-}
-
 /// Object-level detection scores: a predicted object matches a true one when IoU ≥ 0.5
 /// (such matches are necessarily one-to-one).
 struct DetectionScore {

@@ -41,6 +41,9 @@ public enum CellCounterXML {
             let reason = parser.parserError.map { ($0 as NSError).localizedDescription } ?? "unknown error"
             throw AnnotationError(path: path, problem: "line \(parser.lineNumber): not well-formed XML (\(reason))")
         }
+        if let open = handler.stack.last {
+            throw AnnotationError(path: path, problem: "line \(parser.lineNumber): file ends inside <\(open)> (truncated or not well-formed XML)")
+        }
         guard handler.sawRoot else {
             throw AnnotationError(path: path, problem: "is XML but not a Cell Counter marker file (no Marker_Data or CellCounter_Marker_File element)")
         }

@@ -1,0 +1,148 @@
+import Foundation
+import Imaging
+import Storage
+import XCTest
+
+/// What `netosis segment` relies on: finding images, pairing annotations, per-image failure records,
+/// the object tables, and the YAML configuration — including every kind of bad input.
+final class SegmentationBatchTests: XCTestCase {
+    var directory: URL!
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("segbatch-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    func message(_ body: () throws -> Any) -> String {
+        do { _ = try body(); return "" } catch { return "\(error)" }
+    }
+
+    /// A 16-bit field with nuclei at known places.
+    func field(_ centres: [(Double, Double)], width: Int = 200, height: Int = 150) -> GrayImage {
+        var img = GrayImage(width: width, height: height, bitDepth: 16, fill: 300)
+        for (cx, cy) in centres {
+            for y in 0..<height { for x in 0..<width where (Double(x) - cx) * (Double(x) - cx) + (Double(y) - cy) * (Double(y) - cy) <= 64 {
+                img[x, y] = 3000
+            } }
+        }
+        return img
+    }
+
+    func testBadInputsAreReportedPerFileAndTheRestProcessed() throws {
+        let images = path("images"), notes = path("annotations")
+        try FileManager.default.createDirectory(atPath: images + "/sub", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: notes, withIntermediateDirectories: true)
+        let centres = [(40.0, 40.0), (120.0, 50.0), (80.0, 110.0)]
+        try TIFFWriter.write(field(centres), to: images + "/a1.tif", compression: .deflate)
+        try TIFFWriter.write(field([(50, 50)]), to: images + "/sub/a2.tiff", compression: .none)
+        try Data("this is not a TIFF".utf8).write(to: URL(fileURLWithPath: images + "/broken.tif"))
+        try Data("notes".utf8).write(to: URL(fileURLWithPath: images + "/readme.txt"))
+
+        let found = try SegmentInputs.images(images)
+        XCTAssertEqual(found.map { ($0 as NSString).lastPathComponent }, ["a1.tif", "broken.tif", "a2.tiff"])
+
+        // Annotations: one good (with a marker outside the image), one naming a missing image, one unreadable.
+        try Data("""
+        <CellCounter_Marker_File><Image_Properties><Image_Filename>a1.tif</Image_Filename></Image_Properties>
+        <Marker_Data><Marker_Type><Type>1</Type>
+        <Marker><MarkerX>40</MarkerX><MarkerY>40</MarkerY></Marker>
+        <Marker><MarkerX>121</MarkerX><MarkerY>51</MarkerY></Marker>
+        <Marker><MarkerX>500</MarkerX><MarkerY>20</MarkerY></Marker>
+        </Marker_Type><Marker_Type><Type>2</Type><Marker><MarkerX>86</MarkerX><MarkerY>110</MarkerY></Marker></Marker_Type>
+        </Marker_Data></CellCounter_Marker_File>
+        """.utf8).write(to: URL(fileURLWithPath: notes + "/CellCounter_a1.xml"))
+        try Data("<CellCounter_Marker_File><Image_Properties><Image_Filename>zz9.tif</Image_Filename></Image_Properties><Marker_Data/></CellCounter_Marker_File>".utf8)
+            .write(to: URL(fileURLWithPath: notes + "/CellCounter_zz9.xml"))
+        try Data("<CellCounter_Marker_File><Marker_Data>".utf8).write(to: URL(fileURLWithPath: notes + "/CellCounter_a2.xml"))
+
+        let pairing = try SegmentInputs.pairAnnotations(notes, images: found)
+        XCTAssertEqual(Array(pairing.sets.keys), [images + "/a1.tif"])
+        XCTAssertEqual(pairing.problems.count, 2, "\(pairing.problems)")
+        XCTAssertTrue(pairing.problems.contains { $0.hasPrefix(notes + "/CellCounter_zz9.xml: names image 'zz9.tif', which is not among the input images") },
+                      "\(pairing.problems)")
+        XCTAssertTrue(pairing.problems.contains { $0.hasPrefix(notes + "/CellCounter_a2.xml: line") }, "\(pairing.problems)")
+
+        let segmenter = Segmenter()
+        var outcomes: [SegmentOne.Outcome] = []
+        for p in found {
+            outcomes.append(SegmentOne.run(p, segmenter: segmenter, annotations: pairing.sets[p], coverageTypes: [1, 2]))
+        }
+        XCTAssertEqual(outcomes.map(\.image.status), ["ok", "failed", "ok"])
+        XCTAssertEqual(outcomes[1].image.error, images + "/broken.tif: not a TIFF file (no TIFF signature)")
+        XCTAssertEqual(outcomes[0].image.nuclei.count, 3)
+        XCTAssertEqual(outcomes[2].image.nuclei.count, 1)
+        let cov = try XCTUnwrap(outcomes[0].coverage)
+        XCTAssertEqual(cov.markers, 3); XCTAssertEqual(cov.outside, 1); XCTAssertEqual(cov.covered, 3)
+        XCTAssertEqual(outcomes[0].warnings.count, 1)
+        XCTAssertTrue(outcomes[0].warnings[0].hasPrefix(notes + "/CellCounter_a1.xml: 1 marker(s) outside the 200×150 image a1.tif"),
+                      outcomes[0].warnings[0])
+
+        // An empty folder and a missing path are errors naming the folder.
+        try FileManager.default.createDirectory(atPath: path("empty"), withIntermediateDirectories: true)
+        XCTAssertEqual(message { try SegmentInputs.images(self.path("empty")) }, path("empty") + ": folder holds no .tif/.tiff images")
+        XCTAssertEqual(message { try SegmentInputs.images(self.path("missing")) }, path("missing") + ": no such file or folder")
+        XCTAssertEqual(try SegmentInputs.images(images + "/a1.tif"), [images + "/a1.tif"])
+    }
+
+    func testObjectTablesCSVAndHDF5() throws {
+        let img = field([(40, 40), (120, 50)])
+        let seg = Segmenter().segment(img)
+        XCTAssertEqual(seg.nuclei.count, 2)
+        let records = [
+            SegmentedImage(path: "plate 1/a,1.tif", status: "ok", error: "", width: 200, height: 150, seconds: 0.01, nuclei: seg.nuclei),
+            .failed("b.tif", "b.tif: TIFF is 12-bit; expected 8- or 16-bit greyscale"),
+        ]
+        try ObjectTable.writeCSV(records, to: path("objects.csv"))
+        let csv = try String(contentsOfFile: path("objects.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(String(csv[0]), ObjectTable.objectColumns.joined(separator: ","))
+        XCTAssertEqual(csv.count, 3)
+        XCTAssertTrue(csv[1].hasPrefix("\"plate 1/a,1.tif\",1,40,40,"), String(csv[1]))
+        let summary = try String(contentsOfFile: path("objects.images.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(summary.count, 3)
+        XCTAssertTrue(summary[2].hasPrefix("b.tif,failed,b.tif: TIFF is 12-bit; expected 8- or 16-bit greyscale,0,0,0,"), String(summary[2]))
+
+        try ObjectTable.writeHDF5(records, to: path("objects.h5"), configJSON: SegmentationConfig.standard.json(), toolVersion: "test")
+        let file = try HDF5File.open(path("objects.h5"))
+        XCTAssertEqual(try file.stringAttribute("format"), "netosis.segmentation")
+        XCTAssertEqual(try file.group("images").dataset("status").readStrings(), ["ok", "failed"])
+        XCTAssertEqual(try file.group("images").read("object_count", as: Int32.self), [2, 0])
+        XCTAssertEqual(try file.group("objects").read("image_index", as: Int32.self), [0, 0])
+        XCTAssertEqual(try file.group("objects").read("area", as: Int32.self), seg.nuclei.map { Int32($0.area) })
+        XCTAssertEqual(try file.group("objects").dataset("bbox").shape(), [2, 4])
+        let config = try file.stringAttribute("config")
+        XCTAssertTrue(config.contains("\"label_radius\""), config)
+    }
+
+    func testConfigYAMLPartialUnknownAndInvalid() throws {
+        let partial = try SegmentationConfig.parse(yaml: "threshold: triangle\nwatershed: false\n", source: "p.yaml")
+        var expected = SegmentationConfig.standard
+        expected.threshold = .triangle; expected.watershed = false
+        XCTAssertEqual(partial, expected)
+        XCTAssertEqual(try SegmentationConfig.parse(yaml: "", source: "e.yaml"), .standard)
+        // Round trip through the encoder.
+        XCTAssertEqual(try SegmentationConfig.parse(yaml: SegmentationConfig.standard.yaml(), source: "rt"), .standard)
+
+        let unknown = message { try SegmentationConfig.parse(yaml: "treshold: otsu\n", source: "u.yaml") }
+        XCTAssertTrue(unknown.hasPrefix("u.yaml: "), unknown)
+        XCTAssertTrue(unknown.contains("unknown segmentation key 'treshold'"), unknown)
+        let badEnum = message { try SegmentationConfig.parse(yaml: "threshold: kmeans\n", source: "b.yaml") }
+        XCTAssertTrue(badEnum.hasPrefix("b.yaml: threshold"), badEnum)
+        let badRange = message { try SegmentationConfig.parse(yaml: "hysteresis_low: 1.5\n", source: "r.yaml") }
+        XCTAssertEqual(badRange, "r.yaml: hysteresis_low must be in (0, 1] (got 1.5)")
+        let badType = message { try SegmentationConfig.parse(yaml: "opening_radius: big\n", source: "t.yaml") }
+        XCTAssertTrue(badType.hasPrefix("t.yaml: opening_radius"), badType)
+        let missing = message { try SegmentationConfig.load(self.path("none.yaml")) }
+        XCTAssertEqual(missing, path("none.yaml") + ": cannot read the file (missing or unreadable)")
+    }
+
+    /// Each threshold method finds the same well-separated nuclei; the selection is honoured.
+    func testThresholdMethodsAreSelectable() {
+        let img = field([(40, 40), (120, 50), (80, 110), (160, 110)])
+        for method in SegmentationConfig.ThresholdMethod.allCases {
+            var c = SegmentationConfig.standard
+            c.threshold = method
+            XCTAssertEqual(Segmenter(config: c).segment(img).nuclei.count, 4, "\(method)")
+        }
+    }
+}
