@@ -92,9 +92,9 @@ public enum PrepareJob {
     /// `world.size`, one per rank; rank 0 gathers each round and appends it in image-name order, so
     /// the file is identical for any rank count. Bad inputs are reported through `warn` and skipped.
     public static func run(_ options: PrepareOptions, world: Communicator? = nil,
-                           log: (String) -> Void = { print($0) },
-                           warn: (String) -> Void = { FileHandle.standardError.write(Data(("warning: " + $0 + "\n").utf8)) },
-                           progress: (_ done: Int, _ total: Int) -> Void = { _, _ in })
+                           log: @escaping (String) -> Void = { print($0) },
+                           warn: @escaping (String) -> Void = { FileHandle.standardError.write(Data(("warning: " + $0 + "\n").utf8)) },
+                           progress: @escaping (_ done: Int, _ total: Int) -> Void = { _, _ in })
     throws -> PrepareSummary {
         let start = Date()
         let rank = world?.rank ?? 0, size = world?.size ?? 1
@@ -174,51 +174,62 @@ public enum PrepareJob {
                                    annotations: options.annotationsDirectory, toolVersion: options.toolVersion,
                                    date: timestamp())
 
-        // The loop every rank runs; `writer` is non-nil on rank 0 only.
+        // Rank 0 appends one image's patches to the file (on the write-behind thread).
+        var done = 0
+        func write(_ outcome: ImageOutcome, to writer: PatchesWriter) throws {
+            done += 1
+            let h = outcome.header
+            for w in h.warnings { warn(w) }
+            defer { progress(done, work.count) }
+            if let error = h.error {
+                warn(error); summary.problems.append(error); summary.imagesFailed += 1
+                if options.verbose { log("[\(done)/\(work.count)] \(h.identity.name): failed, skipped") }
+                return
+            }
+            summary.problems.append(contentsOf: h.warnings)
+            let split = splits[h.identity.splitKey(splitBy)]!
+            try writer.append(outcome, split: split)
+            if done % 16 == 0 { try writer.flush() }
+            summary.imagesWritten += 1
+            summary.patchesWritten += outcome.labels.count
+            summary.labelling.add(h.stats)
+            guard options.verbose else { return }
+            var perClass = [0, 0, 0]
+            for l in outcome.labels { perClass[Int(l)] += 1 }
+            let classText = zip(PatchesSchema.classNames, perClass).map { "\($0) \($1)" }.joined(separator: ", ")
+            let matching = mode == .segment
+                ? "\(h.objects) objects, \(h.stats.matchedMarkers)/\(h.stats.markers - h.stats.ignoredMarkers - h.stats.outsideMarkers) markers matched, "
+                : ""
+            log(String(format: "[%d/%d] %@ → %@: %@%d patches (%@), %.2f s", done, work.count, h.identity.name,
+                       split.description, matching, outcome.labels.count, classText, h.seconds))
+        }
+
+        // The loop every rank runs; `writer` is non-nil on rank 0 only. Rank 0 compresses and
+        // writes round k on a background thread while it segments round k+1 (order unchanged).
         func processAll(_ writer: PatchesWriter?) throws {
-            var done = 0
-            for roundStart in stride(from: 0, to: work.count, by: size) {
-                let mine = roundStart + rank
-                let outcome: ImageOutcome? = mine < work.count
-                    ? process(work[mine], mode: mode, patch: patch, seed: seed, segmenter: segmenter, classOf: classOf)
-                    : nil
-                var outcomes: [ImageOutcome] = []
-                if let world, size > 1 {
-                    let bytes = try outcome?.encoded() ?? []
-                    if let gathered = try world.gather(bytes: bytes, root: 0) {
-                        outcomes = try gathered.filter { !$0.isEmpty }.map { try ImageOutcome.decode($0, patchSize: patch.patchSize) }
+            let behind = WriteBehind(depth: 2)
+            do {
+                for roundStart in stride(from: 0, to: work.count, by: size) {
+                    let mine = roundStart + rank
+                    let outcome: ImageOutcome? = mine < work.count
+                        ? process(work[mine], mode: mode, patch: patch, seed: seed, segmenter: segmenter, classOf: classOf)
+                        : nil
+                    var outcomes: [ImageOutcome] = []
+                    if let world, size > 1 {
+                        let bytes = try outcome?.encoded() ?? []
+                        if let gathered = try world.gather(bytes: bytes, root: 0) {
+                            outcomes = try gathered.filter { !$0.isEmpty }.map { try ImageOutcome.decode($0, patchSize: patch.patchSize) }
+                        }
+                    } else if let outcome {
+                        outcomes = [outcome]
                     }
-                } else if let outcome {
-                    outcomes = [outcome]
+                    guard let writer else { continue }
+                    try behind.submit { for outcome in outcomes { try write(outcome, to: writer) } }
                 }
-                guard let writer else { continue }
-                for outcome in outcomes {
-                    done += 1
-                    let h = outcome.header
-                    for w in h.warnings { warn(w) }
-                    defer { progress(done, work.count) }
-                    if let error = h.error {
-                        warn(error); summary.problems.append(error); summary.imagesFailed += 1
-                        if options.verbose { log("[\(done)/\(work.count)] \(h.identity.name): failed, skipped") }
-                        continue
-                    }
-                    summary.problems.append(contentsOf: h.warnings)
-                    let split = splits[h.identity.splitKey(splitBy)]!
-                    try writer.append(outcome, split: split)
-                    summary.imagesWritten += 1
-                    summary.patchesWritten += outcome.labels.count
-                    summary.labelling.add(h.stats)
-                    guard options.verbose else { continue }
-                    var perClass = [0, 0, 0]
-                    for l in outcome.labels { perClass[Int(l)] += 1 }
-                    let classText = zip(PatchesSchema.classNames, perClass).map { "\($0) \($1)" }.joined(separator: ", ")
-                    let matching = mode == .segment
-                        ? "\(h.objects) objects, \(h.stats.matchedMarkers)/\(h.stats.markers - h.stats.ignoredMarkers - h.stats.outsideMarkers) markers matched, "
-                        : ""
-                    log(String(format: "[%d/%d] %@ → %@: %@%d patches (%@), %.2f s", done, work.count, h.identity.name,
-                               split.description, matching, outcome.labels.count, classText, h.seconds))
-                }
-                if done % 16 == 0 { try writer.flush() }
+                try behind.drain()
+            } catch {
+                _ = try? behind.drain()  // never leave a write running on a file about to be removed
+                throw error
             }
         }
 
@@ -349,6 +360,37 @@ public enum PrepareJob {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return e
+    }
+}
+
+/// Runs writes on one background thread, in submission order, with at most `depth` waiting
+/// (bounding memory); the first error stops later writes and is rethrown by `submit`/`drain`.
+final class WriteBehind {
+    private let queue = DispatchQueue(label: "netosis.prepare.write-behind")
+    private let slots: DispatchSemaphore
+    private let lock = NSLock()
+    private var failure: Error?
+
+    init(depth: Int) { slots = DispatchSemaphore(value: depth) }
+
+    func submit(_ work: @escaping () throws -> Void) throws {
+        try rethrowFailure()
+        slots.wait()
+        queue.async { [self] in
+            defer { slots.signal() }
+            if lock.withLock({ failure != nil }) { return }
+            do { try work() } catch { lock.withLock { failure = error } }
+        }
+    }
+
+    /// Waits for every submitted write.
+    func drain() throws {
+        queue.sync {}
+        try rethrowFailure()
+    }
+
+    private func rethrowFailure() throws {
+        if let error = lock.withLock({ failure }) { throw error }
     }
 }
 
