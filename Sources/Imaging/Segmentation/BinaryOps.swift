@@ -18,24 +18,23 @@ enum BinaryOps {
         let n = width * height
         // For each pixel: horizontal distance to the nearest "target" pixel in its row
         // (target = 0 for erosion, 1 for dilation); outside the row = infinitely far.
-        var dist = [Int32](repeating: 0, count: n)
+        // Distances are capped at 255 (radius ≤ 20 is enforced by the config), so one byte each.
+        var dist = [UInt8](repeating: 0, count: n)
         let target: UInt8 = dilate ? 1 : 0
-        let far = Int32.max / 4
         mask.withUnsafeBufferPointer { m in
             dist.withUnsafeMutableBufferPointer { d in
                 for y in 0..<height {
                     let b = y * width
-                    var last = -far
+                    var run = 255
                     for x in 0..<width {
-                        if m[b + x] == target { last = Int32(x) }
-                        d[b + x] = Int32(x) - last
+                        run = m[b + x] == target ? 0 : min(run + 1, 255)
+                        d[b + x] = UInt8(run)
                     }
-                    last = far * 2
+                    run = 255
                     var x = width - 1
                     while x >= 0 {
-                        if m[b + x] == target { last = Int32(x) }
-                        let v = last - Int32(x)
-                        if v < d[b + x] { d[b + x] = v }
+                        run = m[b + x] == target ? 0 : min(run + 1, 255)
+                        if UInt8(run) < d[b + x] { d[b + x] = UInt8(run) }
                         x -= 1
                     }
                 }
@@ -51,16 +50,16 @@ enum BinaryOps {
                         for j in 0...(2 * r) {
                             let yy = y + j - r
                             if yy < 0 || yy >= height { continue }
-                            let w = Int32(hw[j]), db = yy * width
-                            for x in 0..<width where d[db + x] <= w { o[ob + x] = 1 }
+                            let w = UInt8(hw[j]), db = yy * width
+                            for x in 0..<width { o[ob + x] |= d[db + x] <= w ? 1 : 0 }
                         }
                     } else {
                         for x in 0..<width { o[ob + x] = 1 }
                         for j in 0...(2 * r) {
                             let yy = y + j - r
                             if yy < 0 || yy >= height { continue }
-                            let w = Int32(hw[j]), db = yy * width
-                            for x in 0..<width where d[db + x] <= w { o[ob + x] = 0 }
+                            let w = UInt8(hw[j]), db = yy * width
+                            for x in 0..<width { o[ob + x] &= d[db + x] > w ? 1 : 0 }
                         }
                     }
                 }
@@ -82,28 +81,45 @@ enum BinaryOps {
     }
 
     /// Fills background regions (4-connected) that do not reach the image border.
+    /// Scanline flood fill of the outside from every border pixel: one pass over each background run.
     static func fillHoles(_ mask: inout [UInt8], width: Int, height: Int) {
         let n = width * height
-        var outside = [UInt8](repeating: 0, count: n)
-        var stack: [Int32] = []
-        stack.reserveCapacity(1024)
+        guard n > 0 else { return }
+        // 0 = foreground, 1 = background not yet reached, 2 = outside (reached from the border).
+        var state = [UInt8](repeating: 0, count: n)
         mask.withUnsafeBufferPointer { m in
-            outside.withUnsafeMutableBufferPointer { o in
-                func seed(_ i: Int) { if m[i] == 0 && o[i] == 0 { o[i] = 1; stack.append(Int32(i)) } }
-                for x in 0..<width { seed(x); seed((height - 1) * width + x) }
-                for y in 0..<height { seed(y * width); seed(y * width + width - 1) }
-                while let p = stack.popLast() {
-                    let i = Int(p), x = i % width, y = i / width
-                    if x > 0 { seed(i - 1) }
-                    if x < width - 1 { seed(i + 1) }
-                    if y > 0 { seed(i - width) }
-                    if y < height - 1 { seed(i + width) }
+            state.withUnsafeMutableBufferPointer { st in
+                for i in 0..<n { st[i] = m[i] == 0 ? 1 : 0 }
+                var stack: [(Int, Int)] = []
+                stack.reserveCapacity(1024)
+                func push(_ x: Int, _ y: Int) { if st[y * width + x] == 1 { stack.append((x, y)) } }
+                for x in 0..<width { push(x, 0); push(x, height - 1) }
+                for y in 0..<height { push(0, y); push(width - 1, y) }
+                while let (sx, y) = stack.popLast() {
+                    let row = y * width
+                    if st[row + sx] != 1 { continue }
+                    var l = sx, r = sx
+                    while l > 0 && st[row + l - 1] == 1 { l -= 1 }
+                    while r < width - 1 && st[row + r + 1] == 1 { r += 1 }
+                    for x in l...r { st[row + x] = 2 }
+                    for ny in stride(from: y - 1, through: y + 1, by: 2) where ny >= 0 && ny < height {
+                        let nrow = ny * width
+                        var x = l
+                        while x <= r {
+                            if st[nrow + x] == 1 {
+                                stack.append((x, ny))
+                                while x <= r && st[nrow + x] == 1 { x += 1 }
+                            } else {
+                                x += 1
+                            }
+                        }
+                    }
                 }
             }
         }
         mask.withUnsafeMutableBufferPointer { m in
-            outside.withUnsafeBufferPointer { o in
-                for i in 0..<n where o[i] == 0 { m[i] = 1 }
+            state.withUnsafeBufferPointer { st in
+                for i in 0..<n where st[i] == 1 { m[i] = 1 }
             }
         }
     }

@@ -27,7 +27,7 @@ enum ContrastSplit {
                 inObj[y * cw + x] = 1; values.append(corrected[row + x])
             }
         }
-        guard values.count >= 2 * minPartArea, let t = Threshold.compute(values, method: .otsu) else { return 1 }
+        guard values.count >= 2 * minPartArea, let t = Threshold.compute(values, method: .otsu, bins: 256) else { return 1 }
         var sb = 0.0, nb = 0, sd = 0.0, nd = 0
         for v in values { if v > t { sb += Double(v); nb += 1 } else { sd += Double(v); nd += 1 } }
         guard nb >= minPartArea, nd >= minPartArea else { return 1 }

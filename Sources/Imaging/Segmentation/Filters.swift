@@ -15,7 +15,15 @@ enum Filters {
 
     /// Separable Gaussian blur, kernel radius ceil(3σ); σ ≤ 0 returns the input.
     static func gaussian(_ src: [Float], width: Int, height: Int, sigma: Double) -> [Float] {
-        guard sigma > 0, width > 0, height > 0 else { return src }
+        var out = src
+        gaussianInPlace(&out, width: width, height: height, sigma: sigma)
+        return out
+    }
+
+    /// In-place separable Gaussian blur (no image-sized temporaries): rows through a padded row
+    /// buffer, then columns in blocks of 64 through a strip buffer.
+    static func gaussianInPlace(_ f: inout [Float], width: Int, height: Int, sigma: Double) {
+        guard sigma > 0, width > 0, height > 0 else { return }
         let r = max(1, Int((3 * sigma).rounded(.up)))
         var k = [Float](repeating: 0, count: 2 * r + 1)
         var sum: Float = 0
@@ -24,45 +32,48 @@ enum Filters {
             k[i + r] = v; sum += v
         }
         for i in k.indices { k[i] /= sum }
-        var tmp = [Float](repeating: 0, count: src.count)
-        var out = [Float](repeating: 0, count: src.count)
-        // Horizontal pass on a padded row buffer.
+        let block = 64
         var row = [Float](repeating: 0, count: width + 2 * r)
-        src.withUnsafeBufferPointer { s in
-            tmp.withUnsafeMutableBufferPointer { t in
-                row.withUnsafeMutableBufferPointer { p in
-                    k.withUnsafeBufferPointer { kk in
-                        for y in 0..<height {
-                            let base = y * width
-                            for x in 0..<width { p[x + r] = s[base + x] }
-                            for i in 0..<r { p[i] = s[base]; p[width + r + i] = s[base + width - 1] }
-                            for x in 0..<width {
-                                var acc: Float = 0
-                                for j in 0...(2 * r) { acc += kk[j] * p[x + j] }
-                                t[base + x] = acc
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        // Vertical pass: accumulate whole rows (cache-friendly).
-        tmp.withUnsafeBufferPointer { t in
-            out.withUnsafeMutableBufferPointer { o in
+        var strip = [Float](repeating: 0, count: (height + 2 * r) * block)
+        f.withUnsafeMutableBufferPointer { s in
+            row.withUnsafeMutableBufferPointer { p in
                 k.withUnsafeBufferPointer { kk in
                     for y in 0..<height {
-                        let ob = y * width
-                        for j in 0...(2 * r) {
-                            let yy = min(max(y + j - r, 0), height - 1)
-                            let tb = yy * width
-                            let w = kk[j]
-                            for x in 0..<width { o[ob + x] += w * t[tb + x] }
+                        let base = y * width
+                        for x in 0..<width { p[x + r] = s[base + x] }
+                        for i in 0..<r { p[i] = s[base]; p[width + r + i] = s[base + width - 1] }
+                        for x in 0..<width {
+                            var acc: Float = 0
+                            for j in 0...(2 * r) { acc += kk[j] * p[x + j] }
+                            s[base + x] = acc
                         }
                     }
                 }
             }
+            strip.withUnsafeMutableBufferPointer { b in
+                k.withUnsafeBufferPointer { kk in
+                    var x0 = 0
+                    while x0 < width {
+                        let bw = min(block, width - x0)
+                        // Strip rows -r..<height+r (clamped), bw columns wide.
+                        for yy in 0..<(height + 2 * r) {
+                            let src = min(max(yy - r, 0), height - 1) * width + x0
+                            let dst = yy * bw
+                            for i in 0..<bw { b[dst + i] = s[src + i] }
+                        }
+                        for y in 0..<height {
+                            let o = y * width + x0
+                            for i in 0..<bw { s[o + i] = 0 }
+                            for j in 0...(2 * r) {
+                                let w = kk[j], src = (y + j) * bw
+                                for i in 0..<bw { s[o + i] += w * b[src + i] }
+                            }
+                        }
+                        x0 += bw
+                    }
+                }
+            }
         }
-        return out
     }
 
     /// Box mean over a (2r+1)² window, clamped edges, O(N) via running sums.
@@ -167,10 +178,10 @@ enum Filters {
         return (sum, w, h)
     }
 
-    /// Bilinear upsampling of a block-mean downsampled image back to full size (block centres as nodes).
-    static func upsample(_ small: [Float], width w: Int, height h: Int, factor f: Int,
-                         toWidth width: Int, height: Int) -> [Float] {
-        var out = [Float](repeating: 0, count: width * height)
+    /// out −= bilinear upsampling of a block-mean downsampled image (block centres as nodes), optionally
+    /// clamped at 0, without materialising the upsampled image.
+    static func subtractUpsampled(from out: inout [Float], _ small: [Float], width w: Int, height h: Int, factor f: Int,
+                                  toWidth width: Int, height: Int, clampAtZero: Bool = false) {
         let ff = Float(f)
         var x0s = [Int](repeating: 0, count: width), x1s = x0s
         var fx = [Float](repeating: 0, count: width)
@@ -189,11 +200,11 @@ enum Filters {
                     for x in 0..<width {
                         let a = s[r0 + x0s[x]] + (s[r0 + x1s[x]] - s[r0 + x0s[x]]) * fx[x]
                         let b = s[r1 + x0s[x]] + (s[r1 + x1s[x]] - s[r1 + x0s[x]]) * fx[x]
-                        o[y * width + x] = a + (b - a) * fy
+                        let v = o[y * width + x] - (a + (b - a) * fy)
+                        o[y * width + x] = clampAtZero ? max(v, 0) : v
                     }
                 }
             }
         }
-        return out
     }
 }

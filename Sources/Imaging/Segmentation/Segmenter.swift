@@ -33,14 +33,9 @@ public struct Segmenter: Sendable {
         let c = config
         var f = Filters.toFloat(image)
         if c.background != .none {
-            let bg = Self.background(f, width: w, height: h, method: c.background, radius: c.backgroundRadius)
-            f.withUnsafeMutableBufferPointer { p in
-                bg.withUnsafeBufferPointer { b in
-                    for i in 0..<n { p[i] = max(p[i] - b[i], 0) }
-                }
-            }
+            Self.subtractBackground(&f, width: w, height: h, method: c.background, radius: c.backgroundRadius)
         }
-        if c.smoothingSigma > 0 { f = Filters.gaussian(f, width: w, height: h, sigma: c.smoothingSigma) }
+        if c.smoothingSigma > 0 { Filters.gaussianInPlace(&f, width: w, height: h, sigma: c.smoothingSigma) }
 
         guard let t0 = Threshold.compute(f, method: c.threshold) else {
             return (Segmentation(width: w, height: h, labels: [Int32](repeating: 0, count: n), nuclei: []),
@@ -182,20 +177,21 @@ public struct Segmenter: Sendable {
         return out
     }
 
-    /// Estimates the slowly varying background at full resolution.
-    /// Work is done on a block-mean downsampled copy (factor ≈ radius/8), so cost is O(N) and small.
-    static func background(_ f: [Float], width w: Int, height h: Int,
-                           method: SegmentationConfig.Background, radius: Double) -> [Float] {
+    /// Subtracts the slowly varying background (clamping at 0).
+    /// The estimate is made on a block-mean downsampled copy (factor ≈ radius/8), so its cost is small,
+    /// and bilinearly upsampled on the fly while subtracting.
+    static func subtractBackground(_ f: inout [Float], width w: Int, height h: Int,
+                                   method: SegmentationConfig.Background, radius: Double) {
         let factor = max(1, Int(radius / 8))
         let small = Filters.downsample(f, width: w, height: h, factor: factor)
         let r = max(1, Int((radius / Double(factor)).rounded()))
-        var bg: [Float]
+        let bg: [Float]
         switch method {
         case .none:
-            return [Float](repeating: 0, count: w * h)
+            return
         case .blur:
-            // Clip bright outliers (nuclei) at the local median-ish level before blurring, so they
-            // do not lift the background: two rounds of blur → clip at blur → blur.
+            // Clip bright outliers (nuclei) at the local blur level before blurring, so they
+            // do not lift the background: two rounds of blur → clip → final blur.
             var s = small.pixels
             for _ in 0..<2 {
                 let b = Filters.gaussian(s, width: small.width, height: small.height, sigma: Double(r) / 2)
@@ -209,7 +205,7 @@ public struct Segmenter: Sendable {
             let opened = Filters.squareExtreme(eroded, width: small.width, height: small.height, radius: r, isMax: true)
             bg = Filters.boxMean(opened, width: small.width, height: small.height, radius: r)
         }
-        if factor == 1 { return bg }
-        return Filters.upsample(bg, width: small.width, height: small.height, factor: factor, toWidth: w, height: h)
+        Filters.subtractUpsampled(from: &f, bg, width: small.width, height: small.height, factor: factor,
+                                  toWidth: w, height: h, clampAtZero: true)
     }
 }

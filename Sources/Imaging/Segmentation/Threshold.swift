@@ -13,7 +13,7 @@ enum Threshold {
         func value(_ i: Int) -> Float { lo + step * Float(i + 1) }
     }
 
-    static func histogram(_ values: [Float]) -> Histogram? {
+    static func histogram(_ values: [Float], bins: Int = Threshold.bins) -> Histogram? {
         guard var lo = values.first else { return nil }
         var hi = lo
         values.withUnsafeBufferPointer { v in
@@ -32,8 +32,8 @@ enum Threshold {
     }
 
     /// Returns the threshold value: foreground is value > threshold. Nil if the image is flat.
-    static func compute(_ values: [Float], method: SegmentationConfig.ThresholdMethod) -> Float? {
-        guard let h = histogram(values) else { return nil }
+    static func compute(_ values: [Float], method: SegmentationConfig.ThresholdMethod, bins: Int = Threshold.bins) -> Float? {
+        guard let h = histogram(values, bins: bins) else { return nil }
         let i: Int
         switch method {
         case .otsu: i = otsu(h.counts)
