@@ -22,6 +22,9 @@ public struct BenchmarkResult: Codable, Sendable {
     public var gflopPerTrainImage: Double
     public var gflopPerInferImage: Double
     public var loadAverage: Double
+    /// CPU cores used by other processes during the timed iterations (0 = the machine was ours).
+    public var foreignCoresTrain: Double?
+    public var foreignCoresInfer: Double?
 }
 
 public enum Benchmark {
@@ -39,6 +42,29 @@ public enum Benchmark {
         guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8),
               let first = text.split(separator: " ").first, let value = Double(first) else { return -1 }
         return value
+    }
+
+    /// (busy jiffies of the whole machine, this process's CPU seconds, wall clock)
+    static func cpuSample() -> (busy: Double, own: Double, wall: Double) {
+        var busy = 0.0
+        if let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+           let line = text.split(separator: "\n").first {
+            let v = line.split(separator: " ").dropFirst().prefix(8).compactMap { Double($0) }
+            if v.count == 8 { busy = v.reduce(0, +) - v[3] - v[4] }
+        }
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let own = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        return (busy, own, Double(DispatchTime.now().uptimeNanoseconds) / 1e9)
+    }
+
+    static func foreignCores(since start: (busy: Double, own: Double, wall: Double)) -> Double {
+        let end = cpuSample()
+        let hz = Double(sysconf(Int32(_SC_CLK_TCK)))
+        let wall = end.wall - start.wall
+        guard wall > 0 else { return 0 }
+        return max(0, ((end.busy - start.busy) / hz - (end.own - start.own)) / wall)
     }
 
     static func median(_ xs: [Double]) -> Double {
@@ -67,6 +93,7 @@ public enum Benchmark {
                                      gflopPerTrainImage: trainFLOPs / 1e9, gflopPerInferImage: forwardFLOPs / 1e9,
                                      loadAverage: loadAverage())
 
+        var foreign = 0.0
         func measure(_ body: () throws -> Void) rethrows -> ([Double], [String: Double]) {
             Profiler.enabled = false
             for _ in 0..<warmup { try body() }
@@ -74,6 +101,8 @@ public enum Benchmark {
             var breakdowns: [[(Profiler.Category, Double)]] = []
             Profiler.enabled = true
             defer { Profiler.enabled = false }
+            let sample = cpuSample()
+            defer { foreign = foreignCores(since: sample) }
             for _ in 0..<iterations {
                 Profiler.reset()
                 let start = DispatchTime.now().uptimeNanoseconds
@@ -105,6 +134,7 @@ public enum Benchmark {
             result.inferGFLOPS = result.inferImagesPerSecond! * forwardFLOPs / 1e9
             result.inferBreakdown = breakdown
             result.inferPeakRSSMB = peakRSSMegabytes()
+            result.foreignCoresInfer = foreign
         }
         if train {
             log?("training: \(warmup) warm-up + \(iterations) timed SGD steps of batch \(batch)")
@@ -121,6 +151,7 @@ public enum Benchmark {
             result.trainGFLOPS = result.trainImagesPerSecond! * trainFLOPs / 1e9
             result.trainBreakdown = breakdown
             result.trainPeakRSSMB = peakRSSMegabytes()
+            result.foreignCoresTrain = foreign
         }
         return result
     }
@@ -130,18 +161,18 @@ public enum Benchmark {
         var lines = ["model \(r.model), batch \(r.batch), \(r.inputChannels)×\(r.inputSize)×\(r.inputSize), "
                      + "\(r.threads) BLAS thread(s), OpenBLAS core \(r.blasCore), load average \(r.loadAverage)"]
         func section(_ name: String, _ ips: Double?, _ gflops: Double?, _ rss: Double?, _ times: [Double],
-                     _ breakdown: [String: Double]) {
+                     _ breakdown: [String: Double], _ foreign: Double?) {
             guard let ips, let gflops else { return }
-            lines.append(name + String(format: ": %.1f images/s (median of %d), %.1f GFLOP/s, peak RSS %.0f MB",
-                                       ips, times.count, gflops, rss ?? 0))
+            lines.append(name + String(format: ": %.1f images/s (median of %d), %.1f GFLOP/s, peak RSS %.0f MB, other processes used %.2f cores",
+                                       ips, times.count, gflops, rss ?? 0, foreign ?? 0))
             let total = breakdown.values.reduce(0, +)
             for (key, seconds) in breakdown.sorted(by: { $0.value > $1.value }) where seconds > 0 {
                 let label = key.padding(toLength: 20, withPad: " ", startingAt: 0)
                 lines.append("    " + label + String(format: " %8.1f ms  %5.1f%%", seconds * 1000, 100 * seconds / max(total, 1e-12)))
             }
         }
-        section("inference", r.inferImagesPerSecond, r.inferGFLOPS, r.inferPeakRSSMB, r.inferSecondsPerIteration, r.inferBreakdown)
-        section("training", r.trainImagesPerSecond, r.trainGFLOPS, r.trainPeakRSSMB, r.trainSecondsPerIteration, r.trainBreakdown)
+        section("inference", r.inferImagesPerSecond, r.inferGFLOPS, r.inferPeakRSSMB, r.inferSecondsPerIteration, r.inferBreakdown, r.foreignCoresInfer)
+        section("training", r.trainImagesPerSecond, r.trainGFLOPS, r.trainPeakRSSMB, r.trainSecondsPerIteration, r.trainBreakdown, r.foreignCoresTrain)
         return lines.joined(separator: "\n")
     }
 }

@@ -6,6 +6,8 @@ import Foundation
 /// Training: normalise with the batch mean and biased variance, update running statistics
 /// with PyTorch's convention (running = (1-m)·running + m·batch, unbiased variance).
 /// Inference: normalise with the running statistics.
+/// Statistics may be supplied by the caller: a dense block computes each channel's statistics
+/// once when the channel is written, and every later BatchNorm reading it reuses them.
 public final class BatchNorm2D {
     public let channels: Int
     public var momentum: Float
@@ -15,7 +17,7 @@ public final class BatchNorm2D {
     /// Batch statistics of the last training forward (reused by backward and recomputation).
     public private(set) var mean: [Float]
     public private(set) var invStd: [Float]
-    private var sums: [Double], sums2: [Double]
+    private var statMean: [Double], statVariance: [Double]
     private var scale: [Float], shift: [Float]
 
     public init(name: String, channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
@@ -27,58 +29,94 @@ public final class BatchNorm2D {
         runningVar = Parameter(name: name + "/running_var", shape: [channels],
                                value: .init(repeating: 1, count: channels), trainable: false)
         mean = .init(repeating: 0, count: channels); invStd = .init(repeating: 1, count: channels)
-        sums = .init(repeating: 0, count: channels); sums2 = sums
+        statMean = .init(repeating: 0, count: channels); statVariance = statMean
         scale = mean; shift = mean
     }
 
     public var parameters: [Parameter] { [weight, bias] }
     public var state: [Parameter] { [runningMean, runningVar] }
 
-    /// Training forward: batch statistics, running-stat update, then y = γ·x̂ + β (then ReLU).
-    public func forwardTraining(x: UnsafePointer<Float>, ldx: Int, rows: Int,
-                                y: UnsafeMutablePointer<Float>, ldy: Int, relu: Bool) {
-        Profiler.time(.batchNorm) {
-            let c = channels
-            sums.withUnsafeMutableBufferPointer { s in
-                sums2.withUnsafeMutableBufferPointer { s2 in
-                    s.update(repeating: 0); s2.update(repeating: 0)
-                    // Float partial sums over blocks of rows, Double across blocks: fast and accurate.
-                    let block = 64
-                    var partial = [Float](repeating: 0, count: c)
-                    var r0 = 0
-                    while r0 < rows {
-                        let r1 = min(rows, r0 + block)
-                        partial.withUnsafeMutableBufferPointer { p in
-                            p.update(repeating: 0)
-                            for r in r0..<r1 { let row = x + r * ldx; for j in 0..<c { p[j] += row[j] } }
-                            for j in 0..<c { s[j] += Double(p[j]) }
-                        }
-                        r0 = r1
-                    }
-                    for j in 0..<c { s[j] /= Double(rows) }
-                    mean.withUnsafeMutableBufferPointer { m in for j in 0..<c { m[j] = Float(s[j]) } }
-                    r0 = 0
-                    while r0 < rows {
-                        let r1 = min(rows, r0 + block)
-                        partial.withUnsafeMutableBufferPointer { p in
-                            mean.withUnsafeBufferPointer { m in
-                                p.update(repeating: 0)
-                                for r in r0..<r1 {
-                                    let row = x + r * ldx
-                                    for j in 0..<c { let d = row[j] - m[j]; p[j] += d * d }
-                                }
+    // MARK: statistics
+
+    /// Per-channel mean and biased variance of `channels` columns of x (two passes, Float partial
+    /// sums over blocks of 64 rows accumulated in Double, rows split over threads).
+    public static func statistics(x: UnsafePointer<Float>, ldx: Int, rows: Int, channels c: Int,
+                                  mean: UnsafeMutablePointer<Double>, variance: UnsafeMutablePointer<Double>) {
+        let threads = min(Parallel.threads, max(1, rows / 256))
+        let partial = UnsafeMutablePointer<Double>.allocate(capacity: threads * c)
+        let blockSums = UnsafeMutablePointer<Float>.allocate(capacity: threads * c)
+        defer { partial.deallocate(); blockSums.deallocate() }
+        func pass(_ centre: UnsafePointer<Double>?) {
+            partial.update(repeating: 0, count: threads * c)
+            let work: (Int) -> Void = { t in
+                let p = partial + t * c, q = blockSums + t * c
+                var m = [Float](repeating: 0, count: c)
+                if let centre { for j in 0..<c { m[j] = Float(centre[j]) } }
+                m.withUnsafeBufferPointer { m in
+                    let r0 = rows * t / threads, r1 = rows * (t + 1) / threads
+                    var b = r0
+                    while b < r1 {
+                        let e = min(r1, b + 64)
+                        q.update(repeating: 0, count: c)
+                        let cv = vectorPart(c)
+                        if centre == nil {
+                            for r in b..<e {
+                                let row = x + r * ldx
+                                var j = 0
+                                while j < cv { store(load(q + j) + load(row + j), q + j); j += 16 }
+                                while j < c { q[j] += row[j]; j += 1 }
                             }
-                            for j in 0..<c { s2[j] += Double(p[j]) }
+                        } else {
+                            let mp = m.baseAddress!
+                            for r in b..<e {
+                                let row = x + r * ldx
+                                var j = 0
+                                while j < cv { let d = load(row + j) - load(mp + j); store(load(q + j) + d * d, q + j); j += 16 }
+                                while j < c { let d = row[j] - mp[j]; q[j] += d * d; j += 1 }
+                            }
                         }
-                        r0 = r1
+                        for j in 0..<c { p[j] += Double(q[j]) }
+                        b = e
                     }
-                    let n = Double(rows)
-                    for j in 0..<c {
-                        let variance = s2[j] / n
-                        invStd[j] = Float(1 / (variance + Double(epsilon)).squareRoot())
-                        let unbiased = rows > 1 ? variance * n / (n - 1) : variance
-                        runningMean.value[j] = (1 - momentum) * runningMean.value[j] + momentum * mean[j]
-                        runningVar.value[j] = (1 - momentum) * runningVar.value[j] + momentum * Float(unbiased)
+                }
+            }
+            if threads == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: work) }
+        }
+        pass(nil)
+        for j in 0..<c { var s = 0.0; for t in 0..<threads { s += partial[t * c + j] }; mean[j] = s / Double(rows) }
+        pass(UnsafePointer(mean))
+        for j in 0..<c { var s = 0.0; for t in 0..<threads { s += partial[t * c + j] }; variance[j] = s / Double(rows) }
+    }
+
+    /// Adopts batch statistics (mean, biased variance over `rows`): sets the normalisation used
+    /// by this forward and backward and updates the running statistics.
+    public func setBatchStatistics(mean m: UnsafePointer<Double>, variance v: UnsafePointer<Double>, rows: Int) {
+        let n = Double(rows)
+        for j in 0..<channels {
+            mean[j] = Float(m[j])
+            invStd[j] = Float(1 / (v[j] + Double(epsilon)).squareRoot())
+            let unbiased = rows > 1 ? v[j] * n / (n - 1) : v[j]
+            runningMean.value[j] = (1 - momentum) * runningMean.value[j] + momentum * Float(m[j])
+            runningVar.value[j] = (1 - momentum) * runningVar.value[j] + momentum * Float(unbiased)
+        }
+    }
+
+    // MARK: forward
+
+    /// Training forward: batch statistics (computed here, or given), running-stat update, then
+    /// y = γ·x̂ + β (then ReLU).
+    public func forwardTraining(x: UnsafePointer<Float>, ldx: Int, rows: Int,
+                                y: UnsafeMutablePointer<Float>, ldy: Int, relu: Bool,
+                                statistics: (mean: UnsafePointer<Double>, variance: UnsafePointer<Double>)? = nil) {
+        Profiler.time(.batchNorm) {
+            if let statistics {
+                setBatchStatistics(mean: statistics.mean, variance: statistics.variance, rows: rows)
+            } else {
+                statMean.withUnsafeMutableBufferPointer { m in
+                    statVariance.withUnsafeMutableBufferPointer { v in
+                        BatchNorm2D.statistics(x: x, ldx: ldx, rows: rows, channels: channels,
+                                               mean: m.baseAddress!, variance: v.baseAddress!)
+                        setBatchStatistics(mean: m.baseAddress!, variance: v.baseAddress!, rows: rows)
                     }
                 }
             }
@@ -93,7 +131,7 @@ public final class BatchNorm2D {
             scale[j] = weight.value[j] * invStd[j]
             shift[j] = bias.value[j] - mean[j] * scale[j]
         }
-        applyAffine(x: x, ldx: ldx, rows: rows, y: y, ldy: ldy, relu: relu)
+        Profiler.time(.batchNorm) { applyAffine(x: x, ldx: ldx, rows: rows, y: y, ldy: ldy, relu: relu) }
     }
 
     /// Inference forward with the running statistics.
@@ -117,23 +155,32 @@ public final class BatchNorm2D {
         let c = channels
         scale.withUnsafeBufferPointer { a in
             shift.withUnsafeBufferPointer { b in
-                if relu {
-                    for r in 0..<rows {
+                let a = a.baseAddress!, b = b.baseAddress!
+                Parallel.ranges(rows, minimumPerThread: 128) { range in
+                    let cv = vectorPart(c)
+                    for r in range {
                         let xr = x + r * ldx, yr = y + r * ldy
-                        for j in 0..<c { let v = xr[j] * a[j] + b[j]; yr[j] = v < 0 ? 0 : v }   // NaN propagates
-                    }
-                } else {
-                    for r in 0..<rows {
-                        let xr = x + r * ldx, yr = y + r * ldy
-                        for j in 0..<c { yr[j] = xr[j] * a[j] + b[j] }
+                        var j = 0
+                        if relu {   // v < 0 → 0 keeps NaN (a NaN loss must surface, not vanish)
+                            while j < cv {
+                                let v = load(xr + j) * load(a + j) + load(b + j)
+                                store(v.replacing(with: 0, where: v .< 0), yr + j); j += 16
+                            }
+                            while j < c { let v = xr[j] * a[j] + b[j]; yr[j] = v < 0 ? 0 : v; j += 1 }
+                        } else {
+                            while j < cv { store(load(xr + j) * load(a + j) + load(b + j), yr + j); j += 16 }
+                            while j < c { yr[j] = xr[j] * a[j] + b[j]; j += 1 }
+                        }
                     }
                 }
             }
         }
     }
 
+    // MARK: backward
+
     /// Training-mode backward. `x` is the forward input, `dy` the gradient of the (ReLU'd) output.
-    /// Accumulates dγ, dβ; writes dx (or adds to it when `accumulate`).
+    /// Accumulates dγ, dβ; writes dx (or adds to it when `accumulate`). dx may alias dy.
     public func backward(x: UnsafePointer<Float>, ldx: Int, rows: Int, dy: UnsafePointer<Float>, lddy: Int,
                          dx: UnsafeMutablePointer<Float>, lddx: Int, accumulate: Bool, relu: Bool) {
         Profiler.time(.batchNorm) {
@@ -142,58 +189,88 @@ public final class BatchNorm2D {
                 scale[j] = weight.value[j] * invStd[j]
                 shift[j] = bias.value[j] - mean[j] * scale[j]
             }
-            var dBeta = [Float](repeating: 0, count: c), dGamma = dBeta   // Σ dy, Σ dy·x̂ (in Double below)
-            var sumDy = [Double](repeating: 0, count: c), sumDyXhat = sumDy
+            let threads = min(Parallel.threads, max(1, rows / 256))
+            // Per thread: Σ g and Σ g·x̂ (Double), Float block sums.
+            let sums = UnsafeMutablePointer<Double>.allocate(capacity: threads * 2 * c)
+            let blocks = UnsafeMutablePointer<Float>.allocate(capacity: threads * 2 * c)
+            defer { sums.deallocate(); blocks.deallocate() }
+            sums.update(repeating: 0, count: threads * 2 * c)
             scale.withUnsafeBufferPointer { a in
                 shift.withUnsafeBufferPointer { b in
                     mean.withUnsafeBufferPointer { m in
                         invStd.withUnsafeBufferPointer { s in
-                            let block = 64
-                            var r0 = 0
-                            while r0 < rows {
-                                let r1 = min(rows, r0 + block)
-                                dBeta.withUnsafeMutableBufferPointer { p in
-                                    dGamma.withUnsafeMutableBufferPointer { q in
-                                        p.update(repeating: 0); q.update(repeating: 0)
-                                        for r in r0..<r1 {
-                                            let xr = x + r * ldx, gr = dy + r * lddy
-                                            for j in 0..<c {
-                                                var g = gr[j]
-                                                if relu && xr[j] * a[j] + b[j] <= 0 { g = 0 }
-                                                p[j] += g
-                                                q[j] += g * (xr[j] - m[j]) * s[j]
-                                            }
+                            let a = a.baseAddress!, b = b.baseAddress!, m = m.baseAddress!, s = s.baseAddress!
+                            let work: (Int) -> Void = { t in
+                                let sDy = sums + t * 2 * c, sDyX = sDy + c
+                                let p = blocks + t * 2 * c, q = p + c
+                                let r0 = rows * t / threads, r1 = rows * (t + 1) / threads
+                                var r = r0
+                                while r < r1 {
+                                    let e = min(r1, r + 64)
+                                    p.update(repeating: 0, count: 2 * c)
+                                    let cv = vectorPart(c)
+                                    for row in r..<e {
+                                        let xr = x + row * ldx, gr = dy + row * lddy
+                                        var j = 0
+                                        while j < cv {
+                                            let xv = load(xr + j)
+                                            var g = load(gr + j)
+                                            if relu { g.replace(with: 0, where: xv * load(a + j) + load(b + j) .<= 0) }
+                                            store(load(p + j) + g, p + j)
+                                            store(load(q + j) + g * (xv - load(m + j)), q + j)
+                                            j += 16
                                         }
-                                        for j in 0..<c { sumDy[j] += Double(p[j]); sumDyXhat[j] += Double(q[j]) }
+                                        while j < c {
+                                            let g = relu && xr[j] * a[j] + b[j] <= 0 ? 0 : gr[j]
+                                            p[j] += g; q[j] += g * (xr[j] - m[j]); j += 1
+                                        }
                                     }
+                                    for j in 0..<c { sDy[j] += Double(p[j]); sDyX[j] += Double(q[j]) * Double(s[j]) }
+                                    r = e
                                 }
-                                r0 = r1
                             }
+                            if threads == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: work) }
                         }
                     }
                 }
             }
+            var meanDy = [Float](repeating: 0, count: c), meanDyXhat = meanDy
             for j in 0..<c {
-                bias.grad[j] += Float(sumDy[j])
-                weight.grad[j] += Float(sumDyXhat[j])
+                var sd = 0.0, sx = 0.0
+                for t in 0..<threads { sd += sums[t * 2 * c + j]; sx += sums[t * 2 * c + c + j] }
+                bias.grad[j] += Float(sd)
+                weight.grad[j] += Float(sx)
+                meanDy[j] = Float(sd / Double(rows)); meanDyXhat[j] = Float(sx / Double(rows))
             }
-            // dx = γσ⁻¹ · (dy − mean(dy) − x̂ · mean(dy·x̂))
-            let n = Double(rows)
-            let meanDy = sumDy.map { Float($0 / n) }, meanDyXhat = sumDyXhat.map { Float($0 / n) }
+            // dx = γσ⁻¹ · (g − mean(g) − x̂ · mean(g·x̂)), with x̂ = (x − μ)σ⁻¹.
+            var k1 = meanDy, k2 = meanDy
+            for j in 0..<c { k2[j] = meanDyXhat[j] * invStd[j]; k1[j] = meanDy[j] }
             scale.withUnsafeBufferPointer { a in
                 shift.withUnsafeBufferPointer { b in
                     mean.withUnsafeBufferPointer { m in
-                        invStd.withUnsafeBufferPointer { s in
-                            meanDy.withUnsafeBufferPointer { md in
-                                meanDyXhat.withUnsafeBufferPointer { mq in
-                                    for r in 0..<rows {
+                        k1.withUnsafeBufferPointer { k1 in
+                            k2.withUnsafeBufferPointer { k2 in
+                                let a = a.baseAddress!, b = b.baseAddress!, m = m.baseAddress!
+                                let k1 = k1.baseAddress!, k2 = k2.baseAddress!
+                                Parallel.ranges(rows, minimumPerThread: 128) { range in
+                                    let cv = vectorPart(c)
+                                    for r in range {
                                         let xr = x + r * ldx, gr = dy + r * lddy, dr = dx + r * lddx
-                                        for j in 0..<c {
-                                            var g = gr[j]
-                                            if relu && xr[j] * a[j] + b[j] <= 0 { g = 0 }
-                                            let xhat = (xr[j] - m[j]) * s[j]
-                                            let v = a[j] * (g - md[j] - xhat * mq[j])
+                                        var j = 0
+                                        while j < cv {
+                                            let xv = load(xr + j), av = load(a + j)
+                                            var g = load(gr + j)
+                                            if relu { g.replace(with: 0, where: xv * av + load(b + j) .<= 0) }
+                                            var v = av * (g - load(k1 + j) - (xv - load(m + j)) * load(k2 + j))
+                                            if accumulate { v += load(dr + j) }
+                                            store(v, dr + j)
+                                            j += 16
+                                        }
+                                        while j < c {
+                                            let g = relu && xr[j] * a[j] + b[j] <= 0 ? 0 : gr[j]
+                                            let v = a[j] * (g - k1[j] - (xr[j] - m[j]) * k2[j])
                                             dr[j] = accumulate ? dr[j] + v : v
+                                            j += 1
                                         }
                                     }
                                 }

@@ -13,7 +13,8 @@ public final class Conv2D {
     public let weight: Parameter
     public let bias: Parameter?
     /// Output rows per im2col GEMM: several small images are lowered together.
-    public static var targetRows = 1024
+    nonisolated(unsafe) public static var targetRows =
+        ProcessInfo.processInfo.environment["NETOSIS_CONV_ROWS"].flatMap { Int($0) } ?? 1024
 
     public var isPointwise: Bool { kernelH == 1 && kernelW == 1 && stride == 1 && padding == 0 }
     public var patchLength: Int { kernelH * kernelW * inChannels }
@@ -54,30 +55,36 @@ public final class Conv2D {
 
     // MARK: im2col / col2im (channels-last)
 
-    @inline(__always)
-    func im2col(_ x: UnsafePointer<Float>, ldx: Int, height: Int, width: Int, col: UnsafeMutablePointer<Float>) {
-        let (oh, ow) = outputSize(height: height, width: width)
-        let cin = inChannels, k = patchLength
-        for oy in 0..<oh {
-            for ox in 0..<ow {
-                var dst = col + (oy * ow + ox) * k
-                for ky in 0..<kernelH {
-                    let iy = oy * stride - padding + ky
-                    for kx in 0..<kernelW {
-                        let ix = ox * stride - padding + kx
-                        if iy >= 0 && iy < height && ix >= 0 && ix < width {
-                            dst.update(from: x + (iy * width + ix) * ldx, count: cin)
-                        } else {
-                            dst.update(repeating: 0, count: cin)
+    /// Lowers `images` consecutive images (pixel stride ldx, `channels` used) into rows of
+    /// kh·kw·channels values, one row per output pixel; image rows are split over threads.
+    static func im2col(_ x: UnsafePointer<Float>, ldx: Int, channels cin: Int, images: Int, height: Int, width: Int,
+                       kernel: Int, stride: Int, padding: Int, col: UnsafeMutablePointer<Float>) {
+        let oh = (height + 2 * padding - kernel) / stride + 1, ow = (width + 2 * padding - kernel) / stride + 1
+        let k = kernel * kernel * cin
+        Parallel.ranges(images * oh, minimumPerThread: 4) { range in
+            for unit in range {
+                let image = unit / oh, oy = unit % oh
+                let xImage = x + image * height * width * ldx
+                var dst = col + (image * oh * ow + oy * ow) * k
+                for ox in 0..<ow {
+                    for ky in 0..<kernel {
+                        let iy = oy * stride - padding + ky
+                        for kx in 0..<kernel {
+                            let ix = ox * stride - padding + kx
+                            if iy >= 0 && iy < height && ix >= 0 && ix < width {
+                                dst.update(from: xImage + (iy * width + ix) * ldx, count: cin)
+                            } else {
+                                dst.update(repeating: 0, count: cin)
+                            }
+                            dst += cin
                         }
-                        dst += cin
                     }
                 }
             }
         }
     }
 
-    @inline(__always)
+    /// Adds lowered gradients back to the image pixels they came from (single image).
     func col2im(_ col: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, lddx: Int, height: Int, width: Int) {
         let (oh, ow) = outputSize(height: height, width: width)
         let cin = inChannels, k = patchLength
@@ -95,6 +102,26 @@ public final class Conv2D {
                         src += cin
                     }
                 }
+            }
+        }
+    }
+
+    /// Stride-1 "same" convolutions get their input gradient as a convolution of dy with the
+    /// spatially flipped, transposed kernel: a GEMM with K = kh·kw·out instead of a K = out GEMM
+    /// followed by a scatter (col2im).
+    var usesFlippedBackward: Bool {
+        stride == 1 && kernelH == kernelW && 2 * padding == kernelH - 1 && !isPointwise
+    }
+    private var flipped: [Float] = []
+
+    private func refreshFlipped() {
+        let k = kernelH, cin = inChannels, cout = outChannels
+        if flipped.count != weight.count { flipped = [Float](repeating: 0, count: weight.count) }
+        weight.value.withUnsafeBufferPointer { w in
+            flipped.withUnsafeMutableBufferPointer { f in
+                for co in 0..<cout { for ky in 0..<k { for kx in 0..<k { for ci in 0..<cin {
+                    f[((ci * k + (k - 1 - ky)) * k + (k - 1 - kx)) * cout + co] = w[((co * k + ky) * k + kx) * cin + ci]
+                } } } }
             }
         }
     }
@@ -118,10 +145,9 @@ public final class Conv2D {
                 while start < batch {
                     let count = min(images, batch - start)
                     Profiler.time(.im2col) {
-                        for i in 0..<count {
-                            im2col(x + (start + i) * height * width * ldx, ldx: ldx, height: height, width: width,
-                                   col: colPointer + i * oh * ow * patchLength)
-                        }
+                        Conv2D.im2col(x + start * height * width * ldx, ldx: ldx, channels: inChannels, images: count,
+                                      height: height, width: width, kernel: kernelH, stride: stride, padding: padding,
+                                      col: colPointer)
                     }
                     Profiler.time(.convKxK) {
                         BLAS.sgemm(.none, .transpose, m: count * oh * ow, n: outChannels, k: patchLength,
@@ -171,18 +197,20 @@ public final class Conv2D {
                     return
                 }
                 let (images, colFloats) = chunking(batch: batch, height: height, width: width)
-                // One half of the scratch holds the lowered input, the other the lowered gradient.
-                let colPointer = col.reserve(2 * colFloats)
+                let flippedPath = dx != nil && usesFlippedBackward
+                if flippedPath { refreshFlipped() }
+                // The lowered input, then the lowered gradient (dy lowered, or dcol for col2im).
+                let gradientFloats = flippedPath ? images * oh * ow * kernelH * kernelW * outChannels : colFloats
+                let colPointer = col.reserve(colFloats + gradientFloats)
                 let dcol = colPointer + colFloats
                 var start = 0
                 while start < batch {
                     let count = min(images, batch - start)
                     let rows = count * oh * ow
                     Profiler.time(.im2col) {
-                        for i in 0..<count {
-                            im2col(x + (start + i) * height * width * ldx, ldx: ldx, height: height, width: width,
-                                   col: colPointer + i * oh * ow * patchLength)
-                        }
+                        Conv2D.im2col(x + start * height * width * ldx, ldx: ldx, channels: inChannels, images: count,
+                                      height: height, width: width, kernel: kernelH, stride: stride, padding: padding,
+                                      col: colPointer)
                     }
                     let dyChunk = dy + start * oh * ow * lddy
                     Profiler.time(.convKxK) {
@@ -190,7 +218,20 @@ public final class Conv2D {
                                    a: dyChunk, lda: lddy, b: colPointer, ldb: patchLength,
                                    beta: 1, c: dw.baseAddress!, ldc: patchLength)
                     }
-                    if let dx {
+                    if let dx, flippedPath {
+                        let kk = kernelH * kernelW * outChannels
+                        Profiler.time(.im2col) {
+                            Conv2D.im2col(dyChunk, ldx: lddy, channels: outChannels, images: count, height: oh, width: ow,
+                                          kernel: kernelH, stride: 1, padding: kernelH - 1 - padding, col: dcol)
+                        }
+                        Profiler.time(.convKxK) {
+                            flipped.withUnsafeBufferPointer { f in
+                                BLAS.sgemm(.none, .transpose, m: rows, n: inChannels, k: kk,
+                                           a: dcol, lda: kk, b: f.baseAddress!, ldb: kk,
+                                           beta: accumulate ? 1 : 0, c: dx + start * height * width * lddx, ldc: lddx)
+                            }
+                        }
+                    } else if let dx {
                         Profiler.time(.convKxK) {
                             BLAS.sgemm(.none, .none, m: rows, n: patchLength, k: outChannels,
                                        a: dyChunk, lda: lddy, b: w.baseAddress!, ldb: patchLength,

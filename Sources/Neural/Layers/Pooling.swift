@@ -22,23 +22,47 @@ public final class MaxPool2D {
         if argmax.count < outputs { argmax = [Int32](repeating: 0, count: outputs) }
         Profiler.time(.pooling) {
             argmax.withUnsafeMutableBufferPointer { arg in
+                let cv = vectorPart(channels)
                 for n in 0..<batch {
                     for oy in 0..<oh {
                         for ox in 0..<ow {
                             let o = (n * oh + oy) * ow + ox
                             let yr = y + o * ldy
                             let ar = arg.baseAddress! + o * channels
-                            for c in 0..<channels { yr[c] = -.infinity; ar[c] = -1 }
-                            for ky in 0..<kernel {
-                                let iy = oy * stride - padding + ky
-                                guard iy >= 0 && iy < height else { continue }
-                                for kx in 0..<kernel {
-                                    let ix = ox * stride - padding + kx
-                                    guard ix >= 0 && ix < width else { continue }
-                                    let pixel = (n * height + iy) * width + ix
-                                    let xr = x + pixel * ldx
-                                    for c in 0..<channels where xr[c] > yr[c] {
-                                        yr[c] = xr[c]; ar[c] = Int32(pixel)
+                            var c = 0
+                            while c < cv {   // 16 channels at a time, argmax as a vector of pixel indices
+                                var best = Vec(repeating: -.infinity)
+                                var index = SIMD16<Int32>(repeating: -1)
+                                for ky in 0..<kernel {
+                                    let iy = oy * stride - padding + ky
+                                    guard iy >= 0 && iy < height else { continue }
+                                    for kx in 0..<kernel {
+                                        let ix = ox * stride - padding + kx
+                                        guard ix >= 0 && ix < width else { continue }
+                                        let pixel = (n * height + iy) * width + ix
+                                        let v = load(x + pixel * ldx + c)
+                                        let better = v .> best
+                                        best.replace(with: v, where: better)
+                                        index.replace(with: SIMD16<Int32>(repeating: Int32(pixel)), where: better)
+                                    }
+                                }
+                                store(best, yr + c)
+                                UnsafeMutableRawPointer(ar + c).storeBytes(of: index, as: SIMD16<Int32>.self)
+                                c += 16
+                            }
+                            for c in cv..<channels { yr[c] = -.infinity; ar[c] = -1 }
+                            if cv < channels {
+                                for ky in 0..<kernel {
+                                    let iy = oy * stride - padding + ky
+                                    guard iy >= 0 && iy < height else { continue }
+                                    for kx in 0..<kernel {
+                                        let ix = ox * stride - padding + kx
+                                        guard ix >= 0 && ix < width else { continue }
+                                        let pixel = (n * height + iy) * width + ix
+                                        let xr = x + pixel * ldx
+                                        for c in cv..<channels where xr[c] > yr[c] {
+                                            yr[c] = xr[c]; ar[c] = Int32(pixel)
+                                        }
                                     }
                                 }
                             }
@@ -83,6 +107,7 @@ public final class AvgPool2D {
                         y: UnsafeMutablePointer<Float>, ldy: Int) {
         let (oh, ow) = outputSize(height: height, width: width)
         let inv = 1 / Float(kernel * kernel)
+        let cv = vectorPart(channels)
         Profiler.time(.pooling) {
             for n in 0..<batch {
                 for oy in 0..<oh {
@@ -96,7 +121,9 @@ public final class AvgPool2D {
                                 let ix = ox * stride - padding + kx
                                 guard ix >= 0 && ix < width else { continue }
                                 let xr = x + ((n * height + iy) * width + ix) * ldx
-                                for c in 0..<channels { yr[c] += xr[c] }
+                                var c = 0
+                                while c < cv { store(load(yr + c) + load(xr + c), yr + c); c += 16 }
+                                while c < channels { yr[c] += xr[c]; c += 1 }
                             }
                         }
                         for c in 0..<channels { yr[c] *= inv }

@@ -41,6 +41,34 @@ public final class DenseNet {
         public internal(set) var height = 0, width = 0
         /// Activations [batch·h·w, outChannels] and their gradient.
         let buffer = FloatBuffer(), gradient = FloatBuffer()
+        /// Batch mean and biased variance of every channel, computed once when the channel is
+        /// written (training); each BatchNorm reading the channel reuses them.
+        var channelMean: [Double] = [], channelVariance: [Double] = []
+
+        func computeStatistics(channels range: Range<Int>, rows: Int) {
+            if channelMean.count != outChannels {
+                channelMean = .init(repeating: 0, count: outChannels); channelVariance = channelMean
+            }
+            channelMean.withUnsafeMutableBufferPointer { m in
+                channelVariance.withUnsafeMutableBufferPointer { v in
+                    Profiler.time(.batchNorm) {
+                        BatchNorm2D.statistics(x: buffer.pointer + range.lowerBound, ldx: outChannels, rows: rows,
+                                               channels: range.count, mean: m.baseAddress! + range.lowerBound,
+                                               variance: v.baseAddress! + range.lowerBound)
+                    }
+                }
+            }
+        }
+
+        /// BatchNorm(+ReLU) of the first `channels` channels with the cached statistics.
+        func normalize(_ norm: BatchNorm2D, rows: Int, into y: UnsafeMutablePointer<Float>, ldy: Int) {
+            channelMean.withUnsafeBufferPointer { m in
+                channelVariance.withUnsafeBufferPointer { v in
+                    norm.forwardTraining(x: buffer.pointer, ldx: outChannels, rows: rows, y: y, ldy: ldy, relu: true,
+                                         statistics: (m.baseAddress!, v.baseAddress!))
+                }
+            }
+        }
 
         init(name: String, layers count: Int, inChannels: Int, growth: Int, bottleneckSize: Int,
              generator: inout SeededGenerator) {
@@ -203,13 +231,15 @@ public final class DenseNet {
         first.height = h; first.width = w
         pool0.forward(x: r0, ldx: c0, batch: batch, height: h0, width: w0, channels: c0,
                       y: first.buffer.reserve(batch * h * w * first.outChannels), ldy: first.outChannels)
+        if training { first.computeStatistics(channels: 0..<c0, rows: batch * h * w) }
 
         for (b, block) in blocks.enumerated() {
             let rows = batch * h * w, cf = block.outChannels
             let buffer = block.buffer.pointer
             for layer in block.layers {
                 let s1 = normed.reserve(rows * layer.inChannels)
-                bn(layer.norm1, buffer, cf, rows, s1, layer.inChannels)
+                if training { block.normalize(layer.norm1, rows: rows, into: s1, ldy: layer.inChannels) }
+                else { bn(layer.norm1, buffer, cf, rows, s1, layer.inChannels) }
                 let y1 = training ? layer.bottleneckOutput.reserve(rows * layer.bottleneck)
                                   : bottleneck.reserve(rows * layer.bottleneck)
                 layer.conv1.forward(x: s1, ldx: layer.inChannels, batch: batch, height: h, width: w,
@@ -218,11 +248,12 @@ public final class DenseNet {
                 bn(layer.norm2, y1, layer.bottleneck, rows, s2, layer.bottleneck)
                 layer.conv2.forward(x: s2, ldx: layer.bottleneck, batch: batch, height: h, width: w,
                                     y: buffer + layer.inChannels, ldy: cf, col: col)
+                if training { block.computeStatistics(channels: layer.inChannels..<layer.inChannels + layer.growth, rows: rows) }
             }
             if b < transitions.count {
                 let t = transitions[b]
                 let s1 = normed.reserve(rows * cf)
-                bn(t.norm, buffer, cf, rows, s1, cf)
+                if training { block.normalize(t.norm, rows: rows, into: s1, ldy: cf) } else { bn(t.norm, buffer, cf, rows, s1, cf) }
                 let out = transitionOutput.reserve(rows * t.conv.outChannels)
                 t.conv.forward(x: s1, ldx: cf, batch: batch, height: h, width: w, y: out, ldy: t.conv.outChannels, col: col)
                 let next = blocks[b + 1]
@@ -232,13 +263,14 @@ public final class DenseNet {
                 t.pool.forward(x: out, ldx: t.conv.outChannels, batch: batch, height: ph, width: pw,
                                channels: t.conv.outChannels,
                                y: next.buffer.reserve(batch * h * w * next.outChannels), ldy: next.outChannels)
+                if training { next.computeStatistics(channels: 0..<t.conv.outChannels, rows: batch * h * w) }
             }
         }
         // Head.
         let last = blocks.last!
         let rows = batch * h * w, c = last.outChannels
         let s = normed.reserve(rows * c)
-        bn(norm5, last.buffer.pointer, c, rows, s, c)
+        if training { last.normalize(norm5, rows: rows, into: s, ldy: c) } else { bn(norm5, last.buffer.pointer, c, rows, s, c) }
         let f = features.reserve(batch * c)
         GlobalAvgPool.forward(x: s, ldx: c, batch: batch, pixels: h * w, channels: c, y: f)
         let logits = logitsBuffer.reserve(batch * config.numClasses)

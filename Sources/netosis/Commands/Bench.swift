@@ -41,7 +41,7 @@ struct Bench: DistributedCommand {
         guard ["train", "infer", "both"].contains(mode) else {
             throw ValidationError("--mode must be train, infer or both (got \(mode))")
         }
-        if let threads { BLAS.threads = threads }
+        if let threads { BLAS.threads = threads; Parallel.refresh() }
         var config = try DenseNetConfig.load(model)
         if let inputChannels { config.inputChannels = inputChannels }
         let log: (String) -> Void = { message in
