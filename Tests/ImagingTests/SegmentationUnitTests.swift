@@ -88,6 +88,7 @@ final class SegmentationUnitTests: XCTestCase {
     }
 
     func testWatershedSplitsTwoTouchingDisksButNotOne() {
+        // (Uniform disks: the intensity term of the landscape is flat, so this tests the distance part.)
         let config = SegmentationConfig.standard
         let two = disks(80, 60, [(28, 30, 12, 1000), (48, 30, 12, 1000)])
         let s2 = Segmenter(config: config).segment(two)

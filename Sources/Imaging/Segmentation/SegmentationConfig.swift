@@ -21,7 +21,7 @@ public struct SegmentationConfig: Codable, Sendable, Equatable {
 
     /// Background correction method and its length scale (about 2–3 nucleus diameters).
     public var background: Background = .rollingBall
-    public var backgroundRadius: Double = 25
+    public var backgroundRadius: Double = 40
     /// Gaussian pre-smoothing sigma (0 = none); suppresses shot noise before thresholding.
     public var smoothingSigma: Double = 1.0
     /// Global threshold method, applied to the background-corrected, smoothed image.
@@ -48,6 +48,9 @@ public struct SegmentationConfig: Codable, Sendable, Equatable {
     /// Markers are regional maxima of the distance transform that rise at least this many pixels
     /// above the saddle to a neighbouring maximum (h-maxima); larger = fewer splits.
     public var watershedH: Double = 1.0
+    /// The watershed landscape is distance × (intensity / object maximum)^weight: a dim gap between
+    /// two nuclei deepens the saddle (0 = pure distance transform).
+    public var watershedIntensityWeight: Double = 0.3
     /// Bright/dim split: an object whose bright part (Otsu within the object) is at least this many
     /// times brighter than its dim part, and whose dim part is thick, is split in two (0 = off).
     public var contrastRatio: Double = 2.0
@@ -67,6 +70,7 @@ public struct SegmentationConfig: Codable, Sendable, Equatable {
         case openingRadius = "opening_radius", closingRadius = "closing_radius", fillHoles = "fill_holes"
         case minArea = "min_area", minObjectArea = "min_object_area", maxObjectArea = "max_object_area"
         case clearBorder = "clear_border", watershed, watershedH = "watershed_h"
+        case watershedIntensityWeight = "watershed_intensity_weight"
         case contrastRatio = "contrast_ratio", contrastMinThickness = "contrast_min_thickness", labelRadius = "label_radius"
     }
 
@@ -100,6 +104,7 @@ public struct SegmentationConfig: Codable, Sendable, Equatable {
         clearBorder = try c.decodeIfPresent(Bool.self, forKey: .clearBorder) ?? d.clearBorder
         watershed = try c.decodeIfPresent(Bool.self, forKey: .watershed) ?? d.watershed
         watershedH = try c.decodeIfPresent(Double.self, forKey: .watershedH) ?? d.watershedH
+        watershedIntensityWeight = try c.decodeIfPresent(Double.self, forKey: .watershedIntensityWeight) ?? d.watershedIntensityWeight
         contrastRatio = try c.decodeIfPresent(Double.self, forKey: .contrastRatio) ?? d.contrastRatio
         contrastMinThickness = try c.decodeIfPresent(Double.self, forKey: .contrastMinThickness) ?? d.contrastMinThickness
         labelRadius = try c.decodeIfPresent(Double.self, forKey: .labelRadius) ?? d.labelRadius
@@ -116,6 +121,9 @@ public struct SegmentationConfig: Codable, Sendable, Equatable {
         if minArea < 0 || minObjectArea < 0 || maxObjectArea < 0 { return "areas must be ≥ 0" }
         if maxObjectArea > 0 && maxObjectArea < minObjectArea {
             return "max_object_area (\(maxObjectArea)) is below min_object_area (\(minObjectArea))"
+        }
+        if watershedIntensityWeight < 0 || watershedIntensityWeight > 4 {
+            return "watershed_intensity_weight must be in 0…4 (got \(watershedIntensityWeight))"
         }
         if watershedH < 0 { return "watershed_h must be ≥ 0 (got \(watershedH))" }
         if contrastRatio != 0 && contrastRatio < 1 { return "contrast_ratio must be 0 (off) or ≥ 1 (got \(contrastRatio))" }
@@ -179,6 +187,7 @@ public struct SegmentationConfig: Codable, Sendable, Equatable {
         try c.encode(clearBorder, forKey: .clearBorder)
         try c.encode(watershed, forKey: .watershed)
         try c.encode(watershedH, forKey: .watershedH)
+        try c.encode(watershedIntensityWeight, forKey: .watershedIntensityWeight)
         try c.encode(contrastRatio, forKey: .contrastRatio)
         try c.encode(contrastMinThickness, forKey: .contrastMinThickness)
         try c.encode(labelRadius, forKey: .labelRadius)

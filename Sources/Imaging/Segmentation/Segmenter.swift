@@ -85,7 +85,9 @@ public struct Segmenter: Sendable {
             for k in stride(from: 1, through: count, by: 1) where keep[k] && area[k] >= 2 * max(c.minObjectArea, 1) {
                 Watershed.split(labels: &labels, width: w, label: Int32(k),
                                 minX: bx0[k], minY: by0[k], maxX: bx1[k], maxY: by1[k],
-                                h: Float(c.watershedH), minPartArea: max(c.minObjectArea, 1), nextLabel: &next)
+                                h: Float(c.watershedH), minPartArea: max(c.minObjectArea, 1),
+                                intensity: f, intensityWeight: Float(c.watershedIntensityWeight),
+                                nextLabel: &next)
             }
         }
         if c.contrastRatio >= 1 {

@@ -59,7 +59,8 @@ enum Watershed {
     @discardableResult
     static func split(labels: inout [Int32], width: Int, label: Int32,
                       minX: Int, minY: Int, maxX: Int, maxY: Int,
-                      h: Float, minPartArea: Int, nextLabel: inout Int32) -> Int {
+                      h: Float, minPartArea: Int, intensity: [Float]? = nil, intensityWeight: Float = 0,
+                      nextLabel: inout Int32) -> Int {
         let cw = maxX - minX + 1, ch = maxY - minY + 1
         if cw < 3 || ch < 3 { return 1 }
         var mask = [UInt8](repeating: 0, count: cw * ch)
@@ -73,6 +74,19 @@ enum Watershed {
         let d2 = squaredEDT(mask, width: cw, height: ch)
         var d = [Float](repeating: 0, count: cw * ch)
         for i in 0..<d.count { d[i] = d2[i].squareRoot() }
+        if let intensity, intensityWeight > 0 {
+            // Shape × intensity landscape: distance scaled by (intensity / component maximum)^weight,
+            // so a dim gap between two nuclei deepens the saddle.
+            var top: Float = 0
+            for p in pixels { let i = Int(p); top = max(top, intensity[(i / cw + minY) * width + minX + i % cw]) }
+            if top > 0 {
+                for p in pixels {
+                    let i = Int(p)
+                    let v = max(intensity[(i / cw + minY) * width + minX + i % cw], 0) / top
+                    d[i] *= intensityWeight == 1 ? v : Float(pow(Double(v), Double(intensityWeight)))
+                }
+            }
+        }
         pixels.sort { d[Int($0)] > d[Int($1)] || (d[Int($0)] == d[Int($1)] && $0 < $1) }
 
         var parent = [Int32](repeating: -1, count: cw * ch)  // -1 = not yet flooded
