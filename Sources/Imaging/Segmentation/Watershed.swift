@@ -83,7 +83,7 @@ enum Watershed {
                 for p in pixels {
                     let i = Int(p)
                     let v = max(intensity[(i / cw + minY) * width + minX + i % cw], 0) / top
-                    d[i] *= intensityWeight == 1 ? v : Float(pow(Double(v), Double(intensityWeight)))
+                    d[i] *= intensityWeight == 1 ? v : (v > 0 ? Foundation.exp(intensityWeight * Foundation.log(v)) : 0)
                 }
             }
         }
