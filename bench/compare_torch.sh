@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Interleaved throughput comparison: netosis vs PyTorch (torchvision DenseNet, channels-last),
-# same model, batch, input (3×112×112), thread count; A B A B ... for PAIRS pairs.
+# same model, batch, input (3×112×112) and cores; A B A B ... for PAIRS rounds.
+# netosis runs twice per round: one rank with THREADS BLAS threads, and THREADS ranks with one
+# thread each (mpirun, gradients all-reduced every step as in data-parallel training; the batch
+# is split over ranks). PyTorch runs with THREADS intra-op threads.
 #
 #   bench/compare_torch.sh [PAIRS] [THREADS] [BATCH]
 #
@@ -30,9 +33,14 @@ mkdir -p "$OUT"
 # itself), the thread count for torch's intra-op pool; no idle-waiting (we do not wait either).
 export OPENBLAS_CORETYPE=SkylakeX OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS NO_WAIT_IDLE=1
 
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader OMPI_MCA_rmaps_base_oversubscribe=1
 ours() {   # mode pair
   "$NETOSIS" bench --model "$MODEL" --batch-size "$BATCH" --input-channels 3 --threads "$THREADS" \
     --iterations "$ITERS" --warmup 2 --mode "$1" --json "$OUT/ours-$1-$2.json" > "$OUT/ours-$1-$2.txt" 2>&1
+}
+ranks() {  # mode pair: THREADS ranks × 1 thread
+  mpirun -np "$THREADS" --bind-to none "$NETOSIS" bench --model "$MODEL" --batch-size "$BATCH" --input-channels 3 \
+    --threads 1 --iterations "$ITERS" --warmup 2 --mode "$1" --json "$OUT/ranks-$1-$2.json" > "$OUT/ranks-$1-$2.txt" 2>&1
 }
 torch() {  # mode pair
   "$TORCH_PY" "$TORCH_BENCH" one --model "$MODEL" --threads "$THREADS" --mode "$1" --batch "$BATCH" \
@@ -41,9 +49,9 @@ torch() {  # mode pair
 
 echo "results in $OUT; load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for i in $(seq 1 "$PAIRS"); do
-  echo "pair $i/$PAIRS: train (ours, torch train_cl), inference (ours, torch infer_cl_im) — load $(cut -d' ' -f1 /proc/loadavg)" >&2
-  ours train "$i";  torch train_cl "$i"
-  ours infer "$i";  torch infer_cl_im "$i"
+  echo "round $i/$PAIRS: train (1 rank, torch train_cl, $THREADS ranks), inference (1 rank, torch infer_cl_im, $THREADS ranks) — load $(cut -d' ' -f1 /proc/loadavg)" >&2
+  ours train "$i";  torch train_cl "$i";  ranks train "$i"
+  ours infer "$i";  torch infer_cl_im "$i";  ranks infer "$i"
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
@@ -53,20 +61,32 @@ out, pairs, threads, batch, model = sys.argv[1], int(sys.argv[2]), sys.argv[3], 
 def get(path, key):
     with open(path) as f: return json.load(f)[key]
 rows = {}
+def add(key, value): rows.setdefault(key, []).append(value)
 for i in range(1, pairs + 1):
-    rows.setdefault("train_ours", []).append(get(f"{out}/ours-train-{i}.json", "trainImagesPerSecond"))
-    rows.setdefault("train_torch", []).append(get(f"{out}/torch-train_cl-{i}.json", "img_per_s"))
-    rows.setdefault("infer_ours", []).append(get(f"{out}/ours-infer-{i}.json", "inferImagesPerSecond"))
-    rows.setdefault("infer_torch", []).append(get(f"{out}/torch-infer_cl_im-{i}.json", "img_per_s"))
-    rows.setdefault("rss_ours", []).append(get(f"{out}/ours-train-{i}.json", "trainPeakRSSMB"))
-    rows.setdefault("rss_torch", []).append(get(f"{out}/torch-train_cl-{i}.json", "rss_peak_mb"))
+    for who in ("ours", "ranks"):
+        add(f"train_{who}", get(f"{out}/{who}-train-{i}.json", "trainImagesPerSecond"))
+        add(f"infer_{who}", get(f"{out}/{who}-infer-{i}.json", "inferImagesPerSecond"))
+        add(f"rss_{who}", get(f"{out}/{who}-train-{i}.json", "trainPeakRSSMB"))
+        add(f"fgt_{who}", get(f"{out}/{who}-train-{i}.json", "foreignCoresTrain"))
+        add(f"fgi_{who}", get(f"{out}/{who}-infer-{i}.json", "foreignCoresInfer"))
+    add("train_torch", get(f"{out}/torch-train_cl-{i}.json", "img_per_s"))
+    add("infer_torch", get(f"{out}/torch-infer_cl_im-{i}.json", "img_per_s"))
+    add("rss_torch", get(f"{out}/torch-train_cl-{i}.json", "rss_peak_mb"))
+    add("fgt_torch", get(f"{out}/torch-train_cl-{i}.json", "foreign_cores"))
+    add("fgi_torch", get(f"{out}/torch-infer_cl_im-{i}.json", "foreign_cores"))
 med = {k: statistics.median(v) for k, v in rows.items()}
-print(f"{model}, batch {batch}, {threads} threads, 3x112x112, {pairs} interleaved pairs (medians over pairs; each run is itself a median)")
+print(f"{model}, batch {batch}, 3x112x112, {threads} cores, {pairs} interleaved rounds (median over rounds; each run is itself a median)")
+print(f"A = netosis 1 rank x {threads} threads, B = netosis {threads} ranks x 1 thread (gradients all-reduced), T = PyTorch channels-last, {threads} threads")
 print()
-print("| measure | netosis | PyTorch (channels-last) | ratio | per pair (ours / torch) |")
-print("|---|---|---|---|---|")
-for name, a, b, unit in [("training", "train_ours", "train_torch", "img/s"), ("inference", "infer_ours", "infer_torch", "img/s"),
-                         ("training peak RSS", "rss_ours", "rss_torch", "MB")]:
-    pairs_txt = ", ".join(f"{x:.1f}/{y:.1f}" for x, y in zip(rows[a], rows[b]))
-    print(f"| {name} ({unit}) | {med[a]:.1f} | {med[b]:.1f} | {med[a]/med[b]:.2f}x | {pairs_txt} |")
+print("| measure | A | B | T | A/T | B/T | per round A / B / T | other processes' load, cores (A / B / T, median) |")
+print("|---|---|---|---|---|---|---|---|")
+for name, key, unit, fg in [("training", "train", "img/s", "fgt"), ("inference", "infer", "img/s", "fgi"),
+                            ("training peak RSS", "rss", "MB", "fgt")]:
+    a, b, t = rows[f"{key}_ours"], rows[f"{key}_ranks"], rows[f"{key}_torch"]
+    per = ", ".join(f"{x:.1f}/{y:.1f}/{z:.1f}" for x, y, z in zip(a, b, t))
+    load = f"{med[fg+'_ours']:.2f} / {med[fg+'_ranks']:.2f} / {med[fg+'_torch']:.2f}"
+    print(f"| {name} ({unit}) | {med[key+'_ours']:.1f} | {med[key+'_ranks']:.1f} | {med[key+'_torch']:.1f} | "
+          f"{med[key+'_ours']/med[key+'_torch']:.2f}x | {med[key+'_ranks']/med[key+'_torch']:.2f}x | {per} | {load} |")
+print()
+print("RSS of B is the sum over its ranks.")
 PY

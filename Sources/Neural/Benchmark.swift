@@ -25,6 +25,11 @@ public struct BenchmarkResult: Codable, Sendable {
     /// CPU cores used by other processes during the timed iterations (0 = the machine was ours).
     public var foreignCoresTrain: Double?
     public var foreignCoresInfer: Double?
+    /// CPU cores this process used during the timed iterations.
+    public var ownCoresTrain: Double?
+    public var ownCoresInfer: Double?
+    /// Ranks that ran the benchmark together (RSS is then the sum over ranks).
+    public var ranks: Int = 1
 }
 
 public enum Benchmark {
@@ -59,12 +64,14 @@ public enum Benchmark {
         return (busy, own, Double(DispatchTime.now().uptimeNanoseconds) / 1e9)
     }
 
-    static func foreignCores(since start: (busy: Double, own: Double, wall: Double)) -> Double {
+    /// (cores used by other processes, cores used by this one) since `start`.
+    static func cores(since start: (busy: Double, own: Double, wall: Double)) -> (foreign: Double, own: Double) {
         let end = cpuSample()
         let hz = Double(sysconf(Int32(_SC_CLK_TCK)))
         let wall = end.wall - start.wall
-        guard wall > 0 else { return 0 }
-        return max(0, ((end.busy - start.busy) / hz - (end.own - start.own)) / wall)
+        guard wall > 0 else { return (0, 0) }
+        let own = (end.own - start.own) / wall
+        return (max(0, (end.busy - start.busy) / hz / wall - own), own)
     }
 
     static func median(_ xs: [Double]) -> Double {
@@ -75,6 +82,7 @@ public enum Benchmark {
     /// Runs inference then training (so the training peak RSS includes the inference one).
     public static func run(config: DenseNetConfig, batch: Int, iterations: Int = 8, warmup: Int = 2,
                            train: Bool = true, infer: Bool = true,
+                           gradientHook: (([Parameter]) throws -> Void)? = nil,
                            log: ((String) -> Void)? = nil) throws -> BenchmarkResult {
         let model = try DenseNet(config: config, seed: 0)
         let size = config.inputSize, c = config.inputChannels
@@ -93,7 +101,7 @@ public enum Benchmark {
                                      gflopPerTrainImage: trainFLOPs / 1e9, gflopPerInferImage: forwardFLOPs / 1e9,
                                      loadAverage: loadAverage())
 
-        var foreign = 0.0
+        var usage = (foreign: 0.0, own: 0.0)
         func measure(_ body: () throws -> Void) rethrows -> ([Double], [String: Double]) {
             Profiler.enabled = false
             for _ in 0..<warmup { try body() }
@@ -102,7 +110,7 @@ public enum Benchmark {
             Profiler.enabled = true
             defer { Profiler.enabled = false }
             let sample = cpuSample()
-            defer { foreign = foreignCores(since: sample) }
+            defer { usage = cores(since: sample) }
             for _ in 0..<iterations {
                 Profiler.reset()
                 let start = DispatchTime.now().uptimeNanoseconds
@@ -134,7 +142,7 @@ public enum Benchmark {
             result.inferGFLOPS = result.inferImagesPerSecond! * forwardFLOPs / 1e9
             result.inferBreakdown = breakdown
             result.inferPeakRSSMB = peakRSSMegabytes()
-            result.foreignCoresInfer = foreign
+            result.foreignCoresInfer = usage.foreign; result.ownCoresInfer = usage.own
         }
         if train {
             log?("training: \(warmup) warm-up + \(iterations) timed SGD steps of batch \(batch)")
@@ -143,7 +151,7 @@ public enum Benchmark {
             let (times, breakdown) = try measure {
                 try images.withUnsafeBufferPointer { x in
                     _ = try model.trainStep(images: x.baseAddress!, labels: labels, height: size, width: size,
-                                            loss: loss, optimizer: optimizer)
+                                            loss: loss, optimizer: optimizer, beforeUpdate: gradientHook)
                 }
             }
             result.trainSecondsPerIteration = times
@@ -151,20 +159,22 @@ public enum Benchmark {
             result.trainGFLOPS = result.trainImagesPerSecond! * trainFLOPs / 1e9
             result.trainBreakdown = breakdown
             result.trainPeakRSSMB = peakRSSMegabytes()
-            result.foreignCoresTrain = foreign
+            result.foreignCoresTrain = usage.foreign; result.ownCoresTrain = usage.own
         }
         return result
     }
 
     /// Human-readable report.
     public static func text(_ r: BenchmarkResult) -> String {
-        var lines = ["model \(r.model), batch \(r.batch), \(r.inputChannels)×\(r.inputSize)×\(r.inputSize), "
+        var lines = ["model \(r.model), batch \(r.batch)\(r.ranks > 1 ? " over \(r.ranks) ranks" : ""), \(r.inputChannels)×\(r.inputSize)×\(r.inputSize), "
                      + "\(r.threads) BLAS thread(s), OpenBLAS core \(r.blasCore), load average \(r.loadAverage)"]
         func section(_ name: String, _ ips: Double?, _ gflops: Double?, _ rss: Double?, _ times: [Double],
                      _ breakdown: [String: Double], _ foreign: Double?) {
             guard let ips, let gflops else { return }
-            lines.append(name + String(format: ": %.1f images/s (median of %d), %.1f GFLOP/s, peak RSS %.0f MB, other processes used %.2f cores",
-                                       ips, times.count, gflops, rss ?? 0, foreign ?? 0))
+            lines.append(name + String(format: ": %.1f images/s (median of %d), %.1f GFLOP/s, peak RSS %.0f MB",
+                                       ips, times.count, gflops, rss ?? 0)
+                         + (r.ranks > 1 ? " (sum over ranks)" : "")
+                         + String(format: ", other processes used %.2f cores", foreign ?? 0))
             let total = breakdown.values.reduce(0, +)
             for (key, seconds) in breakdown.sorted(by: { $0.value > $1.value }) where seconds > 0 {
                 let label = key.padding(toLength: 20, withPad: " ", startingAt: 0)

@@ -358,9 +358,12 @@ public final class DenseNet {
 
     /// One optimisation step on a batch: forward, loss, backward, update. Throws (naming the
     /// step) if the loss is not finite, before any weight is touched.
+    /// `beforeUpdate` sees the gradients before the optimizer does (data-parallel training
+    /// all-reduces them there).
     @discardableResult
     public func trainStep(images: UnsafePointer<Float>, labels: [Int], height: Int, width: Int,
-                          loss: ClassificationLoss, optimizer: Optimizer) throws -> Double {
+                          loss: ClassificationLoss, optimizer: Optimizer,
+                          beforeUpdate: (([Parameter]) throws -> Void)? = nil) throws -> Double {
         let n = labels.count
         zeroGrad()
         let logits = forward(images, batch: n, height: height, width: width, training: true)
@@ -368,6 +371,7 @@ public final class DenseNet {
         let value = loss(logits: logits, labels: labels, classes: config.numClasses, gradient: dLogits)
         guard value.isFinite else { throw NeuralError.nonFiniteLoss(step: optimizer.step, value: Float(value)) }
         backward(logitsGradient: dLogits)
+        try beforeUpdate?(parameters)
         optimizer.update(parameters)
         return value
     }

@@ -8,15 +8,16 @@ struct Bench: DistributedCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure training and inference throughput of a model (images/s, GFLOP/s, peak RSS, time per layer type).",
         discussion: """
-        Runs on random data: warm-up iterations, then timed ones; reports the median. Under mpirun every
-        rank runs the same benchmark and rank 0 reports the total images/s (e.g. two 1-thread ranks vs one
-        2-thread rank). Throughput numbers on a shared machine vary: compare runs made back to back.
+        Runs on random data: warm-up iterations, then timed ones; reports the median. Under mpirun the
+        batch is split over ranks, training all-reduces the gradients every step (as data-parallel
+        training does), and rank 0 reports the total images/s (e.g. two 1-thread ranks vs one 2-thread
+        rank). Throughput on a shared machine varies: compare runs made back to back.
         """)
 
     @Option(help: "Model name (config/models/NAME.yaml) or a .yaml path.")
     var model = "densenet121"
 
-    @Option(name: .customLong("batch-size"), help: "Images per iteration.")
+    @Option(name: .customLong("batch-size"), help: "Images per iteration, over all ranks (each rank runs batch-size / ranks).")
     var batchSize = 32
 
     @Option(help: "Timed iterations (the median is reported).")
@@ -47,20 +48,41 @@ struct Bench: DistributedCommand {
         let log: (String) -> Void = { message in
             if world.isRoot { FileHandle.standardError.write(Data("bench: \(message)\n".utf8)) }
         }
-        let result = try Benchmark.run(config: config, batch: batchSize, iterations: iterations, warmup: warmup,
-                                       train: mode != "infer", infer: mode != "train", log: log)
+        guard batchSize % world.size == 0, batchSize >= world.size else {
+            throw ValidationError("--batch-size \(batchSize) does not split over \(world.size) ranks")
+        }
+        var flat: [Float] = []
+        let allReduce: (([Parameter]) throws -> Void)? = world.size == 1 ? nil : { parameters in
+            // One flat all-reduce of every gradient, then the mean.
+            let total = parameters.reduce(0) { $0 + $1.count }
+            if flat.count != total { flat = [Float](repeating: 0, count: total) }
+            var offset = 0
+            for p in parameters { for i in 0..<p.count { flat[offset + i] = p.grad[i] }; offset += p.count }
+            try world.allReduce(&flat, .sum)
+            let scale = 1 / Float(world.size)
+            offset = 0
+            for p in parameters { for i in 0..<p.count { p.grad[i] = flat[offset + i] * scale }; offset += p.count }
+        }
+        let result = try Benchmark.run(config: config, batch: batchSize / world.size, iterations: iterations,
+                                       warmup: warmup, train: mode != "infer", infer: mode != "train",
+                                       gradientHook: allReduce, log: log)
         let all = try world.allGather(result)
         guard world.isRoot else { return }
         var report = result
         if all.count > 1 {
-            // Throughput adds over ranks; RSS is per rank (the largest is reported).
+            // Throughput and memory add over ranks; the other ranks' own CPU is not foreign load.
+            report.batch = batchSize
+            report.ranks = all.count
             report.trainImagesPerSecond = result.trainImagesPerSecond.map { _ in all.compactMap(\.trainImagesPerSecond).reduce(0, +) }
             report.inferImagesPerSecond = result.inferImagesPerSecond.map { _ in all.compactMap(\.inferImagesPerSecond).reduce(0, +) }
             report.trainGFLOPS = report.trainImagesPerSecond.map { $0 * result.gflopPerTrainImage }
             report.inferGFLOPS = report.inferImagesPerSecond.map { $0 * result.gflopPerInferImage }
-            report.trainPeakRSSMB = all.compactMap(\.trainPeakRSSMB).max()
-            report.inferPeakRSSMB = all.compactMap(\.inferPeakRSSMB).max()
-            print("ranks: \(all.count) (images/s summed over ranks)")
+            report.trainPeakRSSMB = result.trainPeakRSSMB.map { _ in all.compactMap(\.trainPeakRSSMB).reduce(0, +) }
+            report.inferPeakRSSMB = result.inferPeakRSSMB.map { _ in all.compactMap(\.inferPeakRSSMB).reduce(0, +) }
+            let othersTrain = all.dropFirst().compactMap(\.ownCoresTrain).reduce(0, +)
+            let othersInfer = all.dropFirst().compactMap(\.ownCoresInfer).reduce(0, +)
+            report.foreignCoresTrain = result.foreignCoresTrain.map { max(0, $0 - othersTrain) }
+            report.foreignCoresInfer = result.foreignCoresInfer.map { max(0, $0 - othersInfer) }
         }
         print(Benchmark.text(report))
         if let json {
