@@ -42,6 +42,8 @@ final class PatchLabelerTests: XCTestCase {
         XCTAssertEqual(a.markerObject, [0, 0], "marker 2 is nearer object 0 (3 px) than object 1 (5 px)")
         XCTAssertEqual(a.objectClass, [.nonNETotic, nil], "object 0 takes its nearest marker; object 1 gets none")
         XCTAssertEqual(a.objectMarker, [0, nil])
+        XCTAssertEqual(a.objectAmbiguous, [false, true], "object 1 lies within the radius of a marker it did not get")
+        XCTAssertEqual(a.stats.ambiguousObjects, 1)
         XCTAssertEqual(a.stats.objectsWithSeveralMarkers, 1)
         XCTAssertEqual(a.markerObject.compactMap { $0 }.count, 2)
     }
@@ -94,5 +96,21 @@ final class PatchLabelerTests: XCTestCase {
         let dropped = PatchSites.segmentMode(segmentation, markers: markers, config: config, classOf: classOf).sites
         XCTAssertEqual(dropped.map(\.objectIndex), [0, 2])
         XCTAssertEqual(dropped.map(\.x), [20, 20])
+    }
+
+    func testAmbiguousObjectsNearAnotherObjectsMarkerAreDroppedByDefault() {
+        // A lobe (object 1) split off the annotated nucleus (object 0); object 2 is far from any marker.
+        let objects = [object(1, 40, 40), object(2, 46, 40), object(3, 80, 80)]
+        let segmentation = Segmentation(width: 100, height: 100, labels: [], nuclei: objects)
+        let markers = [Marker(x: 41, y: 40, type: 1)]
+        var config = PatchConfig(labelRadius: 6)
+        XCTAssertEqual(config.ambiguous, .drop)
+        let sites = PatchSites.segmentMode(segmentation, markers: markers, config: config, classOf: classOf).sites
+        XCTAssertEqual(sites.map(\.objectIndex), [0, 2])
+        XCTAssertEqual(sites.map(\.label), [.nonNETotic, .other])
+        config.ambiguous = .other
+        let kept = PatchSites.segmentMode(segmentation, markers: markers, config: config, classOf: classOf).sites
+        XCTAssertEqual(kept.map(\.objectIndex), [0, 1, 2])
+        XCTAssertEqual(kept.map(\.label), [.nonNETotic, .other, .other])
     }
 }

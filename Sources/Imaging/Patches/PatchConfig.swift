@@ -15,6 +15,10 @@ public struct PatchConfig: Codable, Equatable, Sendable {
     /// (or the object whose mask contains the marker). See docs/prepare.md for the choice.
     public var labelRadius: Double
     public var unmatched: Unmatched
+    /// What happens to an object no marker picked although a marker lies within `labelRadius` of it
+    /// (a lobe split off an annotated nucleus, or its touching neighbour): its class is unknown, so
+    /// by default it is left out rather than taught as "other".
+    public var ambiguous: Unmatched
     /// Point mode: random background patches per image, labelled 0 (the reference code used 10).
     public var negativesPerImage: Int
     /// Point mode: a negative's centre is at least this far (Chebyshev, px) from every marker
@@ -29,13 +33,14 @@ public struct PatchConfig: Codable, Equatable, Sendable {
     public static let standard = PatchConfig()
 
     public init(patchSize: Int = PatchExtractor.defaultSize, labelRadius: Double = PatchConfig.defaultLabelRadius,
-                unmatched: Unmatched = .other, negativesPerImage: Int = 10, negativeExclusion: Double = 32) {
-        self.patchSize = patchSize; self.labelRadius = labelRadius; self.unmatched = unmatched
+                unmatched: Unmatched = .other, ambiguous: Unmatched = .drop, negativesPerImage: Int = 10,
+                negativeExclusion: Double = 32) {
+        self.patchSize = patchSize; self.labelRadius = labelRadius; self.unmatched = unmatched; self.ambiguous = ambiguous
         self.negativesPerImage = negativesPerImage; self.negativeExclusion = negativeExclusion
     }
 
     enum CodingKeys: String, CodingKey {
-        case patchSize = "patch_size", labelRadius = "label_radius", unmatched
+        case patchSize = "patch_size", labelRadius = "label_radius", unmatched, ambiguous
         case negativesPerImage = "negatives_per_image", negativeExclusion = "negative_exclusion"
     }
 
@@ -46,6 +51,7 @@ public struct PatchConfig: Codable, Equatable, Sendable {
         patchSize = try c.decodeIfPresent(Int.self, forKey: .patchSize) ?? d.patchSize
         labelRadius = try c.decodeIfPresent(Double.self, forKey: .labelRadius) ?? d.labelRadius
         unmatched = try c.decodeIfPresent(Unmatched.self, forKey: .unmatched) ?? d.unmatched
+        ambiguous = try c.decodeIfPresent(Unmatched.self, forKey: .ambiguous) ?? d.ambiguous
         negativesPerImage = try c.decodeIfPresent(Int.self, forKey: .negativesPerImage) ?? d.negativesPerImage
         negativeExclusion = try c.decodeIfPresent(Double.self, forKey: .negativeExclusion) ?? d.negativeExclusion
     }

@@ -10,7 +10,10 @@
 ///    A marker never labels two objects.
 /// 3. An object picked by several markers takes the class of the nearest of them (same ordering;
 ///    then the marker listed first); it is counted in `objectsWithSeveralMarkers`.
-/// 4. Objects no marker picked are "unmatched": class 0 or dropped, per `PatchConfig.unmatched`.
+/// 4. Objects no marker picked but within `labelRadius` of some marker are "ambiguous" (typically a
+///    lobe of an annotated nucleus that segmentation split off, or a neighbour touching it): they are
+///    dropped or kept as class 0, per `PatchConfig.ambiguous` (default drop).
+/// 5. Objects no marker comes near are "unmatched": class 0 or dropped, per `PatchConfig.unmatched`.
 public struct LabelAssignment: Equatable, Sendable {
     /// Per object: the class from its marker, or nil if no marker picked it.
     public var objectClass: [NucleusClass?]
@@ -18,6 +21,8 @@ public struct LabelAssignment: Equatable, Sendable {
     public var objectMarker: [Int?]
     /// Per marker: the object it picked, or nil (ignored type, outside, or nothing within radius).
     public var markerObject: [Int?]
+    /// Per object: no marker picked it, but one lies within the radius (see rule 4).
+    public var objectAmbiguous: [Bool]
     public var stats: LabelStats
 }
 
@@ -33,8 +38,10 @@ public struct LabelStats: Equatable, Sendable, Codable {
     public var unmatchedMarkers = 0
     /// Objects that at least two markers picked (touching nuclei segmented as one).
     public var objectsWithSeveralMarkers = 0
-    /// Objects no marker picked.
+    /// Objects no marker picked (ambiguous ones included).
     public var unmatchedObjects = 0
+    /// Unpicked objects within the radius of a marker that picked another object.
+    public var ambiguousObjects = 0
 
     public init() {}
 
@@ -42,6 +49,7 @@ public struct LabelStats: Equatable, Sendable, Codable {
         markers += other.markers; ignoredMarkers += other.ignoredMarkers; outsideMarkers += other.outsideMarkers
         matchedMarkers += other.matchedMarkers; unmatchedMarkers += other.unmatchedMarkers
         objectsWithSeveralMarkers += other.objectsWithSeveralMarkers; unmatchedObjects += other.unmatchedObjects
+        ambiguousObjects += other.ambiguousObjects
     }
 }
 
@@ -62,6 +70,7 @@ public enum PatchLabeler {
         let r2 = labelRadius * labelRadius
         let mask: [Int32]? = (labelImage?.count ?? 0) == width * height && width > 0 ? labelImage : nil
         let grid = mask == nil ? CentroidGrid(objects: objects, cell: max(labelRadius, 1)) : nil
+        var near = [Bool](repeating: false, count: objects.count)
 
         @inline(__always) func centroidD2(_ i: Int, _ x: Double, _ y: Double) -> Double {
             let dx = objects[i].centroidX - x, dy = objects[i].centroidY - y
@@ -91,6 +100,7 @@ public enum PatchLabeler {
                         let inside = x == px && y == py
                         let d2 = inside ? 0 : dx * dx + dy * dy
                         guard d2 <= r2 else { continue }
+                        near[k - 1] = true
                         let candidate = (d2, centroidD2(k - 1, marker.x, marker.y), k - 1)
                         if better(candidate, than: best) { best = candidate }
                     }
@@ -99,6 +109,7 @@ public enum PatchLabeler {
                 grid.forEachCandidate(x: marker.x, y: marker.y, radius: labelRadius) { i in
                     let d2 = centroidD2(i, marker.x, marker.y)
                     let candidate = (d2, d2, i)
+                    if d2 <= r2 { near[i] = true }
                     if d2 <= r2 && better(candidate, than: best) { best = candidate }
                 }
             }
@@ -123,12 +134,18 @@ public enum PatchLabeler {
             }
         }
         var objectClass = [NucleusClass?](repeating: nil, count: objects.count)
+        var ambiguous = [Bool](repeating: false, count: objects.count)
         for o in objects.indices {
-            if let m = objectMarker[o] { objectClass[o] = classOf(markers[m].type) } else { stats.unmatchedObjects += 1 }
+            if let m = objectMarker[o] {
+                objectClass[o] = classOf(markers[m].type)
+            } else {
+                stats.unmatchedObjects += 1
+                if near[o] { ambiguous[o] = true; stats.ambiguousObjects += 1 }
+            }
             if pickCount[o] >= 2 { stats.objectsWithSeveralMarkers += 1 }
         }
         return LabelAssignment(objectClass: objectClass, objectMarker: objectMarker,
-                               markerObject: markerObject, stats: stats)
+                               markerObject: markerObject, objectAmbiguous: ambiguous, stats: stats)
     }
 }
 

@@ -23,8 +23,8 @@ public enum PatchMode: String, Codable, Sendable, CaseIterable {
 }
 
 public enum PatchSites {
-    /// Segment mode: one site per object, in object order; unmatched objects become class 0 or are
-    /// dropped per `config.unmatched`.
+    /// Segment mode: one site per object, in object order; unpicked objects become class 0 or are
+    /// dropped per `config.ambiguous` (a marker is near) or `config.unmatched` (none is).
     public static func segmentMode(_ segmentation: Segmentation, markers: [Marker], config: PatchConfig,
                                    classOf: (Int) -> NucleusClass?) -> (sites: [PatchSite], assignment: LabelAssignment) {
         let assignment = PatchLabeler.assign(objects: segmentation.nuclei, labelImage: segmentation.labels,
@@ -36,7 +36,7 @@ public enum PatchSites {
             let label: NucleusClass
             if let c = assignment.objectClass[i] {
                 label = c
-            } else if config.unmatched == .other {
+            } else if (assignment.objectAmbiguous[i] ? config.ambiguous : config.unmatched) == .other {
                 label = .other
             } else {
                 continue

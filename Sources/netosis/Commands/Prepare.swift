@@ -48,8 +48,11 @@ struct Prepare: DistributedCommand {
     @Option(help: "Label radius in pixels (overrides the segmentation config's label_radius).")
     var labelRadius: Double?
 
-    @Option(help: "Objects no marker labels: other (class 0) or drop.")
+    @Option(help: "Objects with no marker within the label radius: other (class 0) or drop.")
     var unmatched: PatchConfig.Unmatched = .other
+
+    @Option(help: "Objects no marker picked although one lies within the radius (e.g. a lobe split off an annotated nucleus): drop or other.")
+    var ambiguous: PatchConfig.Unmatched = .drop
 
     @Option(help: "Point mode: random negatives per image.")
     var negatives: Int = 10
@@ -76,7 +79,7 @@ struct Prepare: DistributedCommand {
     func run(on world: Communicator) throws {
         let segmentation = try config.map { try SegmentationConfig.load($0) } ?? .standard
         let classes = try classMap.map { try ClassMap.load($0) } ?? .standard
-        let patch = PatchConfig(patchSize: patchSize, unmatched: unmatched, negativesPerImage: negatives)
+        let patch = PatchConfig(patchSize: patchSize, unmatched: unmatched, ambiguous: ambiguous, negativesPerImage: negatives)
         let options = PrepareOptions(
             imagesDirectory: images, annotationsDirectory: annotations, output: out, splitBy: splitBy, seed: seed,
             valFraction: valFraction, testFraction: testFraction, mode: mode, labelRadius: labelRadius, patch: patch,
