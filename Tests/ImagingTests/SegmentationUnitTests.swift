@@ -207,6 +207,18 @@ final class SegmentationUnitTests: XCTestCase {
         XCTAssertTrue(s.labels.allSatisfy { $0 == 0 })
     }
 
+    func testTinyAndDegenerateImagesDoNotCrash() {
+        for (w, h) in [(1, 1), (1, 9), (9, 1), (2, 2), (3, 3), (5, 200)] {
+            var img = GrayImage(width: w, height: h, fill: 10)
+            img[w / 2, h / 2] = 5000
+            let s = Segmenter().segment(img)
+            XCTAssertEqual(s.labels.count, w * h)
+            XCTAssertTrue(s.nuclei.allSatisfy { $0.area >= SegmentationConfig.standard.minObjectArea })
+        }
+        // All-saturated and single-bright-pixel images.
+        XCTAssertEqual(Segmenter().segment(GrayImage(width: 30, height: 20, fill: 65535)).nuclei.count, 0)
+    }
+
     func testEightAndSixteenBitGiveTheSameObjects() {
         let img8 = disks(90, 70, background: 12, [(25, 30, 9, 200), (60, 40, 11, 150)])
         var img16 = img8
