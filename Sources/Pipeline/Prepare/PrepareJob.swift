@@ -342,6 +342,7 @@ public enum PrepareJob {
             lines.append(String(format: "markers: %d usable, %.1f%% matched an object within %.1f px; %d objects took ≥ 2 markers; %d outside the image, %d of ignored types",
                                 usable, 100 * Double(l.matchedMarkers) / Double(usable), s.labelRadius,
                                 l.objectsWithSeveralMarkers, l.outsideMarkers, l.ignoredMarkers))
+            lines.append("objects without a marker: \(l.unmatchedObjects) (\(l.ambiguousObjects) ambiguous: within the radius of a marker that labelled another object)")
         }
         let rate = s.seconds > 0 ? Double(s.imagesWritten) / s.seconds : 0
         lines.append(String(format: "wrote %d image(s), %d patches in %.1f s (%.2f images/s, %.0f patches/s); %d failed, %d already present",
