@@ -1,0 +1,141 @@
+import Foundation
+import Storage
+
+/// A synthetic plate set on disk (docs/file-formats.md, "Synthetic plate set"):
+///
+///     OUT/synth.json                       parameters (format netosis.synth)
+///     OUT/platemap.csv                     plate,well,agonist,concentration,unit,vehicle_pct,donor,genotype
+///     OUT/truth_nuclei.csv                 every object: plate,well,image,x,y,class,kind,radius,area,peak,lobes,touching,cluster
+///     OUT/truth_wells.csv                  every well: true NETotic fraction and counts
+///     OUT/images/<plate>_<well>.tif        one 16-bit well image (deflate)
+///     OUT/annotations/CellCounter_<plate>_<well>.xml   a marker at every object
+public enum SynthSet {
+    public static let format = "netosis.synth"
+    public static let formatVersion = 1
+
+    public struct Options: Codable, Sendable {
+        public var seed: UInt64
+        public var plates: Int
+        public var wells: Int
+        public var width: Int
+        public var height: Int
+        public var model: SynthModel
+
+        public init(seed: UInt64, plates: Int, wells: Int, width: Int, height: Int, model: SynthModel = SynthModel()) {
+            self.seed = seed; self.plates = plates; self.wells = wells; self.width = width; self.height = height
+            self.model = model
+        }
+
+        /// A one-line problem with the options, or nil.
+        public var problem: String? {
+            if plates < 1 || plates > 99 { return "--plates must be 1…99 (got \(plates))" }
+            if wells < 1 || wells > 96 { return "--wells must be 1…96 per plate (got \(wells))" }
+            if width < 64 || height < 64 || width > 16384 || height > 16384 {
+                return "--width/--height must be 64…16384 px (got \(width)×\(height))"
+            }
+            return nil
+        }
+    }
+
+    public static let platemapHeader = "plate,well,agonist,concentration,unit,vehicle_pct,donor,genotype"
+    public static let nucleiHeader = "plate,well,image,x,y,class,kind,radius,area,peak,lobes,touching,cluster"
+    public static let wellsHeader = "plate,well,image,agonist,concentration,unit,genotype,expected_fraction,observed_fraction,non_netotic,netotic,other,touching"
+
+    /// Paths inside a set.
+    public static func imagePath(_ out: String, _ image: String) -> String { "\(out)/images/\(image).tif" }
+    public static func annotationPath(_ out: String, _ image: String) -> String { "\(out)/annotations/CellCounter_\(image).xml" }
+
+    /// Creates OUT/images and OUT/annotations.
+    public static func prepareDirectories(_ out: String) throws {
+        for d in [out, "\(out)/images", "\(out)/annotations"] {
+            do {
+                try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+            } catch {
+                throw ImageError(path: d, problem: "cannot create the folder (\(error.localizedDescription))")
+            }
+        }
+    }
+
+    /// Renders well `index` (0-based over plates × wells, plate-major) of the plan.
+    public static func renderWell(_ index: Int, plan: [PlateMapRow], options: Options) -> SynthWell {
+        WellRenderer.render(row: plan[index], plateIndex: index / options.wells, wellIndex: index % options.wells,
+                            seed: options.seed, width: options.width, height: options.height, model: options.model)
+    }
+
+    /// Writes the well's image and Cell Counter XML; returns its truth rows (nuclei CSV lines, well CSV line).
+    public static func writeWell(_ well: SynthWell, to out: String) throws -> (nuclei: [String], well: String) {
+        let image = well.row.image
+        try TIFFWriter.write(well.image, to: imagePath(out, image), compression: .deflate)
+        try AtomicFile.write(Data(cellCounterXML(well).utf8), to: annotationPath(out, image))
+        return (nucleiRows(well), wellRow(well))
+    }
+
+    static func fmt(_ v: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", v) }
+
+    /// Concentrations as written in platemap.csv (shortest exact form: 0.001, 5, 0.25).
+    static func concentration(_ c: Double) -> String {
+        c == c.rounded() ? String(Int(c)) : String(format: "%g", c)
+    }
+
+    public static func platemapRow(_ r: PlateMapRow) -> String {
+        "\(r.plate),\(r.well),\(r.agonist.rawValue),\(concentration(r.concentration)),\(r.unit),\(fmt(r.vehiclePct, 1)),\(r.donor),\(r.genotype.rawValue)"
+    }
+
+    public static func nucleiRows(_ w: SynthWell) -> [String] {
+        w.objects.map { o in
+            "\(w.row.plate),\(w.row.well),\(w.row.image),\(fmt(o.x)),\(fmt(o.y)),\(o.cls.rawValue),\(o.kind.rawValue),"
+            + "\(fmt(o.radius)),\(o.area),\(fmt(o.peak, 1)),\(o.lobes),\(o.touching ? 1 : 0),\(o.cluster)"
+        }
+    }
+
+    public static func wellRow(_ w: SynthWell) -> String {
+        let r = w.row
+        return "\(r.plate),\(r.well),\(r.image),\(r.agonist.rawValue),\(concentration(r.concentration)),\(r.unit),"
+            + "\(r.genotype.rawValue),\(fmt(w.expectedFraction, 6)),\(fmt(w.observedFraction, 6)),"
+            + "\(w.count(.nonNETotic)),\(w.count(.netotic)),\(w.count(.other)),\(w.objects.filter { $0.touching }.count)"
+    }
+
+    /// Fiji Cell Counter XML with the sample's layout (CRLF, types 1…5, integer MarkerX/MarkerY, MarkerZ 1).
+    public static func cellCounterXML(_ w: SynthWell) -> String {
+        var lines = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "<CellCounter_Marker_File>", " <Image_Properties>",
+                     "     <Image_Filename>\(w.row.image).tif</Image_Filename>", " </Image_Properties>", " <Marker_Data>",
+                     "     <Current_Type>1</Current_Type>"]
+        for type in 1...5 {
+            lines.append("     <Marker_Type>")
+            lines.append("         <Type>\(type)</Type>")
+            for o in w.objects where o.kind.markerType == type {
+                lines.append("         <Marker>")
+                lines.append("             <MarkerX>\(Int(o.x.rounded()))</MarkerX>")
+                lines.append("             <MarkerY>\(Int(o.y.rounded()))</MarkerY>")
+                lines.append("             <MarkerZ>1</MarkerZ>")
+                lines.append("         </Marker>")
+            }
+            lines.append("     </Marker_Type>")
+        }
+        lines += [" </Marker_Data>", "</CellCounter_Marker_File>"]
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// Writes synth.json, platemap.csv and the two truth tables (rows in plan order).
+    public static func writeTables(to out: String, options: Options, plan: [PlateMapRow],
+                                   nuclei: [[String]], wells: [String], toolVersion: String) throws {
+        try AtomicFile.write(Data(([platemapHeader] + plan.map(platemapRow)).joined(separator: "\n").appending("\n").utf8),
+                             to: "\(out)/platemap.csv")
+        try AtomicFile.write(Data(([nucleiHeader] + nuclei.flatMap { $0 }).joined(separator: "\n").appending("\n").utf8),
+                             to: "\(out)/truth_nuclei.csv")
+        try AtomicFile.write(Data(([wellsHeader] + wells).joined(separator: "\n").appending("\n").utf8),
+                             to: "\(out)/truth_wells.csv")
+        struct Meta: Codable {
+            var format: String, format_version: Int, tool_version: String
+            var options: Options
+            var dose_response: [String: DoseResponse]
+        }
+        var responses: [String: DoseResponse] = [:]
+        for a in Agonist.allCases { for g in Genotype.allCases { responses["\(a.rawValue)/\(g.rawValue)"] = PlateDesign.response(a, g) } }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let json = try encoder.encode(Meta(format: format, format_version: formatVersion, tool_version: toolVersion,
+                                           options: options, dose_response: responses))
+        try AtomicFile.write(json + Data("\n".utf8), to: "\(out)/synth.json")
+    }
+}

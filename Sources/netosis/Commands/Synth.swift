@@ -1,0 +1,74 @@
+import ArgumentParser
+import Cluster
+import Foundation
+import Imaging
+
+struct Synth: DistributedCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a realistic synthetic plate set with full ground truth (the demo's embedded data).",
+        discussion: """
+        Per well: a 16-bit TIFF of SYTOX-stained neutrophils (multi-lobed non-NETotic nuclei, large diffuse
+        NETotic nuclei, debris and spread NETs, uneven illumination, Poisson–Gaussian noise), a Cell Counter
+        XML with a marker on every object (1 non-NETotic, 2 NETotic, 4 other), plus platemap.csv,
+        truth_nuclei.csv and truth_wells.csv. The NETotic fraction of each well follows a four-parameter
+        logistic dose-response (PMA 0.001–200 nM, A23187 0.05–8 µM, DMSO vehicle); odd plates are HbAA control
+        donors, even plates HbSS sickle-cell donors (weak PMA response). Layout and model: docs/file-formats.md,
+        docs/synthetic.md. The same seed gives the same bytes under any number of ranks.
+        """)
+
+    @Option(help: "Output folder (created).")
+    var out: String
+
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Number of plates (odd plates: control donors, even plates: sickle-cell donors).")
+    var plates: Int = 2
+
+    @Option(help: "Wells per plate (1–96, filled row-major from A01).")
+    var wells: Int = 12
+
+    @Option(help: "Well image width in pixels (the real stitched well is 4032).")
+    var width: Int = 1344
+
+    @Option(help: "Well image height in pixels (the real stitched well is 3072).")
+    var height: Int = 1024
+
+    @Flag(help: "Real well size, 4032×3072 (overrides --width/--height).")
+    var fullSize = false
+
+    func validate() throws {
+        let (w, h) = fullSize ? (4032, 3072) : (width, height)
+        if let problem = SynthSet.Options(seed: seed, plates: plates, wells: wells, width: w, height: h).problem {
+            throw ValidationError(problem)
+        }
+    }
+
+    func run(on world: Communicator) throws {
+        let (w, h) = fullSize ? (4032, 3072) : (width, height)
+        let options = SynthSet.Options(seed: seed, plates: plates, wells: wells, width: w, height: h)
+        let plan = PlateDesign.plateMap(plates: plates, wells: wells)
+        if world.isRoot { try SynthSet.prepareDirectories(out) }
+        try world.barrier()
+        let progress = ProgressLine("synth", rank: world.rank)
+        var mine: [Int: (nuclei: [String], well: String)] = [:]
+        let indices = plan.indices.filter { $0 % world.size == world.rank }
+        for (k, i) in indices.enumerated() {
+            let well = SynthSet.renderWell(i, plan: plan, options: options)
+            mine[i] = try SynthSet.writeWell(well, to: out)
+            progress.update((k + 1) * world.size, plan.count)
+        }
+        // Rank 0 collects every well's truth rows and writes the tables in plan order.
+        struct Rows: Codable { var index: Int; var nuclei: [String]; var well: String }
+        let payload = try JSONEncoder().encode(mine.map { Rows(index: $0.key, nuclei: $0.value.nuclei, well: $0.value.well) })
+        if let all = try world.gather(bytes: Array(payload)) {
+            var byIndex: [Int: Rows] = [:]
+            for blob in all { for r in try JSONDecoder().decode([Rows].self, from: Data(blob)) { byIndex[r.index] = r } }
+            let ordered = plan.indices.map { byIndex[$0]! }
+            try SynthSet.writeTables(to: out, options: options, plan: plan, nuclei: ordered.map { $0.nuclei },
+                                     wells: ordered.map { $0.well }, toolVersion: NetosisVersion.string)
+            let objects = ordered.reduce(0) { $0 + $1.nuclei.count }
+            print("synth: \(plan.count) wells (\(plates) plate\(plates == 1 ? "" : "s") × \(wells)), \(w)×\(h) px, \(objects) objects → \(out)")
+        }
+    }
+}
