@@ -17,6 +17,7 @@ struct Netosis: ParsableCommand {
         subcommands: [
             Doctor.self,
             Segment.self,
+            Synth.self,
             Prepare.self,
             Infer.self,
             Bench.self,
