@@ -6,7 +6,8 @@ public enum Profiler {
     public enum Category: String, CaseIterable, Sendable {
         case convStem = "conv (stem 7x7)", conv1x1 = "conv 1x1 (GEMM)", convKxK = "conv kxk (GEMM)",
              im2col = "im2col/col2im", batchNorm = "batchnorm+relu", pooling = "pooling",
-             dense = "classifier", loss = "loss", optimizer = "optimizer", other = "other"
+             dense = "classifier", loss = "loss", optimizer = "optimizer",
+             communication = "gradient all-reduce", other = "other"
     }
     nonisolated(unsafe) public static var enabled = false
     nonisolated(unsafe) private static var totals = [Double](repeating: 0, count: Category.allCases.count)

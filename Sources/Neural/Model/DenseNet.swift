@@ -371,7 +371,7 @@ public final class DenseNet {
         let value = loss(logits: logits, labels: labels, classes: config.numClasses, gradient: dLogits)
         guard value.isFinite else { throw NeuralError.nonFiniteLoss(step: optimizer.step, value: Float(value)) }
         backward(logitsGradient: dLogits)
-        try beforeUpdate?(parameters)
+        if let beforeUpdate { try Profiler.time(.communication) { try beforeUpdate(parameters) } }
         optimizer.update(parameters)
         return value
     }
