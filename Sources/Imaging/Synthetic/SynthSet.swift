@@ -56,6 +56,37 @@ public enum SynthSet {
         }
     }
 
+    /// Truth rows of one written well.
+    public struct WellRows: Codable, Sendable {
+        public var index: Int
+        public var nuclei: [String]
+        public var well: String
+    }
+
+    /// Renders and writes this shard's wells (index % shards == shard) of the plan; returns their rows.
+    /// Wells are independent, so any sharding gives the same files.
+    public static func generate(_ options: Options, plan: [PlateMapRow], to out: String, shard: Int = 0, shards: Int = 1,
+                                progress: ((Int, Int) -> Void)? = nil) throws -> [WellRows] {
+        var rows: [WellRows] = []
+        let indices = plan.indices.filter { $0 % shards == shard }
+        for (k, i) in indices.enumerated() {
+            let written = try writeWell(renderWell(i, plan: plan, options: options), to: out)
+            rows.append(WellRows(index: i, nuclei: written.nuclei, well: written.well))
+            progress?(k + 1, indices.count)
+        }
+        return rows
+    }
+
+    /// Writes a whole set in this process (tests, tools); `netosis synth` shards wells over ranks.
+    public static func write(_ options: Options, to out: String, toolVersion: String = "test") throws {
+        if let problem = options.problem { throw ImageError(path: out, problem: problem) }
+        let plan = PlateDesign.plateMap(plates: options.plates, wells: options.wells)
+        try prepareDirectories(out)
+        let rows = try generate(options, plan: plan, to: out)
+        try writeTables(to: out, options: options, plan: plan, nuclei: rows.map { $0.nuclei }, wells: rows.map { $0.well },
+                        toolVersion: toolVersion)
+    }
+
     /// Renders well `index` (0-based over plates × wells, plate-major) of the plan.
     public static func renderWell(_ index: Int, plan: [PlateMapRow], options: Options) -> SynthWell {
         WellRenderer.render(row: plan[index], plateIndex: index / options.wells, wellIndex: index % options.wells,
@@ -95,6 +126,10 @@ public enum SynthSet {
             + "\(w.count(.nonNETotic)),\(w.count(.netotic)),\(w.count(.other)),\(w.objects.filter { $0.touching }.count)"
     }
 
+    /// A marker sits at the truth position as written (2 decimals), rounded to the nearest pixel, so
+    /// XML and truth_nuclei.csv agree exactly.
+    public static func markerCoordinate(_ v: Double) -> Int { Int(Double(fmt(v))!.rounded()) }
+
     /// Fiji Cell Counter XML with the sample's layout (CRLF, types 1…5, integer MarkerX/MarkerY, MarkerZ 1).
     public static func cellCounterXML(_ w: SynthWell) -> String {
         var lines = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "<CellCounter_Marker_File>", " <Image_Properties>",
@@ -105,8 +140,8 @@ public enum SynthSet {
             lines.append("         <Type>\(type)</Type>")
             for o in w.objects where o.kind.markerType == type {
                 lines.append("         <Marker>")
-                lines.append("             <MarkerX>\(Int(o.x.rounded()))</MarkerX>")
-                lines.append("             <MarkerY>\(Int(o.y.rounded()))</MarkerY>")
+                lines.append("             <MarkerX>\(markerCoordinate(o.x))</MarkerX>")
+                lines.append("             <MarkerY>\(markerCoordinate(o.y))</MarkerY>")
                 lines.append("             <MarkerZ>1</MarkerZ>")
                 lines.append("         </Marker>")
             }

@@ -51,19 +51,15 @@ struct Synth: DistributedCommand {
         if world.isRoot { try SynthSet.prepareDirectories(out) }
         try world.barrier()
         let progress = ProgressLine("synth", rank: world.rank)
-        var mine: [Int: (nuclei: [String], well: String)] = [:]
-        let indices = plan.indices.filter { $0 % world.size == world.rank }
-        for (k, i) in indices.enumerated() {
-            let well = SynthSet.renderWell(i, plan: plan, options: options)
-            mine[i] = try SynthSet.writeWell(well, to: out)
-            progress.update((k + 1) * world.size, plan.count)
+        let mine = try SynthSet.generate(options, plan: plan, to: out, shard: world.rank, shards: world.size) { done, _ in
+            progress.update(min(plan.count, done * world.size), plan.count)
         }
         // Rank 0 collects every well's truth rows and writes the tables in plan order.
-        struct Rows: Codable { var index: Int; var nuclei: [String]; var well: String }
-        let payload = try JSONEncoder().encode(mine.map { Rows(index: $0.key, nuclei: $0.value.nuclei, well: $0.value.well) })
-        if let all = try world.gather(bytes: Array(payload)) {
-            var byIndex: [Int: Rows] = [:]
-            for blob in all { for r in try JSONDecoder().decode([Rows].self, from: Data(blob)) { byIndex[r.index] = r } }
+        if let all = try world.gather(bytes: Array(try JSONEncoder().encode(mine))) {
+            var byIndex: [Int: SynthSet.WellRows] = [:]
+            for blob in all {
+                for r in try JSONDecoder().decode([SynthSet.WellRows].self, from: Data(blob)) { byIndex[r.index] = r }
+            }
             let ordered = plan.indices.map { byIndex[$0]! }
             try SynthSet.writeTables(to: out, options: options, plan: plan, nuclei: ordered.map { $0.nuclei },
                                      wells: ordered.map { $0.well }, toolVersion: NetosisVersion.string)

@@ -1,0 +1,212 @@
+import Foundation
+import Imaging
+import TestSupport
+import XCTest
+
+/// Small synthetic sets written once per test class (each well is small so the suite stays fast).
+private enum SynthFixture {
+    static let options = SynthSet.Options(seed: 5, plates: 2, wells: 4, width: 672, height: 512)
+
+    static func write(_ options: SynthSet.Options = options) throws -> URL {
+        let dir = try makeTemporaryDirectory("synth")
+        try SynthSet.write(options, to: dir.path)
+        return dir
+    }
+
+    static func files(_ dir: URL) throws -> [String] {
+        let fm = FileManager.default
+        var out: [String] = []
+        for sub in ["", "images", "annotations"] {
+            let d = sub.isEmpty ? dir : dir.appendingPathComponent(sub)
+            for name in try fm.contentsOfDirectory(atPath: d.path).sorted() where !name.hasPrefix(".") {
+                var isDir: ObjCBool = false
+                let p = d.appendingPathComponent(name).path
+                if fm.fileExists(atPath: p, isDirectory: &isDir), !isDir.boolValue {
+                    out.append(sub.isEmpty ? name : "\(sub)/\(name)")
+                }
+            }
+        }
+        return out
+    }
+
+    /// CSV as dictionaries keyed by header.
+    static func table(_ url: URL) throws -> [[String: String]] {
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
+        let header = lines[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        return lines.dropFirst().map { line in
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            return Dictionary(uniqueKeysWithValues: zip(header, cells))
+        }
+    }
+}
+
+final class SynthDeterminismTests: XCTestCase {
+    func testSameSeedSameBytesDifferentSeedDifferentImages() throws {
+        let a = try SynthFixture.write(), b = try SynthFixture.write()
+        var other = SynthFixture.options
+        other.seed = 6
+        let c = try SynthFixture.write(other)
+        defer { for d in [a, b, c] { try? FileManager.default.removeItem(at: d) } }
+        let files = try SynthFixture.files(a)
+        XCTAssertEqual(files, try SynthFixture.files(b))
+        XCTAssertEqual(files.filter { $0.hasPrefix("images/") }.count, 8)
+        XCTAssertEqual(files.filter { $0.hasPrefix("annotations/CellCounter_") }.count, 8)
+        for f in ["platemap.csv", "truth_nuclei.csv", "truth_wells.csv", "synth.json"] { XCTAssertTrue(files.contains(f), f) }
+        for f in files {
+            XCTAssertEqual(try Data(contentsOf: a.appendingPathComponent(f)), try Data(contentsOf: b.appendingPathComponent(f)), f)
+        }
+        var differing = 0
+        for f in files where f.hasPrefix("images/") {
+            if try Data(contentsOf: a.appendingPathComponent(f)) != Data(contentsOf: c.appendingPathComponent(f)) { differing += 1 }
+        }
+        XCTAssertEqual(differing, 8, "another seed must change every well")
+        XCTAssertNotEqual(try Data(contentsOf: a.appendingPathComponent("truth_nuclei.csv")),
+                          try Data(contentsOf: c.appendingPathComponent("truth_nuclei.csv")))
+        // The plate map is a design, not a draw: the same for every seed.
+        XCTAssertEqual(try Data(contentsOf: a.appendingPathComponent("platemap.csv")),
+                       try Data(contentsOf: c.appendingPathComponent("platemap.csv")))
+    }
+
+    func testWellsDoNotDependOnRankCount() throws {
+        let options = SynthSet.Options(seed: 11, plates: 1, wells: 3, width: 256, height: 192)
+        let plan = PlateDesign.plateMap(plates: 1, wells: 3)
+        let one = try makeTemporaryDirectory("synth-1"), three = try makeTemporaryDirectory("synth-3")
+        defer { for d in [one, three] { try? FileManager.default.removeItem(at: d) } }
+        try SynthSet.prepareDirectories(one.path)
+        try SynthSet.prepareDirectories(three.path)
+        let whole = try SynthSet.generate(options, plan: plan, to: one.path)
+        var sharded: [SynthSet.WellRows] = []
+        for rank in [2, 0, 1] {   // any order, any rank count
+            sharded += try SynthSet.generate(options, plan: plan, to: three.path, shard: rank, shards: 3)
+        }
+        XCTAssertEqual(whole.map(\.well), sharded.sorted { $0.index < $1.index }.map(\.well))
+        for row in plan {
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: SynthSet.imagePath(one.path, row.image))),
+                           try Data(contentsOf: URL(fileURLWithPath: SynthSet.imagePath(three.path, row.image))), row.image)
+        }
+    }
+
+    func testBadOptionsAreRefusedWithOneLine() {
+        XCTAssertEqual(SynthSet.Options(seed: 1, plates: 0, wells: 4, width: 672, height: 512).problem,
+                       "--plates must be 1…99 (got 0)")
+        XCTAssertEqual(SynthSet.Options(seed: 1, plates: 1, wells: 97, width: 672, height: 512).problem,
+                       "--wells must be 1…96 per plate (got 97)")
+        XCTAssertNotNil(SynthSet.Options(seed: 1, plates: 1, wells: 4, width: 10, height: 512).problem)
+        XCTAssertThrowsError(try SynthSet.write(SynthSet.Options(seed: 1, plates: 1, wells: 0, width: 672, height: 512),
+                                                to: "/tmp/never-written")) {
+            XCTAssertEqual("\($0)", "/tmp/never-written: --wells must be 1…96 per plate (got 0)")
+        }
+    }
+}
+
+final class SynthTruthTests: XCTestCase {
+    func testMarkersTruthRowsAndPlateMapAgree() throws {
+        let dir = try SynthFixture.write()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let platemap = try SynthFixture.table(dir.appendingPathComponent("platemap.csv"))
+        let nuclei = try SynthFixture.table(dir.appendingPathComponent("truth_nuclei.csv"))
+        let wells = try SynthFixture.table(dir.appendingPathComponent("truth_wells.csv"))
+        XCTAssertEqual(try String(contentsOf: dir.appendingPathComponent("platemap.csv"), encoding: .utf8)
+            .split(separator: "\n").first.map(String.init), "plate,well,agonist,concentration,unit,vehicle_pct,donor,genotype")
+        XCTAssertEqual(platemap.count, 8)
+        XCTAssertEqual(wells.map { $0["image"]! }, platemap.map { "\($0["plate"]!)_\($0["well"]!)" })
+        for (w, p) in zip(wells, platemap) {
+            XCTAssertEqual(w["agonist"], p["agonist"])
+            XCTAssertEqual(w["genotype"], p["genotype"])
+            let image = w["image"]!
+            let rows = nuclei.filter { $0["image"] == image }
+            let set = try CellCounterXML.read(SynthSet.annotationPath(dir.path, image))
+            XCTAssertEqual(set.imageName, image + ".tif")
+            XCTAssertEqual(set.markers.count, rows.count, image)
+            // Marker ↔ truth row, in order, type by class, position rounded.
+            let typeOf = ["0": 4, "1": 1, "2": 2]
+            let expected = rows.map { Marker(x: Double(Int(Double($0["x"]!)!.rounded())), y: Double(Int(Double($0["y"]!)!.rounded())),
+                                             type: typeOf[$0["class"]!]!) }
+            XCTAssertEqual(set.markers.sorted { ($0.type, $0.x, $0.y) < ($1.type, $1.x, $1.y) },
+                           expected.sorted { ($0.type, $0.x, $0.y) < ($1.type, $1.x, $1.y) }, image)
+            let n1 = rows.filter { $0["class"] == "1" }.count, n2 = rows.filter { $0["class"] == "2" }.count
+            XCTAssertEqual(Int(w["non_netotic"]!), n1)
+            XCTAssertEqual(Int(w["netotic"]!), n2)
+            XCTAssertEqual(Int(w["other"]!), rows.filter { $0["class"] == "0" }.count)
+            XCTAssertEqual(Double(w["observed_fraction"]!)!, Double(n2) / Double(n1 + n2), accuracy: 1e-6)
+            // Every object lies inside the image and has a sane footprint.
+            for r in rows {
+                let x = Double(r["x"]!)!, y = Double(r["y"]!)!
+                XCTAssertTrue(x >= 0 && x < 672 && y >= 0 && y < 512, "\(image) \(x),\(y)")
+                XCTAssertGreaterThan(Int(r["area"]!)!, 8)
+            }
+        }
+        // Touching is modest (5–10% of nuclei is the brief; allow some slack on small wells).
+        let touching = nuclei.filter { $0["touching"] == "1" }.count
+        let fraction = Double(touching) / Double(nuclei.count)
+        XCTAssertTrue(fraction > 0.02 && fraction < 0.13, "touching fraction \(fraction)")
+    }
+
+    func testPlateMapDesign() {
+        let map = PlateDesign.plateMap(plates: 2, wells: 96)
+        XCTAssertEqual(map.count, 192)
+        XCTAssertEqual(Set(map.map(\.well)).count, 96)
+        XCTAssertEqual(map.filter { $0.agonist == .dmso }.count, 16)
+        let pma = map.filter { $0.agonist == .pma }.map(\.concentration)
+        let a23 = map.filter { $0.agonist == .a23187 }.map(\.concentration)
+        XCTAssertEqual(pma.min(), 0.001); XCTAssertEqual(pma.max(), 200)
+        XCTAssertEqual(a23.min(), 0.05); XCTAssertEqual(a23.max(), 8)
+        XCTAssertEqual(Set(map.filter { $0.plate == "plate01" }.map(\.genotype)), [.control])
+        XCTAssertEqual(Set(map.filter { $0.plate == "plate02" }.map(\.genotype)), [.sickleCell])
+        let small = PlateDesign.plateMap(plates: 1, wells: 12)
+        XCTAssertEqual(small.map(\.well), (1...12).map { WellName.wellName(row: 0, column: $0) })
+        XCTAssertEqual(small.first?.agonist, .dmso)
+    }
+
+    func testDoseResponseShapes() {
+        let pmaC = PlateDesign.response(.pma, .control), pmaS = PlateDesign.response(.pma, .sickleCell)
+        let aC = PlateDesign.response(.a23187, .control), aS = PlateDesign.response(.a23187, .sickleCell)
+        XCTAssertEqual(pmaC.fraction(at: pmaC.ec50), (pmaC.bottom + pmaC.top) / 2, accuracy: 1e-12)
+        XCTAssertEqual(pmaC.fraction(at: 0), pmaC.bottom)
+        XCTAssertLessThan(pmaC.fraction(at: 0.1), pmaC.fraction(at: 1))
+        // Sickle-cell donors: weak PMA response, normal A23187 response.
+        XCTAssertLessThan(pmaS.fraction(at: 200) - pmaS.bottom, 0.4 * (pmaC.fraction(at: 200) - pmaC.bottom))
+        XCTAssertEqual(aS.fraction(at: 8) - aS.bottom, aC.fraction(at: 8) - aC.bottom, accuracy: 0.05)
+    }
+
+    /// Each well's NETotic count is Binomial(nuclei, 4PL(concentration)): every well within 4 SD, and the
+    /// sum of squared z-scores is what a chi-square with that many degrees of freedom allows.
+    func testNETFractionFollowsThePlateMap() {
+        let options = SynthSet.Options(seed: 21, plates: 2, wells: 12, width: 1008, height: 768)
+        let plan = PlateDesign.plateMap(plates: 2, wells: 12)
+        var chi2 = 0.0
+        var pmaTop: [Genotype: Double] = [:]
+        for i in plan.indices {
+            let well = SynthSet.renderWell(i, plan: plan, options: options)
+            let n = well.count(.nonNETotic) + well.count(.netotic)
+            let p = PlateDesign.expectedFraction(plan[i])
+            XCTAssertEqual(well.expectedFraction, p)
+            let sd = (p * (1 - p) / Double(n)).squareRoot()
+            let z = (well.observedFraction - p) / sd
+            XCTAssertLessThan(abs(z), 4, "\(plan[i].image): observed \(well.observedFraction), expected \(p), n \(n)")
+            chi2 += z * z
+            if plan[i].agonist == .pma && plan[i].concentration == 200 { pmaTop[plan[i].genotype] = well.observedFraction }
+        }
+        XCTAssertLessThan(chi2, 50, "24 wells: chi-square \(chi2) (p < 0.001 above 51)")
+        XCTAssertGreaterThan(pmaTop[.control]! - pmaTop[.sickleCell]!, 0.25)
+    }
+
+    func testA23187ClustersNETsAndPMADispersesThem() {
+        let options = SynthSet.Options(seed: 3, plates: 1, wells: 12, width: 1344, height: 1024)
+        let plan = PlateDesign.plateMap(plates: 1, wells: 12)
+        func meanNearestNET(_ agonist: Agonist) -> Double {
+            // A well with a moderate NETotic fraction (a saturated well is too crowded to show clusters).
+            let i = plan.firstIndex { $0.agonist == agonist && (0.2...0.45).contains(PlateDesign.expectedFraction($0)) }!
+            let nets = SynthSet.renderWell(i, plan: plan, options: options).objects.filter { $0.cls == .netotic }
+            var total = 0.0
+            for a in nets {
+                total += nets.filter { $0 != a }.map { (($0.x - a.x) * ($0.x - a.x) + ($0.y - a.y) * ($0.y - a.y)).squareRoot() }.min()!
+            }
+            // Normalise by the nearest-neighbour distance expected of a random pattern, 0.5 / sqrt(density).
+            return total / Double(nets.count) / (0.5 / (Double(nets.count) / Double(1344 * 1024)).squareRoot())
+        }
+        let pma = meanNearestNET(.pma), a23 = meanNearestNET(.a23187)
+        XCTAssertGreaterThan(pma, 0.95, "PMA NETs should be dispersed (Clark–Evans R \(pma))")
+        XCTAssertLessThan(a23, 0.85, "A23187 NETs should be clustered (Clark–Evans R \(a23))")
+    }
+}
