@@ -86,7 +86,8 @@ final class PrepareSampleTests: XCTestCase {
         for column in ["plate", "well", "field", "group"] {
             XCTAssertEqual(try file.dataset("images/\(column)").readStrings().count, 27)
         }
-        XCTAssertEqual(try file.dataset("images/well").readStrings()[0], "B3")
+        XCTAssertEqual(try file.dataset("images/well").readStrings()[0], "B03")
+        XCTAssertEqual(try file.dataset("images/field").readStrings()[0], "2_1")
 
         // Every patch is the image cut at its stored centre; image_index points at its image.
         let imageIndex: [Int32] = try file.read("image_index")

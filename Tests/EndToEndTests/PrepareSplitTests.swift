@@ -40,10 +40,13 @@ final class PrepareSplitTests: XCTestCase {
 
     func testNameParsingFindsExperimentWellAndField() {
         let id = ImageNaming.identity(forStem: "21b_b3.2_1")
-        XCTAssertEqual([id.plate, id.well, id.field, id.group], ["21b", "B3", "2_1", "21b"])
+        XCTAssertEqual([id.plate, id.well, id.field, id.group], ["21b", "B03", "2_1", "21b"])
         let synth = ImageNaming.identity(forStem: "plate01_B03_f05")
-        XCTAssertEqual([synth.plate, synth.well, synth.field, synth.group], ["plate01", "B03", "f05", "plate01"])
-        XCTAssertEqual(ImageNaming.identity(forStem: "5_c6.3_1").well, "C6")
+        XCTAssertEqual([synth.plate, synth.well, synth.field, synth.group], ["plate01", "B03", "5", "plate01"])
+        XCTAssertEqual(ImageNaming.identity(forStem: "5_c6.3_1").well, "C06")
+        // Names no well pattern parses: the loose fallback.
+        let loose = ImageNaming.identity(forStem: "run7_b4-x_3")
+        XCTAssertEqual([loose.plate, loose.well, loose.field, loose.group], ["run7", "B04", "x_3", "run7"])
         XCTAssertEqual(ImageNaming.identity(forStem: "noWellHere").well, "")
     }
 

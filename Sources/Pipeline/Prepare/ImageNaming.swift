@@ -1,14 +1,21 @@
 import Foundation
+import Imaging
 
 /// Plate / well / field / experiment group from an image's file stem.
 ///
-/// Recognised shape: `<experiment>_<well>[.<i>][_<j>…]` with the well a row letter A–P and a column
-/// number (`21b_b3.2_1` → experiment and plate `21b`, well `B3`, field `2_1`; `plate01_B03_f05`
-/// → plate `plate01`, well `B03`, field `f05`). The first `_`-separated token is the plate and the
-/// experiment group; the first later token that starts with a well name gives the well; whatever
-/// follows the well is the field. A stem without a well gets well "" and field "".
+/// First the well-name patterns (`WellNaming`, config/wells.yaml: `plate01_B03`, `plate01_B03_f05`,
+/// `21b_b3.2_1`), so prepare, segment and screen name wells alike: `21b_b3.2_1` → experiment and
+/// plate `21b`, well `B03`, field `2_1` (the pattern's site); `plate01_B03_f05` → plate `plate01`,
+/// well `B03`, field `5`. A stem no pattern parses falls back to a loose rule: the first
+/// `_`-separated token is plate and group, the first later token starting with a well name
+/// (row A–P, column) gives the well, the rest is the field; no well → well "" (such images still
+/// split correctly by image or experiment).
 public enum ImageNaming {
-    public static func identity(forStem stem: String) -> ImageIdentity {
+    public static func identity(forStem stem: String, naming: WellNaming = .standard) -> ImageIdentity {
+        if let name = try? naming.parse(stem) {
+            return ImageIdentity(name: stem, plate: name.plate, well: name.well,
+                                 field: name.field.map(String.init) ?? name.site ?? "", group: name.experiment)
+        }
         let tokens = stem.split(separator: "_", omittingEmptySubsequences: false).map(String.init)
         guard tokens.count >= 2 else {
             return ImageIdentity(name: stem, plate: stem, well: "", field: "", group: stem)
@@ -28,7 +35,7 @@ public enum ImageNaming {
                              group: plate)
     }
 
-    /// "b3.2" → ("B3", ".2"); "B03" → ("B03", ""); "b12x" → nil (a well is a row letter, 1–2 digits,
+    /// "b3.2" → ("B03", ".2"); "B03" → ("B03", ""); "b12x" → nil (a well is a row letter, 1–2 digits,
     /// then the end or a separator).
     static func splitWell(_ token: String) -> (String, Substring)? {
         let chars = Array(token)
@@ -40,6 +47,7 @@ public enum ImageNaming {
         guard digits >= 1, digits <= 3 else { return nil }
         guard let column = Int(String(chars[1..<end])), column >= 1, column <= 48 else { return nil }
         if end < chars.count, chars[end] != ".", chars[end] != "-" { return nil }
-        return (first.uppercased() + String(chars[1..<end]), token.dropFirst(end))
+        return (WellName.wellName(row: Int(first.uppercased().unicodeScalars.first!.value) - 65, column: column),
+                token.dropFirst(end))
     }
 }

@@ -23,6 +23,8 @@ public struct PrepareOptions: Sendable {
     public var patch: PatchConfig
     public var segmentation: SegmentationConfig
     public var classMap: ClassMap
+    /// File-name patterns giving plate, well and experiment (config/wells.yaml).
+    public var naming: WellNaming
     /// Add images to an existing file (images already in it are skipped).
     public var append: Bool
     /// Replace an existing file.
@@ -35,12 +37,12 @@ public struct PrepareOptions: Sendable {
                 seed: UInt64? = nil, valFraction: Double = 0.1, testFraction: Double = 0.2, mode: PatchMode? = nil,
                 labelRadius: Double? = nil, patch: PatchConfig = .standard,
                 segmentation: SegmentationConfig = .standard, classMap: ClassMap = .standard,
-                append: Bool = false, overwrite: Bool = false, toolVersion: String = "unknown",
+                naming: WellNaming = .standard, append: Bool = false, overwrite: Bool = false, toolVersion: String = "unknown",
                 verbose: Bool = true) {
         self.imagesDirectory = imagesDirectory; self.annotationsDirectory = annotationsDirectory; self.output = output
         self.splitBy = splitBy; self.seed = seed; self.valFraction = valFraction; self.testFraction = testFraction
         self.mode = mode; self.labelRadius = labelRadius; self.patch = patch; self.segmentation = segmentation
-        self.classMap = classMap; self.append = append; self.overwrite = overwrite; self.toolVersion = toolVersion
+        self.classMap = classMap; self.naming = naming; self.append = append; self.overwrite = overwrite; self.toolVersion = toolVersion
         self.verbose = verbose
     }
 }
@@ -106,7 +108,8 @@ public enum PrepareJob {
               options.valFraction + options.testFraction < 1 else {
             throw PrepareError(path: options.output, problem: "val fraction \(options.valFraction) + test fraction \(options.testFraction) must be < 1, each in 0...1")
         }
-        let scan = try PrepareScan.run(images: options.imagesDirectory, annotations: options.annotationsDirectory)
+        let scan = try PrepareScan.run(images: options.imagesDirectory, annotations: options.annotationsDirectory,
+                                       naming: options.naming)
         if isRoot {
             for problem in scan.problems { warn(problem) }
             if !scan.unannotated.isEmpty {

@@ -20,7 +20,7 @@ struct PrepareScan {
     static let imageExtensions: Set<String> = ["tif", "tiff"]
     static let annotationExtensions: Set<String> = ["xml", "csv"]
 
-    static func run(images: String, annotations: String) throws -> PrepareScan {
+    static func run(images: String, annotations: String, naming: WellNaming = .standard) throws -> PrepareScan {
         let imageFiles = try listFiles(images, extensions: imageExtensions, what: ".tif/.tiff images")
         let annotationFiles = try listFiles(annotations, extensions: annotationExtensions,
                                             what: "annotation files (Cell Counter .xml or points .csv)")
@@ -62,7 +62,7 @@ struct PrepareScan {
             }
             annotatedBy[stem] = path
             scan.pairs.append(AnnotatedImage(stem: stem, imagePath: imagePath, annotationPath: path,
-                                             markers: set.markers, identity: ImageNaming.identity(forStem: stem)))
+                                             markers: set.markers, identity: ImageNaming.identity(forStem: stem, naming: naming)))
         }
         scan.pairs.sort { $0.stem < $1.stem }
         scan.unannotated = imageByStem.keys.filter { annotatedBy[$0] == nil }.sorted()
