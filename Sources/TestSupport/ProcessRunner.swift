@@ -16,7 +16,7 @@ public func runProgram(_ executable: String, _ arguments: [String], environment 
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    var environment = ProcessInfo.processInfo.environment
+    var environment = ProcessInfo.processInfo.environment.filter { !isMPIJobVariable($0.key) }
     for (key, value) in extra { environment[key] = value }
     process.environment = environment
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
@@ -45,6 +45,13 @@ public func runProgram(_ executable: String, _ arguments: [String], environment 
     let output = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
     return ProcessResult(status: process.terminationStatus, output: output, timedOut: timedOut,
                          seconds: Date().timeIntervalSince(start))
+}
+
+/// Variables an MPI process (this test process, after a singleton MPI_Init) puts into its own
+/// environment to describe its job. A child `mpirun` or `srun` that inherits them believes it is
+/// already inside that job and exits at once, silently; children must start clean.
+func isMPIJobVariable(_ key: String) -> Bool {
+    ["PMIX_", "OMPI_", "ORTE_", "OPAL_", "PMI_"].contains { key.hasPrefix($0) }
 }
 
 /// Finds a program on PATH (or the usual Debian locations).
