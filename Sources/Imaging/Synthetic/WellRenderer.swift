@@ -235,8 +235,8 @@ struct Shape {
             centres = [(0, 0)]
             var angle = rng.uniform(0, 2 * .pi)
             for _ in 1..<n {
-                let step = sigma * rng.uniform(1.35, 1.8)
-                angle += rng.uniform(-1.2, 1.2)
+                let step = sigma * rng.uniform(1.25, 1.7)
+                angle += rng.uniform(-1.7, 1.7)
                 let last = centres[centres.count - 1]
                 centres.append((last.0 + step * cos(angle), last.1 + step * sin(angle)))
             }
@@ -276,7 +276,7 @@ struct Shape {
         let spread = rng.uniform(3, 8)
         for _ in 0..<n {
             let a = rng.uniform(0, 2 * .pi), d = n == 1 ? 0 : spread * rng.unit().squareRoot()
-            s.blobs.append((d * cos(a), d * sin(a), rng.uniform(1.8, 3.4), brightness * rng.uniform(60, 200)))
+            s.blobs.append((d * cos(a), d * sin(a), rng.uniform(2.2, 3.8), brightness * rng.uniform(60, 190)))
         }
         s.extent = s.blobs.map { ($0.dx * $0.dx + $0.dy * $0.dy).squareRoot() + 1.7 * $0.sigma }.max()!
         return s
