@@ -23,8 +23,9 @@ public struct PrepareOptions: Sendable {
     public var patch: PatchConfig
     public var segmentation: SegmentationConfig
     public var classMap: ClassMap
-    /// File-name patterns giving plate, well and experiment (config/wells.yaml).
-    public var naming: WellNaming
+    /// File-name patterns giving plate, well, experiment and field, and the field grid that
+    /// assembles a well from its fields (config/wells.yaml).
+    public var wells: WellConfig
     /// Add images to an existing file (images already in it are skipped).
     public var append: Bool
     /// Replace an existing file.
@@ -37,12 +38,12 @@ public struct PrepareOptions: Sendable {
                 seed: UInt64? = nil, valFraction: Double = 0.1, testFraction: Double = 0.2, mode: PatchMode? = nil,
                 labelRadius: Double? = nil, patch: PatchConfig = .standard,
                 segmentation: SegmentationConfig = .standard, classMap: ClassMap = .standard,
-                naming: WellNaming = .standard, append: Bool = false, overwrite: Bool = false, toolVersion: String = "unknown",
+                wells: WellConfig = .standard, append: Bool = false, overwrite: Bool = false, toolVersion: String = "unknown",
                 verbose: Bool = true) {
         self.imagesDirectory = imagesDirectory; self.annotationsDirectory = annotationsDirectory; self.output = output
         self.splitBy = splitBy; self.seed = seed; self.valFraction = valFraction; self.testFraction = testFraction
         self.mode = mode; self.labelRadius = labelRadius; self.patch = patch; self.segmentation = segmentation
-        self.classMap = classMap; self.naming = naming; self.append = append; self.overwrite = overwrite; self.toolVersion = toolVersion
+        self.classMap = classMap; self.wells = wells; self.append = append; self.overwrite = overwrite; self.toolVersion = toolVersion
         self.verbose = verbose
     }
 }
@@ -75,6 +76,8 @@ struct PrepareRecord: Codable {
     var patch: PatchConfig
     var segmentation: SegmentationConfig
     var classMap: ClassMap
+    var wellPatterns: [String]
+    var fieldGrid: FieldGrid
     var images: String
     var annotations: String
     var toolVersion: String
@@ -82,7 +85,8 @@ struct PrepareRecord: Codable {
 
     enum CodingKeys: String, CodingKey {
         case mode, splitBy = "split_by", seed, valFraction = "val_fraction", testFraction = "test_fraction"
-        case patch, segmentation, classMap = "class_map", images, annotations
+        case patch, segmentation, classMap = "class_map", wellPatterns = "well_patterns", fieldGrid = "field_grid"
+        case images, annotations
         case toolVersion = "tool_version", date
     }
 }
@@ -109,7 +113,7 @@ public enum PrepareJob {
             throw PrepareError(path: options.output, problem: "val fraction \(options.valFraction) + test fraction \(options.testFraction) must be < 1, each in 0...1")
         }
         let scan = try PrepareScan.run(images: options.imagesDirectory, annotations: options.annotationsDirectory,
-                                       naming: options.naming)
+                                       wells: options.wells)
         if isRoot {
             for problem in scan.problems { warn(problem) }
             if !scan.unannotated.isEmpty {
@@ -173,7 +177,8 @@ public enum PrepareJob {
         let segmenter = Segmenter(config: options.segmentation)
         let record = PrepareRecord(mode: mode, splitBy: splitBy, seed: seed, valFraction: options.valFraction,
                                    testFraction: options.testFraction, patch: patch, segmentation: options.segmentation,
-                                   classMap: options.classMap, images: options.imagesDirectory,
+                                   classMap: options.classMap, wellPatterns: options.wells.naming.patterns.map(\.pattern),
+                                   fieldGrid: options.wells.grid, images: options.imagesDirectory,
                                    annotations: options.annotationsDirectory, toolVersion: options.toolVersion,
                                    date: timestamp())
 
@@ -285,7 +290,7 @@ public enum PrepareJob {
                                                  annotationPath: item.annotationPath))
         let image: GrayImage
         do {
-            image = try TIFFReader.read(item.imagePath)
+            image = try item.source.load()
         } catch {
             outcome.header.error = PrepareScan.describe(error, path: item.imagePath)
             return outcome

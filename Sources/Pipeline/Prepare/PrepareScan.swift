@@ -1,13 +1,35 @@
 import Foundation
 import Imaging
 
+/// Where an image's pixels come from: one file, or a well's fields assembled on read.
+enum ImageSource: Sendable {
+    case file(String)
+    case well(WellImage)
+
+    /// The path recorded in `/images/path` (a field set: its first field).
+    var path: String {
+        switch self {
+        case .file(let p): return p
+        case .well(let w): return w.paths.first ?? w.name.stem
+        }
+    }
+
+    func load() throws -> GrayImage {
+        switch self {
+        case .file(let p): return try TIFFReader.read(p)
+        case .well(let w): return try w.load()
+        }
+    }
+}
+
 /// One image and the annotation file that labels it.
 struct AnnotatedImage: Sendable {
     var stem: String
-    var imagePath: String
+    var source: ImageSource
     var annotationPath: String
     var markers: [Marker]
     var identity: ImageIdentity
+    var imagePath: String { source.path }
 }
 
 /// Pairs images with annotation files. Problems with single files are collected (and reported
@@ -20,7 +42,7 @@ struct PrepareScan {
     static let imageExtensions: Set<String> = ["tif", "tiff"]
     static let annotationExtensions: Set<String> = ["xml", "csv"]
 
-    static func run(images: String, annotations: String, naming: WellNaming = .standard) throws -> PrepareScan {
+    static func run(images: String, annotations: String, wells: WellConfig = .standard) throws -> PrepareScan {
         let imageFiles = try listFiles(images, extensions: imageExtensions, what: ".tif/.tiff images")
         let annotationFiles = try listFiles(annotations, extensions: annotationExtensions,
                                             what: "annotation files (Cell Counter .xml or points .csv)")
@@ -35,7 +57,16 @@ struct PrepareScan {
                 imageByStem[stem] = path
             }
         }
+        // Field files (`plate01_B03_f05.tif`) also make up their well (`plate01_B03`), assembled on
+        // read when an annotation names the well; an incomplete field set is reported when used.
+        var fieldsOfWell: [String: [String]] = [:]
+        for (_, path) in imageByStem.sorted(by: { $0.key < $1.key }) {
+            if let name = try? wells.naming.parse(path), name.field != nil {
+                fieldsOfWell["\(name.plate)_\(name.well)", default: []].append(path)
+            }
+        }
         var annotatedBy: [String: String] = [:]
+        var covered = Set<String>()
         for path in annotationFiles {
             let set: AnnotationSet
             do {
@@ -51,7 +82,20 @@ struct PrepareScan {
                 if s.hasPrefix("CellCounter_") { s.removeFirst("CellCounter_".count) }
                 stem = s
             }
-            guard let imagePath = imageByStem[stem] else {
+            let source: ImageSource
+            if let imagePath = imageByStem[stem] {
+                source = .file(imagePath)
+            } else if let fieldPaths = fieldsOfWell[stem] {
+                for p in fieldPaths { covered.insert(stemOf(p)) }  // reported here, not as unannotated
+                do {
+                    let grouped = try WellCatalog.group(fieldPaths, config: wells)
+                    guard grouped.count == 1 else { throw PrepareError(path: path, problem: "fields of \(stem) form \(grouped.count) wells") }
+                    source = .well(grouped[0])
+                } catch {
+                    scan.problems.append("\(path): its well \(stem) cannot be assembled from fields: \(error); skipped")
+                    continue
+                }
+            } else {
                 let named = set.imageName.map { "names image '\($0)'" } ?? "is for image '\(stem)' (from its file name)"
                 scan.problems.append("\(path): \(named), which is not in \(images); skipped")
                 continue
@@ -61,11 +105,13 @@ struct PrepareScan {
                 continue
             }
             annotatedBy[stem] = path
-            scan.pairs.append(AnnotatedImage(stem: stem, imagePath: imagePath, annotationPath: path,
-                                             markers: set.markers, identity: ImageNaming.identity(forStem: stem, naming: naming)))
+            scan.pairs.append(AnnotatedImage(stem: stem, source: source, annotationPath: path, markers: set.markers,
+                                             identity: ImageNaming.identity(forStem: stem, naming: wells.naming)))
         }
         scan.pairs.sort { $0.stem < $1.stem }
-        scan.unannotated = imageByStem.keys.filter { annotatedBy[$0] == nil }.sorted()
+        // Fields of an annotated well are covered by its annotation, not unannotated.
+        let used = covered.union(annotatedBy.keys)
+        scan.unannotated = imageByStem.keys.filter { !used.contains($0) }.sorted()
         return scan
     }
 

@@ -60,7 +60,7 @@ struct Prepare: DistributedCommand {
     @Option(help: "Marker type → class map YAML (`types: {1: non-NETotic, 2: NETotic, 4: other, 5: other}`).")
     var classMap: String?
 
-    @Option(help: "Well-name patterns YAML (config/wells.yaml) giving plate, well and experiment from file names. Default: built-in patterns.")
+    @Option(help: "Wells YAML (config/wells.yaml): name patterns giving plate, well, experiment and field, and the field grid for wells stored as fields. Default: built-in.")
     var wellsConfig: String?
 
     @Option(help: "Patch side in pixels (the model input is 112).")
@@ -82,12 +82,12 @@ struct Prepare: DistributedCommand {
     func run(on world: Communicator) throws {
         let segmentation = try config.map { try SegmentationConfig.load($0) } ?? .standard
         let classes = try classMap.map { try ClassMap.load($0) } ?? .standard
-        let naming = try wellsConfig.map { try WellConfig.load($0).naming } ?? .standard
+        let wells = try wellsConfig.map { try WellConfig.load($0) } ?? .standard
         let patch = PatchConfig(patchSize: patchSize, unmatched: unmatched, ambiguous: ambiguous, negativesPerImage: negatives)
         let options = PrepareOptions(
             imagesDirectory: images, annotationsDirectory: annotations, output: out, splitBy: splitBy, seed: seed,
             valFraction: valFraction, testFraction: testFraction, mode: mode, labelRadius: labelRadius, patch: patch,
-            segmentation: segmentation, classMap: classes, naming: naming, append: append, overwrite: overwrite,
+            segmentation: segmentation, classMap: classes, wells: wells, append: append, overwrite: overwrite,
             toolVersion: NetosisVersion.string, verbose: verbose)
         let isRoot = world.isRoot
         let progressLine = ProgressLine("prepare", rank: world.rank)
