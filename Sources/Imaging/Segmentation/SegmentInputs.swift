@@ -93,12 +93,13 @@ public enum SegmentOne {
 
     public static func run(_ path: String, segmenter: Segmenter, annotations: AnnotationSet? = nil,
                            coverageTypes: Set<Int>) -> Outcome {
-        let start = Date()
+        let start = Date(), cpuStart = SegmentedImage.threadCPUTime()
         do {
             let image = try TIFFReader.read(path)
             let seg = segmenter.segment(image)
             let record = SegmentedImage(path: path, status: "ok", error: "", width: image.width, height: image.height,
-                                        seconds: Date().timeIntervalSince(start), nuclei: seg.nuclei)
+                                        seconds: Date().timeIntervalSince(start),
+                                        cpuSeconds: SegmentedImage.threadCPUTime() - cpuStart, nuclei: seg.nuclei)
             guard let set = annotations else { return Outcome(image: record, coverage: nil, warnings: []) }
             let markers = set.markers.filter { coverageTypes.contains($0.type) }
             let cov = MarkerCoverage.measure(seg, markers: markers, radius: segmenter.config.labelRadius)

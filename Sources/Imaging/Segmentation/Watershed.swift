@@ -87,7 +87,13 @@ enum Watershed {
                 }
             }
         }
-        pixels.sort { d[Int($0)] > d[Int($1)] || (d[Int($0)] == d[Int($1)] && $0 < $1) }
+        // Descending distance, ties by index: sort packed keys (d ≥ 0, so its bit pattern orders like d).
+        var keys = [UInt64](repeating: 0, count: pixels.count)
+        for (k, p) in pixels.enumerated() {
+            keys[k] = UInt64(~d[Int(p)].bitPattern) << 32 | UInt64(UInt32(bitPattern: p))
+        }
+        keys.sort()
+        for k in 0..<keys.count { pixels[k] = Int32(bitPattern: UInt32(truncatingIfNeeded: keys[k])) }
 
         var parent = [Int32](repeating: -1, count: cw * ch)  // -1 = not yet flooded
         var peak = [Float](repeating: 0, count: cw * ch)
