@@ -113,4 +113,23 @@ final class PrepareBadInputTests: XCTestCase {
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.output.contains("\(empty.path): contains no .tif/.tiff images"), result.output)
     }
+
+    func testAppendingToAnInconsistentFileIsRefused() throws {
+        let images = work.appendingPathComponent("img"), notes = work.appendingPathComponent("ann")
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: notes, withIntermediateDirectories: true)
+        try writeImage(images.appendingPathComponent("e1_B02.0_0.tif").path, discs: [(40, 40), (120, 60)])
+        try writeXML(notes.appendingPathComponent("CellCounter_e1_B02.0_0.xml").path, image: "e1_B02.0_0.tif",
+                     markers: [(40, 40, 1), (120, 60, 2)])
+        let out = work.appendingPathComponent("p.h5").path
+        let options = PrepareOptions(imagesDirectory: images.path, annotationsDirectory: notes.path, output: out, append: true)
+        _ = try PrepareJob.run(options, log: { _ in }, warn: { _ in })
+        do {  // simulate a run that died between writing labels and the image row
+            let file = try HDF5File.open(out, mode: .readWrite)
+            try file.dataset("labels").append([Int8(1)])
+        }
+        XCTAssertThrowsError(try PrepareJob.run(options, log: { _ in }, warn: { _ in })) {
+            XCTAssertTrue("\($0)".contains(out) && "\($0)".contains("inconsistent"), "\($0)")
+        }
+    }
 }

@@ -99,14 +99,23 @@ final class PatchesWriter {
         }
         let images = try file.group(PatchesSchema.images)
         let columns = try PatchesSchema.imageFields.map { try images.dataset($0).readStrings() }
-        let n = columns[0].count
-        guard columns.allSatisfy({ $0.count == n }) else { throw bad("/images columns have different lengths") }
-        let identities = (0..<n).map {
+        let m = columns[0].count
+        guard columns.allSatisfy({ $0.count == m }) else { throw bad("/images columns have different lengths") }
+        let identities = (0..<m).map {
             ImageIdentity(name: columns[0][$0], plate: columns[1][$0], well: columns[2][$0], field: columns[3][$0],
                           group: columns[4][$0])
         }
         let splits: [UInt8] = try images.read("split")
-        guard splits.count == n, splits.allSatisfy({ $0 <= 2 }) else { throw bad("/images/split is inconsistent") }
+        guard splits.count == m, splits.allSatisfy({ $0 <= 2 }) else { throw bad("/images/split is inconsistent") }
+        // Rows must add up (an interrupted append can leave them uneven): refuse rather than extend it.
+        let n = try file.dataset(PatchesSchema.patches).shape()[0]
+        let perImage: [Int32] = try images.read("patches")
+        let lengths = try [PatchesSchema.labels, PatchesSchema.split, PatchesSchema.imageIndex, PatchesSchema.center]
+            .map { try file.dataset($0).shape()[0] }
+        guard lengths.allSatisfy({ $0 == n }), perImage.count == identities.count,
+              perImage.reduce(0, { $0 + Int($1) }) == n else {
+            throw bad("is inconsistent (/patches has \(n) rows, /labels,/split,/image_index,/center \(lengths), /images lists \(perImage.reduce(0, { $0 + Int($1) })) patches in \(perImage.count) rows) — probably an interrupted run; prepare a new file")
+        }
         let seedBits: Int64 = try file.attribute("seed")
         let patchSize: Int32 = try file.attribute("patch_size")
         return StoredPatches(
@@ -115,7 +124,7 @@ final class PatchesWriter {
             valFraction: file.hasAttribute("val_fraction") ? try file.attribute("val_fraction") : 0,
             testFraction: file.hasAttribute("test_fraction") ? try file.attribute("test_fraction") : 0,
             images: identities, imageSplits: splits.map { PatchSplit(rawValue: $0)! },
-            patchCount: try file.dataset(PatchesSchema.patches).shape()[0],
+            patchCount: n,
             created: file.hasAttribute("created") ? try file.stringAttribute("created") : "")
     }
 
