@@ -86,6 +86,26 @@ final class SynthDeterminismTests: XCTestCase {
         }
     }
 
+    func testOutputFolderRules() throws {
+        let dir = try makeTemporaryDirectory("synth-out")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // A foreign, non-empty folder is refused.
+        try Data("x".utf8).write(to: dir.appendingPathComponent("notes.txt"))
+        XCTAssertThrowsError(try SynthSet.write(SynthSet.Options(seed: 1, plates: 1, wells: 2, width: 128, height: 96), to: dir.path)) {
+            XCTAssertTrue("\($0)".hasPrefix(dir.path + ": is not empty and holds no synth.json"), "\($0)")
+        }
+        XCTAssertThrowsError(try SynthSet.prepareDirectories(dir.appendingPathComponent("notes.txt/sub").path)) {
+            XCTAssertTrue("\($0)".contains("notes.txt is a file, not a folder"), "\($0)")
+        }
+        // Rewriting a set with fewer wells leaves no stale wells behind.
+        let set = dir.appendingPathComponent("set")
+        try SynthSet.write(SynthSet.Options(seed: 1, plates: 1, wells: 3, width: 128, height: 96), to: set.path)
+        try SynthSet.write(SynthSet.Options(seed: 1, plates: 1, wells: 2, width: 128, height: 96), to: set.path)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: set.appendingPathComponent("images").path).sorted(),
+                       ["plate01_A01.tif", "plate01_A02.tif"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: set.appendingPathComponent("annotations").path).count, 2)
+    }
+
     func testBadOptionsAreRefusedWithOneLine() {
         XCTAssertEqual(SynthSet.Options(seed: 1, plates: 0, wells: 4, width: 672, height: 512).problem,
                        "--plates must be 1…99 (got 0)")

@@ -45,13 +45,43 @@ public enum SynthSet {
     public static func imagePath(_ out: String, _ image: String) -> String { "\(out)/images/\(image).tif" }
     public static func annotationPath(_ out: String, _ image: String) -> String { "\(out)/annotations/CellCounter_\(image).xml" }
 
-    /// Creates OUT/images and OUT/annotations.
-    public static func prepareDirectories(_ out: String) throws {
+    /// Creates OUT/images and OUT/annotations. OUT must be new, empty, or an earlier synthetic set
+    /// (it has synth.json); in an earlier set, images and XML of wells not in `plan` are removed so the
+    /// folder never mixes two sets. Anything else is refused (we never write into a foreign folder).
+    public static func prepareDirectories(_ out: String, plan: [PlateMapRow] = []) throws {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: out, isDirectory: &isDir) {
+            guard isDir.boolValue else { throw ImageError(path: out, problem: "exists and is not a folder") }
+            let entries = (try? fm.contentsOfDirectory(atPath: out)) ?? []
+            if !entries.isEmpty && !entries.contains("synth.json") {
+                throw ImageError(path: out, problem: "is not empty and holds no synth.json (not a synthetic set); choose a new or empty folder")
+            }
+            if !plan.isEmpty {
+                let keep = Set(plan.map(\.image))
+                for (sub, prefix, suffix) in [("images", "", ".tif"), ("annotations", "CellCounter_", ".xml")] {
+                    let dir = "\(out)/\(sub)"
+                    for name in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix(prefix) && name.hasSuffix(suffix) {
+                        let stem = String(name.dropFirst(prefix.count).dropLast(suffix.count))
+                        if !keep.contains(stem) { try? fm.removeItem(atPath: "\(dir)/\(name)") }
+                    }
+                }
+            }
+        } else {
+            // Find the nearest existing ancestor to say what is wrong with it.
+            var ancestor = (out as NSString).deletingLastPathComponent
+            while !ancestor.isEmpty && ancestor != "/" && !fm.fileExists(atPath: ancestor) {
+                ancestor = (ancestor as NSString).deletingLastPathComponent
+            }
+            if !ancestor.isEmpty && fm.fileExists(atPath: ancestor, isDirectory: &isDir) && !isDir.boolValue {
+                throw ImageError(path: out, problem: "cannot be created: \(ancestor) is a file, not a folder")
+            }
+        }
         for d in [out, "\(out)/images", "\(out)/annotations"] {
             do {
-                try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+                try fm.createDirectory(atPath: d, withIntermediateDirectories: true)
             } catch {
-                throw ImageError(path: d, problem: "cannot create the folder (\(error.localizedDescription))")
+                throw ImageError(path: d, problem: "cannot create the folder (no permission or read-only file system)")
             }
         }
     }
@@ -81,7 +111,7 @@ public enum SynthSet {
     public static func write(_ options: Options, to out: String, toolVersion: String = "test") throws {
         if let problem = options.problem { throw ImageError(path: out, problem: problem) }
         let plan = PlateDesign.plateMap(plates: options.plates, wells: options.wells)
-        try prepareDirectories(out)
+        try prepareDirectories(out, plan: plan)
         let rows = try generate(options, plan: plan, to: out)
         try writeTables(to: out, options: options, plan: plan, nuclei: rows.map { $0.nuclei }, wells: rows.map { $0.well },
                         toolVersion: toolVersion)

@@ -48,7 +48,7 @@ struct Synth: DistributedCommand {
         let (w, h) = fullSize ? (4032, 3072) : (width, height)
         let options = SynthSet.Options(seed: seed, plates: plates, wells: wells, width: w, height: h)
         let plan = PlateDesign.plateMap(plates: plates, wells: wells)
-        if world.isRoot { try SynthSet.prepareDirectories(out) }
+        if world.isRoot { try SynthSet.prepareDirectories(out, plan: plan) }
         try world.barrier()
         let progress = ProgressLine("synth", rank: world.rank)
         let mine = try SynthSet.generate(options, plan: plan, to: out, shard: world.rank, shards: world.size) { done, _ in
