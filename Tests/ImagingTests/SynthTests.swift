@@ -133,6 +133,12 @@ final class SynthTruthTests: XCTestCase {
         for (w, p) in zip(wells, platemap) {
             XCTAssertEqual(w["agonist"], p["agonist"])
             XCTAssertEqual(w["genotype"], p["genotype"])
+            // expected_fraction is the 4PL of the plate-map row; the drawn fraction is within binomial noise.
+            let response = PlateDesign.response(Agonist(rawValue: p["agonist"]!)!, Genotype(rawValue: p["genotype"]!)!)
+            let expected = response.fraction(at: Double(p["concentration"]!)!)
+            XCTAssertEqual(Double(w["expected_fraction"]!)!, expected, accuracy: 1e-6)
+            let n = Double(Int(w["non_netotic"]!)! + Int(w["netotic"]!)!)
+            XCTAssertLessThan(abs(Double(w["observed_fraction"]!)! - expected), 4 * (expected * (1 - expected) / n).squareRoot(), w["image"]!)
             let image = w["image"]!
             let rows = nuclei.filter { $0["image"] == image }
             let set = try CellCounterXML.read(SynthSet.annotationPath(dir.path, image))
