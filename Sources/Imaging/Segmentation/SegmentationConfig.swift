@@ -43,7 +43,8 @@ public struct SegmentationConfig: Codable, Sendable, Equatable {
     public var maxObjectArea: Int = 0
     /// Drop objects touching the image border.
     public var clearBorder: Bool = false
-    /// Split touching nuclei: distance-transform maxima as markers, then marker watershed on −distance.
+    /// Split touching nuclei: marker watershed on the distance transform (weighted by intensity, below),
+    /// markers = its h-maxima.
     public var watershed: Bool = true
     /// Markers are regional maxima of the distance transform that rise at least this many pixels
     /// above the saddle to a neighbouring maximum (h-maxima); larger = fewer splits.

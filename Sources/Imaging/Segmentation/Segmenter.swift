@@ -5,8 +5,9 @@ import Foundation
 /// Pipeline (each step configurable, see `SegmentationConfig` and docs/segmentation.md):
 /// background correction → Gaussian smoothing → global threshold (Otsu / isodata / triangle)
 /// with optional hysteresis → disk opening and closing → hole filling → small-object removal →
-/// optional distance-transform watershed split → size filter → optional clear-border →
-/// per-object measurements on the raw pixels.
+/// optional watershed split of touching nuclei (distance × intensity landscape, h-maxima markers) →
+/// optional bright/dim split → size filter → optional clear-border → per-object measurements on
+/// the raw pixels.
 public struct Segmenter: Sendable {
     public let config: SegmentationConfig
 
