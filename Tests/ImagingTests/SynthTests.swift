@@ -135,10 +135,10 @@ final class SynthTruthTests: XCTestCase {
             XCTAssertEqual(w["genotype"], p["genotype"])
             // expected_fraction is the 4PL of the plate-map row; the drawn fraction is within binomial noise.
             let response = PlateDesign.response(Agonist(rawValue: p["agonist"]!)!, Genotype(rawValue: p["genotype"]!)!)
-            let expected = response.fraction(at: Double(p["concentration"]!)!)
-            XCTAssertEqual(Double(w["expected_fraction"]!)!, expected, accuracy: 1e-6)
+            let f = response.fraction(at: Double(p["concentration"]!)!)
+            XCTAssertEqual(Double(w["expected_fraction"]!)!, f, accuracy: 1e-6)
             let n = Double(Int(w["non_netotic"]!)! + Int(w["netotic"]!)!)
-            XCTAssertLessThan(abs(Double(w["observed_fraction"]!)! - expected), 4 * (expected * (1 - expected) / n).squareRoot(), w["image"]!)
+            XCTAssertLessThan(abs(Double(w["observed_fraction"]!)! - f), 4 * (f * (1 - f) / n).squareRoot(), w["image"]!)
             let image = w["image"]!
             let rows = nuclei.filter { $0["image"] == image }
             let set = try CellCounterXML.read(SynthSet.annotationPath(dir.path, image))
