@@ -152,32 +152,32 @@ public struct Segmenter: Sendable {
                 Stages(corrected: f, threshold: t, mask: mask))
     }
 
-    /// Keeps weak pixels (> low) that are 8-connected to a strong pixel.
+    /// Keeps weak pixels (> low) that are 8-connected to a strong pixel: labels the components of the
+    /// weak mask and keeps those holding a strong pixel.
     static func hysteresis(_ f: [Float], strong: [UInt8], width w: Int, height h: Int, low: Float) -> [UInt8] {
         let n = w * h
-        var out = [UInt8](repeating: 0, count: n)
-        var stack: [Int32] = []
+        var weak = [UInt8](repeating: 0, count: n)
         f.withUnsafeBufferPointer { p in
-            out.withUnsafeMutableBufferPointer { o in
-                for i in 0..<n where strong[i] != 0 && o[i] == 0 {
-                    o[i] = 1; stack.append(Int32(i))
-                    while let q = stack.popLast() {
-                        let j = Int(q), x = j % w, y = j / w
-                        for dy in -1...1 {
-                            let yy = y + dy
-                            if yy < 0 || yy >= h { continue }
-                            for dx in -1...1 {
-                                let xx = x + dx
-                                if xx < 0 || xx >= w { continue }
-                                let k = yy * w + xx
-                                if o[k] == 0 && p[k] > low { o[k] = 1; stack.append(Int32(k)) }
-                            }
-                        }
-                    }
+            strong.withUnsafeBufferPointer { s in
+                weak.withUnsafeMutableBufferPointer { o in
+                    for i in 0..<n { o[i] = (p[i] > low || s[i] != 0) ? 1 : 0 }
                 }
             }
         }
-        return out
+        let (labels, count) = BinaryOps.label(weak, width: w, height: h)
+        var anchored = [Bool](repeating: false, count: count + 1)
+        labels.withUnsafeBufferPointer { l in
+            strong.withUnsafeBufferPointer { s in
+                for i in 0..<n where s[i] != 0 { anchored[Int(l[i])] = true }
+            }
+        }
+        anchored[0] = false
+        labels.withUnsafeBufferPointer { l in
+            weak.withUnsafeMutableBufferPointer { o in
+                for i in 0..<n { o[i] = anchored[Int(l[i])] ? 1 : 0 }
+            }
+        }
+        return weak
     }
 
     /// Subtracts the slowly varying background (clamping at 0).
