@@ -1,7 +1,24 @@
 #!/usr/bin/env bash
-# The README's `make bench`: machine check, then the benchmarks that exist (docs/benchmarks.md).
+# The README's `make bench`: the benchmarks that need nothing beyond the build (docs/benchmarks.md).
+# The side-by-side comparison with PyTorch needs a torch venv: bench/compare_torch.sh.
 # Usage: tools/bench.sh BIN_DIR
 set -euo pipefail
 BIN=${1:?usage: tools/bench.sh BIN_DIR}
-echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (benchmarks on a shared machine vary; compare medians)"
+cd "$(dirname "$0")/.."
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg) — a shared machine varies ±25%: compare medians and ratios"
+
+echo; echo "== BLAS and stack"
 "$BIN/netosis" doctor
+
+echo; echo "== DenseNet-121, batch 32, 112x112: training and inference images/s"
+"$BIN/netosis" bench --model densenet121 --batch-size 32
+
+echo; echo "== segmentation of one 4032x3072 16-bit well on one core"
+bench/segment_bench.sh 7 "$BIN/netosis"
+
+if [ -x /tmp/torch-venv/bin/python ]; then
+  echo; echo "== netosis vs PyTorch, interleaved"
+  NETOSIS="$BIN/netosis" bench/compare_torch.sh
+else
+  echo; echo "(no /tmp/torch-venv: skipping the PyTorch comparison; see docs/benchmarks.md to set it up)"
+fi
