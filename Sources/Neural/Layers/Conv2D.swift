@@ -67,6 +67,21 @@ public final class Conv2D {
                 let xImage = x + image * height * width * ldx
                 var dst = col + (image * oh * ow + oy * ow) * k
                 for ox in 0..<ow {
+                    // Dense pixels (ldx == channels, e.g. the stem's 1–3 channel input) and a kernel
+                    // row fully inside the image: one copy of kernel·channels values per kernel row.
+                    let ix0 = ox * stride - padding
+                    if ldx == cin && ix0 >= 0 && ix0 + kernel <= width {
+                        for ky in 0..<kernel {
+                            let iy = oy * stride - padding + ky
+                            if iy >= 0 && iy < height {
+                                dst.update(from: xImage + (iy * width + ix0) * cin, count: kernel * cin)
+                            } else {
+                                dst.update(repeating: 0, count: kernel * cin)
+                            }
+                            dst += kernel * cin
+                        }
+                        continue
+                    }
                     for ky in 0..<kernel {
                         let iy = oy * stride - padding + ky
                         for kx in 0..<kernel {
