@@ -173,4 +173,50 @@ final class SynthImageStatisticsTests: XCTestCase {
             XCTAssertLessThan(Double(shared) / Double(nuclei.count), 0.15, "\(well.row.image): \(shared) nuclei share an object")
         }
     }
+
+    /// The recorded real ranges above are re-derived from the sample itself (when present; under CI it
+    /// must be present): background and noise per field, and the peak under type-1 and type-2 markers.
+    func testRecordedRealRangesMatchTheSampleData() throws {
+        guard let sample = try sharedDataDirectory("netosis-sample") else { throw XCTSkip("netosis-sample not available") }
+        let tiffs = try FileManager.default.contentsOfDirectory(atPath: sample.appendingPathComponent("tiff").path)
+            .filter { $0.hasSuffix(".tif") }.sorted()
+        XCTAssertEqual(tiffs.count, 27)
+        var backgrounds: [Double] = [], noises: [Double] = []
+        var peaks: [Int: [Double]] = [:]
+        for name in tiffs {
+            let stem = String(name.dropLast(4))
+            let image = try TIFFReader.read(sample.appendingPathComponent("tiff/\(name)").path)
+            let markers = try CellCounterXML.read(sample.appendingPathComponent("annotations/CellCounter_\(stem).xml").path).markers
+            let w = image.width, h = image.height
+            let v = image.pixels.map(Double.init)
+            var far = [Bool](repeating: true, count: w * h)
+            for m in markers {
+                let mx = Int(m.x), my = Int(m.y)
+                for y in max(0, my - 24)...min(h - 1, my + 24) { for x in max(0, mx - 24)...min(w - 1, mx + 24) { far[y * w + x] = false } }
+            }
+            var level: [Double] = [], residual: [Double] = []
+            for y in stride(from: 2, to: h - 2, by: 2) { for x in stride(from: 2, to: w - 2, by: 2) where far[y * w + x] {
+                var sum = 0.0
+                for dy in -2...2 { for dx in -2...2 { sum += v[(y + dy) * w + x + dx] } }
+                level.append(v[y * w + x]); residual.append(v[y * w + x] - sum / 25)
+            } }
+            guard level.count > 1000 else { continue }
+            backgrounds.append(Self.median(level))
+            let mr = Self.median(residual)
+            noises.append(1.4826 * Self.median(residual.map { abs($0 - mr) }) * (25.0 / 24).squareRoot())
+            for m in markers where m.type == 1 || m.type == 2 {
+                let mx = Int(m.x), my = Int(m.y)
+                guard mx >= 0, my >= 0, mx < w, my < h else { continue }
+                var peak = 0.0
+                for y in max(0, my - 4)...min(h - 1, my + 4) { for x in max(0, mx - 4)...min(w - 1, mx + 4) { peak = max(peak, v[y * w + x]) } }
+                peaks[m.type, default: []].append(peak - Self.median(level))
+            }
+        }
+        let bg = Self.median(backgrounds), noise = Self.median(noises)
+        XCTAssertTrue(Self.realBackground.contains(bg), "real median background \(bg)")
+        XCTAssertTrue(Self.realNoise.contains(noise), "real median noise \(noise)")
+        let p1 = Self.median(peaks[1]!), p2 = Self.median(peaks[2]!)
+        XCTAssertTrue(Self.realPeak[.nonNETotic]!.contains(p1), "real non-NETotic median peak \(p1)")
+        XCTAssertTrue(Self.realPeak[.netotic]!.contains(p2), "real NETotic median peak \(p2)")
+    }
 }
