@@ -109,6 +109,7 @@ final class PrepareSampleTests: XCTestCase {
 
         // The loader reads it back; class counts agree with the summary.
         let data = try PatchDataset(path: out)
+        XCTAssertEqual(data.imageNames, names)
         XCTAssertEqual(data.classCounts(in: .train), summary.splits["train"]!.classes)
         XCTAssertEqual(data.classCounts(in: .test), summary.splits["test"]!.classes)
 

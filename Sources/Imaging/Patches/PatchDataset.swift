@@ -41,6 +41,8 @@ public final class PatchDataset {
     public let split: [UInt8]
     public let imageIndex: [Int32]
     public let classNames: [String]
+    /// Source image names (`/images/name`), indexed by `imageIndex`; empty for in-memory data.
+    public let imageNames: [String]
     /// The file it came from (nil for in-memory data).
     public let path: String?
 
@@ -83,8 +85,14 @@ public final class PatchDataset {
         if let i = labels.firstIndex(where: { $0 < 0 || Int($0) >= names.count }) {
             throw bad("/labels[\(i)] = \(labels[i]) is not a class index (classes: \(names))")
         }
+        let imageNames = file.exists("\(PatchesSchema.images)/name")
+            ? try file.dataset("\(PatchesSchema.images)/name").readStrings() : []
+        if !imageNames.isEmpty, let i = imageIndex.firstIndex(where: { $0 < 0 || Int($0) >= imageNames.count }) {
+            throw bad("/image_index[\(i)] = \(imageIndex[i]) but /images has \(imageNames.count) rows")
+        }
         self.count = shape[0]; self.patchSize = shape[1]
         self.labels = labels; self.split = split; self.imageIndex = imageIndex; self.classNames = names
+        self.imageNames = imageNames
         self.path = path
         self.pixels = .file(file, data)
     }
@@ -97,7 +105,7 @@ public final class PatchDataset {
         precondition(split.count == n)
         self.count = n; self.patchSize = patchSize; self.labels = labels; self.split = split
         self.imageIndex = imageIndex ?? [Int32](repeating: -1, count: n)
-        self.classNames = classNames; self.path = nil
+        self.classNames = classNames; self.imageNames = []; self.path = nil
         self.pixels = .memory(patches)
     }
 

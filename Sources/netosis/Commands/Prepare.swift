@@ -8,14 +8,16 @@ struct Prepare: DistributedCommand {
     static let configuration = CommandConfiguration(
         abstract: "Segment annotated images, cut labelled 112×112 patches, split without leakage, write patches.h5.",
         discussion: """
-        Pairs every image (.tif/.tiff, searched recursively) with its annotation file: Fiji Cell Counter
-        `CellCounter_<stem>.xml` (the image named in Image_Filename) or a points CSV (x,y,type[,image]).
-        Each object found by segmentation becomes a patch labelled by the nearest marker within the label
-        radius; objects without a marker become class 0 ("other") unless --unmatched drop. Whole images,
-        wells or experiment groups go to train/val/test, so no group straddles two splits. Bad files are
-        reported one line each and skipped. With --append, new images are added to an existing file;
-        groups already in it keep their split. Under mpirun, images are shared over ranks and rank 0
-        writes; the output is the same for any rank count. See docs/prepare.md.
+        Pairs every image (.tif/.tiff, searched recursively) with its annotation file: Fiji Cell Counter \
+        `CellCounter_<stem>.xml` (the image named in Image_Filename) or a points CSV (x,y,type[,image]); \
+        a well stored as fields is assembled when its annotation names the well. Each object found by \
+        segmentation becomes a patch labelled by the nearest marker within the label radius; objects \
+        near a marker that labelled another object are dropped (--ambiguous), objects far from every \
+        marker become class 0 "other" (--unmatched). Whole images, wells or experiment groups go to \
+        train/val/test, so no group straddles two splits. Bad files are reported one line each and \
+        skipped. With --append, new images are added to an existing file; groups already in it keep \
+        their split. Under mpirun, images are shared over ranks and rank 0 writes; the output is the \
+        same for any rank count. See docs/prepare.md.
         """)
 
     @Option(help: "Folder of images (.tif/.tiff), searched recursively.")
