@@ -86,6 +86,35 @@ final class SynthDeterminismTests: XCTestCase {
         }
     }
 
+    /// --layout fields writes each well as 672×512 fields that WellCatalog assembles into exactly the
+    /// stitched well (same seed), in any acquisition order; switching layout leaves no stale files.
+    func testFieldsLayoutAssemblesToTheStitchedWell() throws {
+        let dir = try makeTemporaryDirectory("synth-fields")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let stitched = SynthSet.Options(seed: 4, plates: 1, wells: 2, width: 1344, height: 1024)
+        var fields = stitched
+        fields.layout = .fields
+        fields.fieldOrder = .snake
+        try SynthSet.write(stitched, to: dir.appendingPathComponent("s").path)
+        try SynthSet.write(fields, to: dir.appendingPathComponent("f").path)
+        var config = WellConfig.standard
+        config.grid = fields.grid
+        let wells = try WellCatalog.scan(dir.appendingPathComponent("f/images").path, config: config)
+        XCTAssertEqual(wells.map(\.name.stem), ["plate01_A01", "plate01_A02"])
+        for well in wells {
+            XCTAssertEqual(well.paths.count, 4)
+            let reference = try TIFFReader.read(SynthSet.imagePath(dir.appendingPathComponent("s").path, well.name.stem))
+            XCTAssertTrue(try well.load() == reference, well.name.stem)
+        }
+        for f in ["truth_nuclei.csv", "truth_wells.csv", "annotations/CellCounter_plate01_A01.xml"] {
+            XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("s/\(f)")), try Data(contentsOf: dir.appendingPathComponent("f/\(f)")), f)
+        }
+        // Rewriting the stitched set as fields removes the stitched files.
+        try SynthSet.write(fields, to: dir.appendingPathComponent("s").path)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("s/images").path).count, 8)
+        XCTAssertNotNil(SynthSet.Options(seed: 1, plates: 1, wells: 1, width: 1000, height: 1024, layout: .fields).problem)
+    }
+
     func testOutputFolderRules() throws {
         let dir = try makeTemporaryDirectory("synth-out")
         defer { try? FileManager.default.removeItem(at: dir) }

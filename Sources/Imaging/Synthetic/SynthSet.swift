@@ -13,17 +13,30 @@ public enum SynthSet {
     public static let format = "netosis.synth"
     public static let formatVersion = 1
 
+    /// How a well is written: one stitched TIFF, or its fields (672 × 512 each) as separate TIFFs.
+    public enum Layout: String, Codable, Sendable, CaseIterable {
+        case stitched, fields
+    }
+
     public struct Options: Codable, Sendable {
         public var seed: UInt64
         public var plates: Int
         public var wells: Int
         public var width: Int
         public var height: Int
+        public var layout: Layout
+        public var fieldOrder: FieldOrder
         public var model: SynthModel
 
-        public init(seed: UInt64, plates: Int, wells: Int, width: Int, height: Int, model: SynthModel = SynthModel()) {
+        public init(seed: UInt64, plates: Int, wells: Int, width: Int, height: Int, layout: Layout = .stitched,
+                    fieldOrder: FieldOrder = .rowMajor, model: SynthModel = SynthModel()) {
             self.seed = seed; self.plates = plates; self.wells = wells; self.width = width; self.height = height
-            self.model = model
+            self.layout = layout; self.fieldOrder = fieldOrder; self.model = model
+        }
+
+        /// The field grid of the fields layout: (width / 672) × (height / 512) fields of 672 × 512.
+        public var grid: FieldGrid {
+            FieldGrid(columns: width / 672, rows: height / 512, fieldWidth: 672, fieldHeight: 512, order: fieldOrder, firstIndex: 1)
         }
 
         /// A one-line problem with the options, or nil.
@@ -33,7 +46,20 @@ public enum SynthSet {
             if width < 64 || height < 64 || width > 16384 || height > 16384 {
                 return "--width/--height must be 64…16384 px (got \(width)×\(height))"
             }
+            if layout == .fields && (width % 672 != 0 || height % 512 != 0) {
+                return "--layout fields needs --width a multiple of 672 and --height a multiple of 512 (got \(width)×\(height))"
+            }
             return nil
+        }
+
+        /// Image files of one well, relative to OUT/images.
+        public func imageFiles(_ image: String) -> [String] {
+            switch layout {
+            case .stitched: return ["\(image).tif"]
+            case .fields:
+                let n = grid.count
+                return (1...n).map { n < 100 ? String(format: "%@_f%02d.tif", image, $0) : String(format: "%@_f%03d.tif", image, $0) }
+            }
         }
     }
 
@@ -46,9 +72,9 @@ public enum SynthSet {
     public static func annotationPath(_ out: String, _ image: String) -> String { "\(out)/annotations/CellCounter_\(image).xml" }
 
     /// Creates OUT/images and OUT/annotations. OUT must be new, empty, or an earlier synthetic set
-    /// (it has synth.json); in an earlier set, images and XML of wells not in `plan` are removed so the
-    /// folder never mixes two sets. Anything else is refused (we never write into a foreign folder).
-    public static func prepareDirectories(_ out: String, plan: [PlateMapRow] = []) throws {
+    /// (it has synth.json); in an earlier set, images and XML that this set (`plan`, `options`) will not
+    /// write are removed, so the folder never mixes two sets or two layouts. Anything else is refused (we never write into a foreign folder).
+    public static func prepareDirectories(_ out: String, plan: [PlateMapRow] = [], options: Options? = nil) throws {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: out, isDirectory: &isDir) {
@@ -57,13 +83,13 @@ public enum SynthSet {
             if !entries.isEmpty && !entries.contains("synth.json") {
                 throw ImageError(path: out, problem: "is not empty and holds no synth.json (not a synthetic set); choose a new or empty folder")
             }
-            if !plan.isEmpty {
-                let keep = Set(plan.map(\.image))
-                for (sub, prefix, suffix) in [("images", "", ".tif"), ("annotations", "CellCounter_", ".xml")] {
+            if let options, !plan.isEmpty {
+                let keepImages = Set(plan.flatMap { options.imageFiles($0.image) })
+                let keepXML = Set(plan.map { "CellCounter_\($0.image).xml" })
+                for (sub, keep, suffix) in [("images", keepImages, ".tif"), ("annotations", keepXML, ".xml")] {
                     let dir = "\(out)/\(sub)"
-                    for name in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix(prefix) && name.hasSuffix(suffix) {
-                        let stem = String(name.dropFirst(prefix.count).dropLast(suffix.count))
-                        if !keep.contains(stem) { try? fm.removeItem(atPath: "\(dir)/\(name)") }
+                    for name in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where name.hasSuffix(suffix) && !keep.contains(name) {
+                        try? fm.removeItem(atPath: "\(dir)/\(name)")
                     }
                 }
             }
@@ -100,7 +126,7 @@ public enum SynthSet {
         var rows: [WellRows] = []
         let indices = plan.indices.filter { $0 % shards == shard }
         for (k, i) in indices.enumerated() {
-            let written = try writeWell(renderWell(i, plan: plan, options: options), to: out)
+            let written = try writeWell(renderWell(i, plan: plan, options: options), to: out, options: options)
             rows.append(WellRows(index: i, nuclei: written.nuclei, well: written.well))
             progress?(k + 1, indices.count)
         }
@@ -111,7 +137,7 @@ public enum SynthSet {
     public static func write(_ options: Options, to out: String, toolVersion: String = "test") throws {
         if let problem = options.problem { throw ImageError(path: out, problem: problem) }
         let plan = PlateDesign.plateMap(plates: options.plates, wells: options.wells)
-        try prepareDirectories(out, plan: plan)
+        try prepareDirectories(out, plan: plan, options: options)
         let rows = try generate(options, plan: plan, to: out)
         try writeTables(to: out, options: options, plan: plan, nuclei: rows.map { $0.nuclei }, wells: rows.map { $0.well },
                         toolVersion: toolVersion)
@@ -124,9 +150,18 @@ public enum SynthSet {
     }
 
     /// Writes the well's image and Cell Counter XML; returns its truth rows (nuclei CSV lines, well CSV line).
-    public static func writeWell(_ well: SynthWell, to out: String) throws -> (nuclei: [String], well: String) {
+    public static func writeWell(_ well: SynthWell, to out: String, options: Options? = nil) throws -> (nuclei: [String], well: String) {
         let image = well.row.image
-        try TIFFWriter.write(well.image, to: imagePath(out, image), compression: .deflate)
+        if let options, options.layout == .fields {
+            // Fields in acquisition order; the Cell Counter XML and truth stay in well coordinates
+            // (the well as WellCatalog assembles it, pixel-identical to the stitched layout).
+            let names = options.imageFiles(image)
+            for (field, name) in zip(try options.grid.split(well.image), names) {
+                try TIFFWriter.write(field, to: "\(out)/images/\(name)", compression: .deflate)
+            }
+        } else {
+            try TIFFWriter.write(well.image, to: imagePath(out, image), compression: .deflate)
+        }
         try AtomicFile.write(Data(cellCounterXML(well).utf8), to: annotationPath(out, image))
         return (nucleiRows(well), wellRow(well))
     }

@@ -3,6 +3,9 @@ import Cluster
 import Foundation
 import Imaging
 
+extension SynthSet.Layout: ExpressibleByArgument {}
+extension FieldOrder: ExpressibleByArgument {}
+
 struct Synth: DistributedCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a realistic synthetic plate set with full ground truth (the demo's embedded data).",
@@ -37,18 +40,28 @@ struct Synth: DistributedCommand {
     @Flag(help: "Real well size, 4032×3072 (overrides --width/--height).")
     var fullSize = false
 
-    func validate() throws {
+    @Option(help: "stitched: one TIFF per well; fields: the well's 672×512 fields as <plate>_<well>_fNN.tif (markers and truth stay in well coordinates).")
+    var layout: SynthSet.Layout = .stitched
+
+    @Option(help: "Acquisition order of fields in --layout fields: row-major, column-major or snake.")
+    var fieldOrder: FieldOrder = .rowMajor
+
+    private var options: SynthSet.Options {
         let (w, h) = fullSize ? (4032, 3072) : (width, height)
-        if let problem = SynthSet.Options(seed: seed, plates: plates, wells: wells, width: w, height: h).problem {
+        return SynthSet.Options(seed: seed, plates: plates, wells: wells, width: w, height: h, layout: layout, fieldOrder: fieldOrder)
+    }
+
+    func validate() throws {
+        if let problem = options.problem {
             throw ValidationError(problem)
         }
     }
 
     func run(on world: Communicator) throws {
-        let (w, h) = fullSize ? (4032, 3072) : (width, height)
-        let options = SynthSet.Options(seed: seed, plates: plates, wells: wells, width: w, height: h)
+        let options = self.options
+        let (w, h) = (options.width, options.height)
         let plan = PlateDesign.plateMap(plates: plates, wells: wells)
-        if world.isRoot { try SynthSet.prepareDirectories(out, plan: plan) }
+        if world.isRoot { try SynthSet.prepareDirectories(out, plan: plan, options: options) }
         try world.barrier()
         let progress = ProgressLine("synth", rank: world.rank)
         let mine = try SynthSet.generate(options, plan: plan, to: out, shard: world.rank, shards: world.size) { done, _ in
