@@ -32,7 +32,8 @@ public enum WellRenderer {
         let clustered = row.agonist.clustersNETs
         var clusterCentres: [(Double, Double)] = []
         if clustered && nNET > 0 {
-            let k = max(1, nNET / 8)
+            // About sqrt(n)/1.5 clusters: 3 of ~8 NETs at n = 25, 11 of ~23 at n = 250.
+            let k = max(1, Int((Double(nNET).squareRoot() / 1.5).rounded()))
             for _ in 0..<k {
                 clusterCentres.append((rng.uniform(0.1, 0.9) * Double(width), rng.uniform(0.1, 0.9) * Double(height)))
             }
@@ -58,8 +59,10 @@ public enum WellRenderer {
             }
             if !ok && s.kind == .netotic && clustered {
                 let c = rng.int(clusterCentres.count)
-                let spread = 2.5 * s.extent + 6
-                for _ in 0..<30 {
+                // Spread grows with cluster size so a cluster's NETs can pack without overlapping.
+                let perCluster = Double(nNET) / Double(clusterCentres.count)
+                let spread = 1.1 * (s.extent + model.gap / 2) * perCluster.squareRoot()
+                for _ in 0..<60 {
                     let x = clusterCentres[c].0 + spread * rng.normal(), y = clusterCentres[c].1 + spread * rng.normal()
                     if placer.fits(x, y, s.extent, ignoring: nil) { s.x = x; s.y = y; s.cluster = c; ok = true; break }
                 }
