@@ -81,6 +81,26 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertEqual(y, expected)
     }
 
+    func testConvInputAffineEqualsNormalisedInput() {
+        // conv(relu(x·a + b)) computed while lowering must equal conv of the precomputed activation.
+        var g = SeededGenerator(seed: 19)
+        let (cin, h) = (20, 5)   // 16-wide vector part plus a scalar tail
+        let conv = Conv2D(name: "c", inChannels: cin, outChannels: 3, kernel: 3, padding: 1, generator: &g)
+        let x = randomArray(2 * h * h * cin, seed: 20)
+        let a = randomArray(cin, seed: 21), b = randomArray(cin, seed: 22)
+        var activated = x
+        for i in x.indices { activated[i] = max(0, x[i] * a[i % cin] + b[i % cin]) }
+        var y1 = [Float](repeating: 0, count: 2 * h * h * 3), y2 = y1
+        conv.forward(x: activated, ldx: cin, batch: 2, height: h, width: h, y: &y1, ldy: 3, col: FloatBuffer())
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                conv.forward(x: x, ldx: cin, batch: 2, height: h, width: h, y: &y2, ldy: 3, col: FloatBuffer(),
+                             inputAffine: InputAffine(scale: ap.baseAddress!, shift: bp.baseAddress!))
+            }
+        }
+        for i in y1.indices { XCTAssertEqual(y1[i], y2[i], accuracy: 1e-5) }
+    }
+
     // MARK: BatchNorm
 
     func checkBatchNorm(relu: Bool, ld: Int, channels: Int = 4, rows: Int = 12) {

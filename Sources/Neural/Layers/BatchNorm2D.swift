@@ -31,6 +31,7 @@ public final class BatchNorm2D {
         mean = .init(repeating: 0, count: channels); invStd = .init(repeating: 1, count: channels)
         statMean = .init(repeating: 0, count: channels); statVariance = statMean
         scale = mean; shift = mean
+        affineScale = .allocate(capacity: channels); affineShift = .allocate(capacity: channels)
     }
 
     public var parameters: [Parameter] { [weight, bias] }
@@ -123,6 +124,37 @@ public final class BatchNorm2D {
             applyBatchStatistics(x: x, ldx: ldx, rows: rows, y: y, ldy: ldy, relu: relu)
         }
     }
+
+    /// Training forward without writing the output: batch statistics and running-stat update,
+    /// then the affine a convolution can apply while lowering its input (`affine`).
+    public func prepareTraining(x: UnsafePointer<Float>, ldx: Int, rows: Int) {
+        Profiler.time(.batchNorm) {
+            statMean.withUnsafeMutableBufferPointer { m in
+                statVariance.withUnsafeMutableBufferPointer { v in
+                    BatchNorm2D.statistics(x: x, ldx: ldx, rows: rows, channels: channels,
+                                           mean: m.baseAddress!, variance: v.baseAddress!)
+                    setBatchStatistics(mean: m.baseAddress!, variance: v.baseAddress!, rows: rows)
+                }
+            }
+        }
+    }
+
+    /// Per-channel scale and shift of the current normalisation (batch statistics of the last
+    /// training forward, or the running statistics when `inference`), valid until the next call.
+    public func affine(inference: Bool) -> InputAffine {
+        for j in 0..<channels {
+            if inference {
+                affineScale[j] = weight.value[j] / (runningVar.value[j] + epsilon).squareRoot()
+                affineShift[j] = bias.value[j] - runningMean.value[j] * affineScale[j]
+            } else {
+                affineScale[j] = weight.value[j] * invStd[j]
+                affineShift[j] = bias.value[j] - mean[j] * affineScale[j]
+            }
+        }
+        return InputAffine(scale: affineScale, shift: affineShift)
+    }
+    private let affineScale: UnsafeMutablePointer<Float>, affineShift: UnsafeMutablePointer<Float>
+    deinit { affineScale.deallocate(); affineShift.deallocate() }
 
     /// y = γ·(x − μ_batch)·σ⁻¹ + β with the statistics of the last training forward (recomputation).
     public func applyBatchStatistics(x: UnsafePointer<Float>, ldx: Int, rows: Int,

@@ -57,8 +57,12 @@ public final class Conv2D {
 
     /// Lowers `images` consecutive images (pixel stride ldx, `channels` used) into rows of
     /// kh·kw·channels values, one row per output pixel; image rows are split over threads.
+    /// With `affine` (per-channel scale, shift) every copied value becomes max(0, x·scale + shift):
+    /// a preceding BatchNorm+ReLU applied while lowering (padding stays zero, as in PyTorch where
+    /// the convolution pads the activated tensor).
     static func im2col(_ x: UnsafePointer<Float>, ldx: Int, channels cin: Int, images: Int, height: Int, width: Int,
-                       kernel: Int, stride: Int, padding: Int, col: UnsafeMutablePointer<Float>) {
+                       kernel: Int, stride: Int, padding: Int, col: UnsafeMutablePointer<Float>,
+                       affine: InputAffine? = nil) {
         let oh = (height + 2 * padding - kernel) / stride + 1, ow = (width + 2 * padding - kernel) / stride + 1
         let k = kernel * kernel * cin
         Parallel.ranges(images * oh, minimumPerThread: 4) { range in
@@ -70,7 +74,7 @@ public final class Conv2D {
                     // Dense pixels (ldx == channels, e.g. the stem's 1–3 channel input) and a kernel
                     // row fully inside the image: one copy of kernel·channels values per kernel row.
                     let ix0 = ox * stride - padding
-                    if ldx == cin && ix0 >= 0 && ix0 + kernel <= width {
+                    if affine == nil && ldx == cin && ix0 >= 0 && ix0 + kernel <= width {
                         for ky in 0..<kernel {
                             let iy = oy * stride - padding + ky
                             if iy >= 0 && iy < height {
@@ -87,7 +91,11 @@ public final class Conv2D {
                         for kx in 0..<kernel {
                             let ix = ox * stride - padding + kx
                             if iy >= 0 && iy < height && ix >= 0 && ix < width {
-                                dst.update(from: xImage + (iy * width + ix) * ldx, count: cin)
+                                if let affine {
+                                    affine.apply(xImage + (iy * width + ix) * ldx, dst, count: cin)
+                                } else {
+                                    dst.update(from: xImage + (iy * width + ix) * ldx, count: cin)
+                                }
                             } else {
                                 dst.update(repeating: 0, count: cin)
                             }
@@ -145,7 +153,8 @@ public final class Conv2D {
 
     /// y[n·oh·ow, ldy] (first `outChannels` columns) = conv(x[n·h·w, ldx]).
     public func forward(x: UnsafePointer<Float>, ldx: Int, batch: Int, height: Int, width: Int,
-                        y: UnsafeMutablePointer<Float>, ldy: Int, col: FloatBuffer) {
+                        y: UnsafeMutablePointer<Float>, ldy: Int, col: FloatBuffer, inputAffine: InputAffine? = nil) {
+        precondition(inputAffine == nil || !isPointwise, "an input affine needs the im2col path")
         let (oh, ow) = outputSize(height: height, width: width)
         weight.value.withUnsafeBufferPointer { w in
             if isPointwise {
@@ -162,7 +171,7 @@ public final class Conv2D {
                     Profiler.time(.im2col) {
                         Conv2D.im2col(x + start * height * width * ldx, ldx: ldx, channels: inChannels, images: count,
                                       height: height, width: width, kernel: kernelH, stride: stride, padding: padding,
-                                      col: colPointer)
+                                      col: colPointer, affine: inputAffine)
                     }
                     Profiler.time(.convKxK) {
                         BLAS.sgemm(.none, .transpose, m: count * oh * ow, n: outChannels, k: patchLength,
@@ -186,7 +195,9 @@ public final class Conv2D {
     /// Accumulates dW (and db) from x and dy; writes dx (overwrite, or add when `accumulate`) if given.
     public func backward(x: UnsafePointer<Float>, ldx: Int, batch: Int, height: Int, width: Int,
                          dy: UnsafePointer<Float>, lddy: Int,
-                         dx: UnsafeMutablePointer<Float>?, lddx: Int, accumulate: Bool = false, col: FloatBuffer) {
+                         dx: UnsafeMutablePointer<Float>?, lddx: Int, accumulate: Bool = false, col: FloatBuffer,
+                         inputAffine: InputAffine? = nil) {
+        precondition(inputAffine == nil || !isPointwise, "an input affine needs the im2col path")
         let (oh, ow) = outputSize(height: height, width: width)
         if let bias {
             bias.grad.withUnsafeMutableBufferPointer { db in
@@ -225,7 +236,7 @@ public final class Conv2D {
                     Profiler.time(.im2col) {
                         Conv2D.im2col(x + start * height * width * ldx, ldx: ldx, channels: inChannels, images: count,
                                       height: height, width: width, kernel: kernelH, stride: stride, padding: padding,
-                                      col: colPointer)
+                                      col: colPointer, affine: inputAffine)
                     }
                     let dyChunk = dy + start * oh * ow * lddy
                     Profiler.time(.convKxK) {
@@ -269,5 +280,25 @@ public final class Conv2D {
                 }
             }
         }
+    }
+}
+
+/// Per-channel y = max(0, x·scale + shift), applied by `Conv2D` while lowering its input.
+public struct InputAffine {
+    public let scale: UnsafePointer<Float>
+    public let shift: UnsafePointer<Float>
+
+    public init(scale: UnsafePointer<Float>, shift: UnsafePointer<Float>) { self.scale = scale; self.shift = shift }
+
+    @inline(__always)
+    func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count c: Int) {
+        let cv = vectorPart(c)
+        var j = 0
+        while j < cv {
+            let v = load(x + j) * load(scale + j) + load(shift + j)
+            store(v.replacing(with: 0, where: v .< 0), y + j)
+            j += 16
+        }
+        while j < c { let v = x[j] * scale[j] + shift[j]; y[j] = v < 0 ? 0 : v; j += 1 }
     }
 }

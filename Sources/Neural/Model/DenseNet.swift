@@ -244,10 +244,11 @@ public final class DenseNet {
                                   : bottleneck.reserve(rows * layer.bottleneck)
                 layer.conv1.forward(x: s1, ldx: layer.inChannels, batch: batch, height: h, width: w,
                                     y: y1, ldy: layer.bottleneck, col: col)
-                let s2 = bottleneckGradient.reserve(rows * layer.bottleneck)
-                bn(layer.norm2, y1, layer.bottleneck, rows, s2, layer.bottleneck)
-                layer.conv2.forward(x: s2, ldx: layer.bottleneck, batch: batch, height: h, width: w,
-                                    y: buffer + layer.inChannels, ldy: cf, col: col)
+                // norm2+ReLU is applied by conv2 while it lowers y1 (no separate pass, no stored output).
+                if training { layer.norm2.prepareTraining(x: y1, ldx: layer.bottleneck, rows: rows) }
+                layer.conv2.forward(x: y1, ldx: layer.bottleneck, batch: batch, height: h, width: w,
+                                    y: buffer + layer.inChannels, ldy: cf, col: col,
+                                    inputAffine: layer.norm2.affine(inference: !training))
                 if training { block.computeStatistics(channels: layer.inChannels..<layer.inChannels + layer.growth, rows: rows) }
             }
             if b < transitions.count {
@@ -320,11 +321,10 @@ public final class DenseNet {
             for layer in block.layers.reversed() {
                 let cin = layer.inChannels, nb = layer.bottleneck
                 let y1 = layer.bottleneckOutput.pointer
-                let s2 = bottleneck.reserve(rows * nb)
-                layer.norm2.applyBatchStatistics(x: y1, ldx: nb, rows: rows, y: s2, ldy: nb, relu: true)
                 let ds2 = bottleneckGradient.reserve(rows * nb)
-                layer.conv2.backward(x: s2, ldx: nb, batch: batch, height: h, width: w,
-                                     dy: dBuffer + cin, lddy: cf, dx: ds2, lddx: nb, col: col)
+                layer.conv2.backward(x: y1, ldx: nb, batch: batch, height: h, width: w,
+                                     dy: dBuffer + cin, lddy: cf, dx: ds2, lddx: nb, col: col,
+                                     inputAffine: layer.norm2.affine(inference: false))
                 // In place: norm2's dx overwrites its dy element by element.
                 layer.norm2.backward(x: y1, ldx: nb, rows: rows, dy: ds2, lddy: nb, dx: ds2, lddx: nb,
                                      accumulate: false, relu: true)
