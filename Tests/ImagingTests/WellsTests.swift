@@ -31,6 +31,14 @@ final class WellsNameTests: XCTestCase {
             XCTAssertTrue(f.hasPrefix(name.experiment + "_"), f)
             XCTAssertNotNil(name.site, f)
         }
+        // The sample folder catalogues as 27 single-field images of 8-bit wells.
+        let wells = try WellCatalog.scan(sample.appendingPathComponent("tiff").path)
+        XCTAssertEqual(wells.count, 27)
+        XCTAssertEqual(Set(wells.map(\.name.experiment)), ["21b", "22a", "24a", "24b", "5"])
+        let first = try wells[0].load()
+        XCTAssertEqual(first.bitDepth, 8)
+        XCTAssertEqual(first.width, 672)
+        XCTAssertEqual(first.height, 512)
     }
 
     func testParsesSyntheticNames() throws {
