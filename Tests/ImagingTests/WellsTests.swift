@@ -91,6 +91,24 @@ final class WellsNameTests: XCTestCase {
         XCTAssertEqual(file.extensions, builtIn.extensions)
     }
 
+    func testBadConfigFilesGiveOneLineErrorsNamingTheFile() throws {
+        let dir = try makeTemporaryDirectory("wells-config")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let missing = dir.appendingPathComponent("missing.yaml").path
+        XCTAssertThrowsError(try WellConfig.load(missing)) { XCTAssertEqual("\($0)", "\(missing): cannot read the well configuration") }
+        for (name, text, expect) in [("broken.yaml", "patterns: [\n  - {regex: 'a'\n", "not a valid well configuration"),
+                                     ("order.yaml", "fields:\n  order: diagonal\n", "fields.order 'diagonal'"),
+                                     ("types.yaml", "fields:\n  columns: six\n", "not a valid well configuration")] {
+            let path = dir.appendingPathComponent(name).path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try WellConfig.load(path), name) {
+                XCTAssertTrue("\($0)".hasPrefix(path + ": "), "\($0)")
+                XCTAssertTrue("\($0)".contains(expect), "\($0)")
+                XCTAssertFalse("\($0)".contains("\n"), "\($0)")
+            }
+        }
+    }
+
     func testCustomPatternAndBadConfig() throws {
         let config = try WellConfig.parse(yaml: """
         patterns:

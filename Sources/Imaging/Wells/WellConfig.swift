@@ -53,7 +53,10 @@ public struct WellConfig: Sendable {
         } catch let error as WellConfigError {
             throw WellConfigError("\(path): \(error.description)")
         } catch {
-            throw WellConfigError("\(path): not a valid well configuration (\(error))")
+            // YAML parser messages span lines (context, caret); keep the error to one line.
+            let detail = "\(error)".split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty && $0 != "^" }.joined(separator: " ")
+            throw WellConfigError("\(path): not a valid well configuration (\(detail))")
         }
     }
 
