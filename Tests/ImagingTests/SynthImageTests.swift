@@ -9,6 +9,8 @@ final class SynthImageStatisticsTests: XCTestCase {
     /// Real sample, 27 fields, tools/measure_sample.py: (p25, p75) of each per-object statistic.
     static let realRadius: [NucleusClass: ClosedRange<Double>] = [.nonNETotic: 7.20...8.37, .netotic: 10.97...13.03]
     static let realPeak: [NucleusClass: ClosedRange<Double>] = [.nonNETotic: 101...164, .netotic: 48...82]
+    /// (p5, p95) of the equivalent radius: the synthetic p10 and p90 must fall inside.
+    static let realRadiusSpread: [NucleusClass: ClosedRange<Double>] = [.nonNETotic: 6.41...9.44, .netotic: 9.82...15.12]
     /// Per field (p5, p95): background level and noise SD.
     static let realBackground = 1.0...4.7
     static let realNoise = 0.26...0.73
@@ -125,6 +127,10 @@ final class SynthImageStatisticsTests: XCTestCase {
             let r = Self.median(m.map(\.radius)), p = Self.median(m.map(\.peak))
             XCTAssertTrue(Self.realRadius[cls]!.contains(r), "\(cls.name): median radius \(r), real p25–p75 \(Self.realRadius[cls]!)")
             XCTAssertTrue(Self.realPeak[cls]!.contains(p), "\(cls.name): median peak \(p), real p25–p75 \(Self.realPeak[cls]!)")
+            let radii = m.map(\.radius).sorted()
+            let p10 = radii[radii.count / 10], p90 = radii[radii.count * 9 / 10]
+            XCTAssertTrue(Self.realRadiusSpread[cls]!.contains(p10) && Self.realRadiusSpread[cls]!.contains(p90),
+                          "\(cls.name): radius p10 \(p10), p90 \(p90); real p5–p95 \(Self.realRadiusSpread[cls]!)")
         }
         // NETotic nuclei are larger and dimmer than non-NETotic ones; non-NETotic have 2–5 lobes.
         XCTAssertGreaterThan(Self.median(measured[.netotic]!.map(\.radius)), 1.3 * Self.median(measured[.nonNETotic]!.map(\.radius)))

@@ -29,7 +29,7 @@ public struct SynthModel: Codable, Equatable, Sendable {
     public var gap = 4.0
     /// Non-NETotic: lobe-count weights for 2, 3, 4, 5 lobes; lobe Gaussian SD; lobe peak (median, log-SD).
     public var lobeWeights = [0.40, 0.35, 0.18, 0.07]
-    public var lobeSigmaMin = 2.8
+    public var lobeSigmaMin = 3.0
     public var lobeSigmaMax = 3.6
     public var lobePeak = 135.0
     public var lobePeakSigma = 0.28
