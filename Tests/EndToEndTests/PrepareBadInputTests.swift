@@ -132,4 +132,20 @@ final class PrepareBadInputTests: XCTestCase {
             XCTAssertTrue("\($0)".contains(out) && "\($0)".contains("inconsistent"), "\($0)")
         }
     }
+
+    func testAnnotationWithoutMarkersIsProcessedWithAWarning() throws {
+        let images = work.appendingPathComponent("img"), notes = work.appendingPathComponent("ann")
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: notes, withIntermediateDirectories: true)
+        try writeImage(images.appendingPathComponent("e1_B02.0_0.tif").path, discs: [(40, 40), (120, 60)])
+        try writeXML(notes.appendingPathComponent("CellCounter_e1_B02.0_0.xml").path, image: "e1_B02.0_0.tif", markers: [])
+        var warnings: [String] = []
+        let out = work.appendingPathComponent("p.h5").path
+        let summary = try PrepareJob.run(PrepareOptions(imagesDirectory: images.path, annotationsDirectory: notes.path,
+                                                        output: out), log: { _ in }, warn: { warnings.append($0) })
+        XCTAssertEqual(summary.imagesWritten, 1)
+        XCTAssertEqual(warnings.count, 1)
+        XCTAssertTrue(warnings[0].contains("CellCounter_e1_B02.0_0.xml: has no markers"), "\(warnings)")
+        XCTAssertEqual(try PatchDataset(path: out).classCounts(), [2, 0, 0])
+    }
 }

@@ -300,6 +300,11 @@ public enum PrepareJob {
         if let first = outside.first {
             outcome.header.warnings.append("\(item.annotationPath): \(outside.count) of \(item.markers.count) markers lie outside the \(image.width)×\(image.height) image \(URL(fileURLWithPath: item.imagePath).lastPathComponent) (first at x \(first.x), y \(first.y)); ignored")
         }
+        if item.markers.isEmpty {
+            outcome.header.warnings.append(mode == .segment && patch.unmatched == .other
+                ? "\(item.annotationPath): has no markers; every object in \(item.stem) becomes class 0 \"other\" (--unmatched drop leaves them out)"
+                : "\(item.annotationPath): has no markers")
+        }
         let sites: [PatchSite]
         switch mode {
         case .segment:
