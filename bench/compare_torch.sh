@@ -9,7 +9,9 @@
 #
 # Environment: NETOSIS (binary, default .build/release/netosis), TORCH_PY (python with torch and
 # torchvision, default /tmp/torch-venv/bin/python), TORCH_BENCH (default ../shared/bench/torch_densenet.py),
-# MODEL (default densenet121), ITERS (timed iterations per run, default 8), OUT (results dir).
+# MODEL (default densenet121), ITERS (timed iterations per run, default 8), OUT (results dir),
+# IDLE_WAIT (seconds to wait, before every run, for the machine to be < 7.5 % busy as
+# torch_densenet.py's wait_idle does; default 60, 0 = do not wait).
 # Prints a markdown table of medians over pairs and the ratios ours/torch; raw JSON is kept in OUT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,15 +36,34 @@ mkdir -p "$OUT"
 export OPENBLAS_CORETYPE=SkylakeX OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS NO_WAIT_IDLE=1
 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader OMPI_MCA_rmaps_base_oversubscribe=1
+IDLE_WAIT=${IDLE_WAIT:-60}
+wait_idle() {   # same rule as torch_densenet.py's wait_idle, applied before each run of either side
+  [ "$IDLE_WAIT" -gt 0 ] || return 0
+  python3 - "$IDLE_WAIT" <<'PY'
+import sys, time
+def stat():
+    v = [int(x) for x in open("/proc/stat").readline().split()[1:9]]
+    return sum(v) - v[3] - v[4], sum(v)
+end = time.time() + float(sys.argv[1])
+while time.time() < end:
+    b0, t0 = stat(); time.sleep(0.5); b1, t1 = stat()
+    if t1 > t0 and (b1 - b0) / (t1 - t0) < 0.075:
+        sys.exit(0)
+print("compare_torch: machine not idle; measuring anyway", file=sys.stderr)
+PY
+}
 ours() {   # mode pair
+  wait_idle
   "$NETOSIS" bench --model "$MODEL" --batch-size "$BATCH" --input-channels 3 --threads "$THREADS" \
     --iterations "$ITERS" --warmup 2 --mode "$1" --json "$OUT/ours-$1-$2.json" > "$OUT/ours-$1-$2.txt" 2>&1
 }
 ranks() {  # mode pair: THREADS ranks × 1 thread
+  wait_idle
   mpirun -np "$THREADS" --bind-to none "$NETOSIS" bench --model "$MODEL" --batch-size "$BATCH" --input-channels 3 \
     --threads 1 --iterations "$ITERS" --warmup 2 --mode "$1" --json "$OUT/ranks-$1-$2.json" > "$OUT/ranks-$1-$2.txt" 2>&1
 }
 torch() {  # mode pair
+  wait_idle
   "$TORCH_PY" "$TORCH_BENCH" one --model "$MODEL" --threads "$THREADS" --mode "$1" --batch "$BATCH" \
     --iters "$ITERS" 2> "$OUT/torch-$1-$2.err" | tail -1 > "$OUT/torch-$1-$2.json"
 }
