@@ -103,3 +103,20 @@ final class WeightIOTests: XCTestCase {
         for i in 0..<3 { XCTAssertEqual(a.scalars[i], b.scalars[i], accuracy: 1e-4) }
     }
 }
+
+final class GradientBufferTests: XCTestCase {
+    func testPackUnpackRoundTripWithScale() throws {
+        let model = try DenseNet(named: "densenet-tiny", seed: 1)
+        var g = SeededGenerator(seed: 2)
+        for p in model.parameters { for i in 0..<p.count { p.grad[i] = g.nextNormal() } }
+        let before = model.parameters.map(\.grad)
+        let buffer = GradientBuffer(parameters: model.allTensors)   // running statistics are skipped
+        XCTAssertEqual(buffer.count, model.parameterCount)
+        buffer.pack()
+        XCTAssertEqual(buffer.buffer[0], before[0][0])
+        XCTAssertEqual(buffer.buffer[buffer.count - 1], before.last!.last!)
+        for p in model.parameters { p.zeroGrad() }
+        buffer.unpack(scale: 0.5)
+        for (p, old) in zip(model.parameters, before) { XCTAssertEqual(p.grad, old.map { $0 * 0.5 }, p.name) }
+    }
+}

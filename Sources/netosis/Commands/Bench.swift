@@ -51,17 +51,14 @@ struct Bench: DistributedCommand {
         guard batchSize % world.size == 0, batchSize >= world.size else {
             throw ValidationError("--batch-size \(batchSize) does not split over \(world.size) ranks")
         }
-        var flat: [Float] = []
+        var gradients: GradientBuffer?
         let allReduce: (([Parameter]) throws -> Void)? = world.size == 1 ? nil : { parameters in
-            // One flat all-reduce of every gradient, then the mean.
-            let total = parameters.reduce(0) { $0 + $1.count }
-            if flat.count != total { flat = [Float](repeating: 0, count: total) }
-            var offset = 0
-            for p in parameters { for i in 0..<p.count { flat[offset + i] = p.grad[i] }; offset += p.count }
-            try world.allReduce(&flat, .sum)
-            let scale = 1 / Float(world.size)
-            offset = 0
-            for p in parameters { for i in 0..<p.count { p.grad[i] = flat[offset + i] * scale }; offset += p.count }
+            // One flat in-place all-reduce of every gradient, then the mean.
+            if gradients == nil { gradients = GradientBuffer(parameters: parameters) }
+            let g = gradients!
+            g.pack()
+            try world.allReduce(g.buffer, .sum)
+            g.unpack(scale: 1 / Float(world.size))
         }
         let result = try Benchmark.run(config: config, batch: batchSize / world.size, iterations: iterations,
                                        warmup: warmup, train: mode != "infer", infer: mode != "train",
