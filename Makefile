@@ -23,13 +23,15 @@ else
 export OPENBLAS_CORETYPE := $(CORETYPE)
 endif
 
-.PHONY: help setup build test demo bench clean doctor
+.PHONY: help setup build test demo bench clean doctor parity bench-torch
 
 help:
 	@echo "make demo   install deps, build, run the pipeline on the embedded synthetic plates"
 	@echo "make test   install deps, build, run all tests (mpirun -np 2/3, a real sbatch on a local Slurm)"
 	@echo "make build  release build (.build/release/netosis)"
 	@echo "make bench  benchmarks (see docs/benchmarks.md)"
+	@echo "make parity full DenseNet-121 parity with torchvision (needs a torch venv, docs/neural.md)"
+	@echo "make bench-torch  netosis vs PyTorch, interleaved (needs a torch venv)"
 	@echo "make setup  apt-get install the missing system packages"
 
 setup:
@@ -50,6 +52,15 @@ demo: build
 
 bench: build
 	tools/bench.sh $(BIN)
+
+# PyTorch comparisons: need torch + torchvision in a venv under /tmp (docs/neural.md), never in the repo.
+TORCH_PY ?= /tmp/torch-venv/bin/python
+
+parity: build
+	$(TORCH_PY) tools/full_parity.py --netosis $(BIN)/netosis
+
+bench-torch: build
+	NETOSIS=$(BIN)/netosis TORCH_PY=$(TORCH_PY) bench/compare_torch.sh 3 2 32
 
 clean:
 	rm -rf .build demo-out

@@ -10,8 +10,11 @@ echo "load: $(cut -d' ' -f1-3 /proc/loadavg) — a shared machine varies ±25%: 
 echo; echo "== BLAS and stack"
 "$BIN/netosis" doctor
 
-echo; echo "== DenseNet-121, batch 32, 112x112: training and inference images/s"
-"$BIN/netosis" bench --model densenet121 --batch-size 32
+echo; echo "== DenseNet-121, batch 32, 112x112: training and inference images/s, 1 rank x 2 threads"
+"$BIN/netosis" bench --model densenet121 --batch-size 32 --threads 2
+
+echo; echo "== the same on 2 ranks x 1 thread (gradients all-reduced every step; the faster layout here)"
+mpirun -np 2 "$BIN/netosis" bench --model densenet121 --batch-size 32 --threads 1
 
 echo; echo "== segmentation of one 4032x3072 16-bit well on one core"
 bench/segment_bench.sh 7 "$BIN/netosis"
