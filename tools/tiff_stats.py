@@ -4,7 +4,7 @@
 Parses the TIFF structure with `struct` and computes statistics with numpy; the Swift
 test (Tests/ImagingTests/RealSampleTIFFTests.swift) compares libtiff-through-Swift reads
 against this fixture.  Usage:
-    tools/tiff_stats.py ../shared/data/netosis-sample/tiff > Tests/ImagingTests/Fixtures/netosis-sample-stats.csv
+    tools/tiff_stats.py ../shared/data/netosis-sample/tiff > Tests/ImagingTests/Fixtures/real-field-stats.csv
 """
 import os
 import struct

@@ -81,7 +81,7 @@ final class RealSampleTIFFTests: XCTestCase {
             throw XCTSkip("../shared/data/netosis-sample not present (fails under CI)")
         }
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/netosis-sample-stats.csv")
+            .appendingPathComponent("Fixtures/real-field-stats.csv")
         let rows = try String(contentsOf: fixture, encoding: .utf8).split(separator: "\n").dropFirst()
         XCTAssertEqual(rows.count, 27)
         let files = try FileManager.default.contentsOfDirectory(atPath: sample.path).filter { $0.hasSuffix(".tif") }

@@ -1,8 +1,21 @@
 import Foundation
 
+/// A square pooling window: kernel, stride and zero-padding, as in PyTorch.
+public protocol PoolingWindow {
+    var kernel: Int { get }
+    var stride: Int { get }
+    var padding: Int { get }
+}
+
+extension PoolingWindow {
+    public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
+        ((height + 2 * padding - kernel) / stride + 1, (width + 2 * padding - kernel) / stride + 1)
+    }
+}
+
 /// Max pooling over channels-last images (PyTorch semantics: padding never wins the max).
 /// Forward records the argmax of every output so backward routes gradients without the input.
-public final class MaxPool2D {
+public final class MaxPool2D: PoolingWindow {
     public let kernel: Int, stride: Int, padding: Int
     private var argmax: [Int32] = []
 
@@ -10,9 +23,6 @@ public final class MaxPool2D {
         self.kernel = kernel; self.stride = stride; self.padding = padding
     }
 
-    public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
-        ((height + 2 * padding - kernel) / stride + 1, (width + 2 * padding - kernel) / stride + 1)
-    }
 
     /// x [n, h, w, c] (pixel stride ldx) → y [n, oh, ow, c] (pixel stride ldy).
     public func forward(x: UnsafePointer<Float>, ldx: Int, batch: Int, height: Int, width: Int, channels: Int,
@@ -92,16 +102,13 @@ public final class MaxPool2D {
 }
 
 /// Average pooling (PyTorch's default count_include_pad = true).
-public final class AvgPool2D {
+public final class AvgPool2D: PoolingWindow {
     public let kernel: Int, stride: Int, padding: Int
 
     public init(kernel: Int, stride: Int, padding: Int = 0) {
         self.kernel = kernel; self.stride = stride; self.padding = padding
     }
 
-    public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
-        ((height + 2 * padding - kernel) / stride + 1, (width + 2 * padding - kernel) / stride + 1)
-    }
 
     public func forward(x: UnsafePointer<Float>, ldx: Int, batch: Int, height: Int, width: Int, channels: Int,
                         y: UnsafeMutablePointer<Float>, ldy: Int) {
