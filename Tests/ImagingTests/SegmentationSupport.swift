@@ -1,29 +1,18 @@
 import Foundation
 import Imaging
+import TestSupport
 import XCTest
 
 /// Shared helpers for the segmentation/annotation tests: locating ../shared/data, loading the
 /// real samples, and the two acceptance metrics (marker coverage, object F1 at IoU ≥ 0.5).
 enum SegTestData {
-    /// `<repo>/../shared/data/<name>` (repo root found from this file's path; NETOSIS_SHARED_DATA overrides).
-    /// Missing data: skip on a developer machine, fail loudly when env CI is set.
-    static func directory(_ name: String, filePath: String = #filePath) throws -> URL {
-        let repo = URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        var bases = [repo.deletingLastPathComponent().appendingPathComponent("shared/data")]
-        if let env = ProcessInfo.processInfo.environment["NETOSIS_SHARED_DATA"] {
-            bases.insert(URL(fileURLWithPath: env), at: 0)
+    /// `../shared/data/<name>` via TestSupport's locator: skip on a developer machine without the
+    /// data, fail loudly when env CI is set.
+    static func directory(_ name: String) throws -> URL {
+        guard let url = try sharedDataDirectory(name) else {
+            throw XCTSkip("shared data '\(name)' not found (fails under CI)")
         }
-        for base in bases {
-            let url = base.appendingPathComponent(name)
-            if FileManager.default.fileExists(atPath: url.path) { return url }
-        }
-        let message = "shared data '\(name)' not found (looked in \(bases.map(\.path).joined(separator: ", ")))"
-        if ProcessInfo.processInfo.environment["CI"] != nil {
-            XCTFail(message + "; CI requires it")
-            throw SegTestError(message)
-        }
-        throw XCTSkip(message)
+        return url
     }
 
     struct AnnotatedField {

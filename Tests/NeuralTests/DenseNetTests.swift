@@ -137,12 +137,12 @@ final class DenseNetTests: XCTestCase {
         let (trainX, trainY) = dataset(96, seed: 40)
         let (testX, testY) = dataset(60, seed: 41)
         let model = try tinyModel(seed: 3)
-        let optimizer = Adam(schedule: LearningRateSchedule(base: 3e-3, kind: .cosine(totalSteps: 150, minimum: 3e-4),
+        let optimizer = Adam(schedule: LearningRateSchedule(base: 3e-3, kind: .cosine(totalSteps: 300, minimum: 3e-4),
                                                             warmupSteps: 10))
         let batch = 16
         var firstLosses: [Double] = [], lastLosses: [Double] = []
         var g = SeededGenerator(seed: 5)
-        for step in 0..<150 {
+        for step in 0..<300 {
             var xs: [Float] = [], ys: [Int] = []
             for _ in 0..<batch {
                 let i = Int(g.next() % 96)
@@ -151,7 +151,7 @@ final class DenseNetTests: XCTestCase {
             let l = try model.trainStep(images: xs, labels: ys, height: size, width: size,
                                         loss: SoftmaxCrossEntropy(), optimizer: optimizer)
             if step < 10 { firstLosses.append(l) }
-            if step >= 140 { lastLosses.append(l) }
+            if step >= 290 { lastLosses.append(l) }
         }
         let logits = model.predict(Tensor(shape: [60, size, size, 1], scalars: testX))
         var correct = 0

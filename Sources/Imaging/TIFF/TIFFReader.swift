@@ -90,7 +90,9 @@ public enum TIFFReader {
                 TIFFReadEncodedStrip(file.handle, UInt32(strip), $0.baseAddress, tmsize_t(needed))
             }
             guard got >= needed else {
-                throw file.failure("truncated or corrupt image data (strip \(strip + 1) of \(strips): got \(max(got, 0)) of \(needed) bytes)")
+                // Rows, not strip numbers: libtiff's own message (appended) counts strips from 0.
+                let bytes = got < 0 ? "" : ", \(got) of \(needed) bytes"
+                throw file.failure("truncated or corrupt image data (rows \(firstRow)–\(firstRow + rows - 1) of \(image.height)\(bytes))")
             }
             copy(buffer, rows: rows, columns: image.width, bytesPerPixel: bytesPerPixel,
                  into: &image, x0: 0, y0: firstRow, sourceRowLength: image.width)

@@ -349,6 +349,11 @@ public enum PrepareJob {
                          + String(c.images).leftPad(6) + String(c.patches).leftPad(9) + "  "
                          + c.classes.map { String($0).padding(toLength: 12, withPad: " ", startingAt: 0) }.joined())
         }
+        let empty = PatchSplit.allCases.filter { $0 != .train && (s.splits[$0.description]?.patches ?? 0) == 0 }
+        if !empty.isEmpty && (s.splits[PatchSplit.train.description]?.patches ?? 0) > 0 {
+            lines.append("note: \(empty.map(\.description).joined(separator: " and ")) hold no patches: splits take whole "
+                         + "\(s.splitBy.rawValue) groups and there were too few (add images or use a finer --split-by)")
+        }
         let l = s.labelling
         let usable = l.markers - l.ignoredMarkers - l.outsideMarkers
         if usable > 0 {

@@ -13,6 +13,8 @@ struct Infer: DistributedCommand {
         Each patch is z-scored on its own (mean 0, standard deviation 1) before classification, as the
         paper's pipeline did; `--normalize none` feeds raw values (only for checkpoints trained that way).
         Under mpirun the patches are split over ranks and rank 0 writes OUT.h5 (atomically).
+        Fastest on a multi-core node: one rank per core, e.g. `mpirun -np 2 netosis infer ...`
+        (measured 1.1× PyTorch on 2 cores, vs 0.5–0.8× for one rank with 2 threads; docs/benchmarks.md).
         """)
 
     @Option(help: "Checkpoint file (netosis.checkpoint: /model weights and config).")
@@ -59,7 +61,9 @@ struct Infer: DistributedCommand {
             part.withUnsafeBytes { all += $0.bindMemory(to: Float.self) }
         }
         try PatchClassifier.writePredictions(path: out, logits: all, classes: classes, checkpoint: checkpoint,
-                                             normalization: normalization, toolVersion: NetosisVersion.string)
+                                             normalization: normalization, toolVersion: NetosisVersion.string,
+                                             config: .init(model: model.config, normalization: normalization,
+                                                           batchSize: batchSize, patches: patches))
         print("infer: \(total) patches → \(out) (/logits, /probs [\(total), \(classes)]) in "
               + String(format: "%.1f s", Date().timeIntervalSince(started)))
     }
