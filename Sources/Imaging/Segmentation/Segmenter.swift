@@ -64,20 +64,8 @@ public struct Segmenter: Sendable {
 
         var (labels, count) = BinaryOps.label(mask, width: w, height: h)
         // Bounding boxes and areas of the components.
-        var area = [Int](repeating: 0, count: count + 1)
-        var bx0 = [Int](repeating: Int.max, count: count + 1), by0 = bx0
-        var bx1 = [Int](repeating: -1, count: count + 1), by1 = bx1
-        labels.withUnsafeBufferPointer { l in
-            for y in 0..<h {
-                for x in 0..<w {
-                    let k = Int(l[y * w + x])
-                    if k == 0 { continue }
-                    area[k] += 1
-                    if x < bx0[k] { bx0[k] = x }; if x > bx1[k] { bx1[k] = x }
-                    if y < by0[k] { by0[k] = y }; if y > by1[k] { by1[k] = y }
-                }
-            }
-        }
+        let components = ComponentExtents(labels: labels, width: w, height: h, labelCount: count)
+        let area = components.area
         var keep = [Bool](repeating: true, count: count + 1)
         keep[0] = false
         for k in stride(from: 1, through: count, by: 1) where area[k] < c.minArea { keep[k] = false }
@@ -85,7 +73,8 @@ public struct Segmenter: Sendable {
         if c.watershed {
             for k in stride(from: 1, through: count, by: 1) where keep[k] && area[k] >= 2 * max(c.minObjectArea, 1) {
                 Watershed.split(labels: &labels, width: w, label: Int32(k),
-                                minX: bx0[k], minY: by0[k], maxX: bx1[k], maxY: by1[k],
+                                minX: components.minX[k], minY: components.minY[k],
+                                maxX: components.maxX[k], maxY: components.maxY[k],
                                 h: Float(c.watershedH), minPartArea: max(c.minObjectArea, 1),
                                 intensity: f, intensityWeight: Float(c.watershedIntensityWeight),
                                 nextLabel: &next)
@@ -94,41 +83,19 @@ public struct Segmenter: Sendable {
         if c.contrastRatio >= 1 {
             // Bounding boxes of the (possibly split) objects, then the bright/dim split.
             let m = Int(next)
-            var ox0 = [Int](repeating: Int.max, count: m), oy0 = ox0, ox1 = [Int](repeating: -1, count: m), oy1 = ox1
-            var oa = [Int](repeating: 0, count: m)
-            labels.withUnsafeBufferPointer { l in
-                for y in 0..<h {
-                    for x in 0..<w {
-                        let k = Int(l[y * w + x])
-                        if k == 0 { continue }
-                        oa[k] += 1
-                        if x < ox0[k] { ox0[k] = x }; if x > ox1[k] { ox1[k] = x }
-                        if y < oy0[k] { oy0[k] = y }; if y > oy1[k] { oy1[k] = y }
-                    }
-                }
-            }
+            let parts = ComponentExtents(labels: labels, width: w, height: h, labelCount: m - 1)
             let minPart = max(c.minObjectArea, 1)
-            for k in 1..<m where oa[k] >= 2 * minPart && (k > count || keep[k]) {
+            for k in 1..<m where parts.area[k] >= 2 * minPart && (k > count || keep[k]) {
                 ContrastSplit.split(labels: &labels, corrected: f, width: w, label: Int32(k),
-                                    minX: ox0[k], minY: oy0[k], maxX: ox1[k], maxY: oy1[k],
+                                    minX: parts.minX[k], minY: parts.minY[k], maxX: parts.maxX[k], maxY: parts.maxY[k],
                                     ratio: Float(c.contrastRatio), minPartArea: minPart,
                                     minThickness: Float(c.contrastMinThickness), margin: 2, nextLabel: &next)
             }
         }
         let total = Int(next) - 1
         // Final filter on the split objects: size, border; then relabel 1...m in raster order.
-        var finalArea = [Int](repeating: 0, count: total + 1)
-        var touches = [Bool](repeating: false, count: total + 1)
-        labels.withUnsafeBufferPointer { l in
-            for y in 0..<h {
-                for x in 0..<w {
-                    let k = Int(l[y * w + x])
-                    if k == 0 { continue }
-                    finalArea[k] += 1
-                    if x == 0 || y == 0 || x == w - 1 || y == h - 1 { touches[k] = true }
-                }
-            }
-        }
+        let final = ComponentExtents(labels: labels, width: w, height: h, labelCount: total)
+        let finalArea = final.area, touches = final.touchesBorder
         var parentOK = [Bool](repeating: true, count: total + 1)
         for k in stride(from: 1, through: count, by: 1) { parentOK[k] = keep[k] }
         // Split parts (labels > count) inherit keep from their source; they only exist for kept components.
