@@ -1,24 +1,19 @@
 #!/usr/bin/env python3
 """Writes a 4032x3072 16-bit well for the segmentation benchmark: the real 672x512 sample fields
 tiled 6x6 (cycling through them in sorted order), scaled from 8 to 16 bit (x 257) plus a smooth
-illumination gradient, as an uncompressed single-strip TIFF. Standard library only."""
+illumination gradient, as an uncompressed single-strip TIFF. Reads the fields with tools/tiffread.py (numpy)."""
 import array, glob, os, struct, sys
 
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tools'))
+from tiffread import read_tiff  # noqa: E402
+
 def read_tiff8(path):
-    b = open(path, 'rb').read()
-    e = '<' if b[:2] == b'II' else '>'
-    off = struct.unpack(e + 'I', b[4:8])[0]
-    n = struct.unpack(e + 'H', b[off:off + 2])[0]
-    tags = {}
-    for i in range(n):
-        p = off + 2 + 12 * i
-        tag, typ, cnt = struct.unpack(e + 'HHI', b[p:p + 8])
-        val = struct.unpack(e + ('H' if typ == 3 else 'I'), b[p + 8:p + (10 if typ == 3 else 12)])[0]
-        tags[tag] = val
-    w, h, bits = tags[256], tags[257], tags.get(258, 1)
-    if bits != 8 or tags.get(259, 1) != 1:
-        sys.exit(f"{path}: expected an uncompressed 8-bit TIFF")
-    return w, h, b[tags[273]:tags[273] + w * h]
+    a = read_tiff(path)
+    if a.dtype != np.uint8:
+        sys.exit(f"{path}: expected an 8-bit TIFF")
+    return a.shape[1], a.shape[0], a.tobytes()
 
 def main():
     src, out = sys.argv[1], sys.argv[2]

@@ -8,48 +8,13 @@ The numbers feed docs/synthetic.md and the synthetic generator's defaults (Sourc
 
 Usage:  python3 tools/measure_sample.py [SAMPLE_DIR | SYNTH_DIR] [--json OUT.json]
         (a folder with synth.json is a synthetic plate set: images/, annotations/, 16-bit scaled back)
-Needs numpy and scipy only (TIFFs are read by the tiny reader below: uncompressed 8/16-bit strips).
+Needs numpy and scipy only (TIFFs are read by tools/tiffread.py: 8/16-bit strips, none or deflate).
 """
-import json, os, re, struct, sys, zlib
+import json, os, re, sys
 import numpy as np
 from scipy import ndimage as ndi
 
-
-def read_tiff(path):
-    """Uncompressed greyscale TIFF (what the sample's tiff/ folder holds)."""
-    f = open(path, 'rb').read()
-    bo = '<' if f[:2] == b'II' else '>'
-    off = struct.unpack(bo + 'I', f[4:8])[0]
-    n = struct.unpack(bo + 'H', f[off:off + 2])[0]
-    tags = {}
-    for i in range(n):
-        e = off + 2 + 12 * i
-        tag, typ, cnt = struct.unpack(bo + 'HHI', f[e:e + 8])
-        if typ == 3 and cnt == 1:
-            val = struct.unpack(bo + 'H', f[e + 8:e + 10])[0]
-        else:
-            val = struct.unpack(bo + 'I', f[e + 8:e + 12])[0]
-        tags[tag] = (typ, cnt, val)
-    w, h, bits = tags[256][2], tags[257][2], tags[258][2]
-    compression = tags.get(259, (0, 0, 1))[2]
-    predictor = tags.get(317, (0, 0, 1))[2]
-    if compression not in (1, 8, 32946):
-        raise SystemExit(f"{path}: TIFF compression {compression}; this reader handles none and deflate")
-    typ, cnt, val = tags[273]
-    _, _, bval = tags[279]
-    if cnt == 1:
-        offsets, counts = [val], [bval]
-    else:
-        offsets = list(struct.unpack(bo + ('I' * cnt), f[val:val + 4 * cnt]))
-        counts = list(struct.unpack(bo + ('I' * cnt), f[bval:bval + 4 * cnt]))
-    strips = [f[o:o + c] for o, c in zip(offsets, counts)]
-    if compression != 1:
-        strips = [zlib.decompress(s) for s in strips]
-    dt = np.uint8 if bits == 8 else np.dtype(bo + 'u2')
-    a = np.frombuffer(b''.join(strips)[:w * h * bits // 8], dtype=dt).reshape(h, w)
-    if predictor == 2:  # horizontal differencing
-        a = np.cumsum(a.astype(np.uint64), axis=1).astype(a.dtype)
-    return a
+from tiffread import read_tiff
 
 
 def read_markers(path):
