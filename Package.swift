@@ -29,7 +29,9 @@ let package = Package(
         .target(name: "CShims", dependencies: ["CTIFF"]),
 
         .target(name: "Cluster", dependencies: ["CMPI"], swiftSettings: swift5),
-        .target(name: "Storage", dependencies: ["CHDF5"], swiftSettings: swift5),
+        // Storage carries the build's identity (ToolVersion: release + git commit, from Plugins/BuildInfo).
+        .target(name: "Storage", dependencies: ["CHDF5"], swiftSettings: swift5, plugins: ["BuildInfo"]),
+        .plugin(name: "BuildInfo", capability: .buildTool()),
         .target(name: "Imaging", dependencies: ["CTIFF", "CShims", "Storage",
                                                 .product(name: "Yams", package: "Yams")],
                 swiftSettings: optimized),

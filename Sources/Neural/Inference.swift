@@ -105,40 +105,4 @@ public final class PatchClassifier {
         }
         return out
     }
-
-    /// What produced a predictions file, stored as its `config` attribute (JSON).
-    public struct RunConfig: Codable, Sendable {
-        public var model: DenseNetConfig
-        public var normalization: String
-        public var batchSize: Int
-        public var patches: String
-
-        public init(model: DenseNetConfig, normalization: PatchNormalization, batchSize: Int, patches: String) {
-            self.model = model; self.normalization = normalization.rawValue
-            self.batchSize = batchSize; self.patches = patches
-        }
-    }
-
-    /// Writes /logits and /probs [N, classes] atomically, with provenance attributes.
-    public static func writePredictions(path: String, logits: [Float], classes: Int, checkpoint: String,
-                                        normalization: PatchNormalization, toolVersion: String,
-                                        config: RunConfig) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let configJSON = String(decoding: try encoder.encode(config), as: UTF8.self)
-        let n = logits.count / classes
-        try AtomicFile.write(to: path) { temporary in
-            let file = try HDF5File.create(temporary)
-            try file.setAttribute("format", "netosis.predictions")
-            try file.setAttribute("format_version", Int32(1))
-            try file.setAttribute("created", ISO8601DateFormatter().string(from: Date()))
-            try file.setAttribute("tool_version", toolVersion)
-            try file.setAttribute("checkpoint", checkpoint)
-            try file.setAttribute("normalization", normalization.rawValue)
-            try file.setAttribute("config", configJSON)
-            try file.write("logits", logits, shape: [n, classes])
-            try file.write("probs", probabilities(logits, classes: classes), shape: [n, classes])
-            try file.flush()
-        }
-    }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Cluster
 import Foundation
 import Neural
+import Storage
 
 /// `netosis`: quantify neutrophil NETosis from SYTOX fluorescence plates, on one core or an MPI job.
 @main
@@ -10,10 +11,10 @@ struct Netosis: ParsableCommand {
         commandName: "netosis",
         abstract: "Find, classify and count NETotic neutrophil nuclei in fluorescence plate images.",
         discussion: """
-        Every verb runs alone (1 rank), under `mpirun -np N`, or under `srun`. Rank 0 prints;
+        Every verb runs alone (1 rank), under `mpirun -np N`, or under `srun`. Rank 0 prints; \
         other ranks stay quiet unless they fail. See docs/ for file formats and the cluster guide.
         """,
-        version: NetosisVersion.string,
+        version: ToolVersion.string,
         subcommands: [
             Doctor.self,
             Segment.self,
@@ -34,8 +35,4 @@ struct Netosis: ParsableCommand {
             exit(withError: error)
         }
     }
-}
-
-enum NetosisVersion {
-    static let string = "0.1.0"
 }

@@ -69,7 +69,8 @@ final class PrepareSampleTests: XCTestCase {
         XCTAssertEqual(try file.attribute("patch_size", as: Int32.self), 112)
         XCTAssertEqual(try file.attribute("label_radius", as: Double.self), SegmentationConfig.standard.labelRadius)
         XCTAssertEqual(try file.stringAttribute("classes"), #"["other","non-NETotic","NETotic"]"#)
-        XCTAssertEqual(try file.stringAttribute("tool_version"), "unknown")
+        XCTAssertEqual(try file.stringAttribute("tool_version"), ToolVersion.string)
+        XCTAssertTrue(ToolVersion.string.hasPrefix(ToolVersion.release + "+"))
         XCTAssertFalse(try file.stringAttribute("created").isEmpty)
         let config = try JSONSerialization.jsonObject(with: Data(try file.stringAttribute("config").utf8)) as! [String: Any]
         XCTAssertEqual(config["split_by"] as? String, "experiment")

@@ -109,7 +109,7 @@ final class PatchBatchLoaderTests: XCTestCase {
         let path = dir.appendingPathComponent("p.h5").path
         do {
             let file = try HDF5File.create(path)
-            try file.setAttribute("format", PatchesSchema.format)
+            try FileHeader(PatchesSchema.format, config: "{}").write(to: file)
             try file.setAttribute("classes", "[\"other\",\"non-NETotic\",\"NETotic\"]")
             try file.write("patches", pixels, shape: [n, size, size],
                            options: DatasetOptions(chunk: [1, size, size], deflate: 4, shuffle: true))

@@ -44,13 +44,11 @@ final class InferenceTests: XCTestCase {
         let probs = PatchClassifier.probabilities(logits, classes: 3)
         for i in 0..<n { XCTAssertEqual(probs[i * 3] + probs[i * 3 + 1] + probs[i * 3 + 2], 1, accuracy: 1e-5) }
         let out = directory + "/out.h5"
-        try PatchClassifier.writePredictions(path: out, logits: logits, classes: 3, checkpoint: "ck.h5",
-                                             normalization: .zscore, toolVersion: "test",
-                                             config: .init(model: model.config, normalization: .zscore, batchSize: 8,
-                                                           patches: "in.h5"))
+        try PredictionsFile.write(path: out, logits: logits, classes: 3, checkpoint: "ck.h5",
+                                  config: .init(model: model.config, normalization: .zscore, batchSize: 8, patches: "in.h5"))
         let written = try HDF5File.open(out)
         XCTAssertEqual(try written.stringAttribute("format"), "netosis.predictions")
-        let config = try JSONDecoder().decode(PatchClassifier.RunConfig.self,
+        let config = try JSONDecoder().decode(PredictionsFile.RunConfig.self,
                                               from: Data(try written.stringAttribute("config").utf8))
         XCTAssertEqual(config.model, model.config)
         XCTAssertEqual(config.batchSize, 8)

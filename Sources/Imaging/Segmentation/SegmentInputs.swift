@@ -80,38 +80,3 @@ public enum SegmentInputs {
         return text.hasPrefix(path) ? text : "\(path): \(text)"
     }
 }
-
-/// Segments one image file and, when annotations are given, measures marker coverage.
-/// Never throws: an unreadable image comes back as a failed record naming the file and the problem.
-public enum SegmentOne {
-    public struct Outcome: Codable, Sendable {
-        public var image: SegmentedImage
-        public var coverage: MarkerCoverage?
-        /// Problems worth a warning line (e.g. markers outside the image), each naming its file.
-        public var warnings: [String]
-    }
-
-    public static func run(_ path: String, segmenter: Segmenter, annotations: AnnotationSet? = nil,
-                           coverageTypes: Set<Int>) -> Outcome {
-        let start = Date(), cpuStart = SegmentedImage.threadCPUTime()
-        do {
-            let image = try TIFFReader.read(path)
-            let seg = segmenter.segment(image)
-            let record = SegmentedImage(path: path, status: "ok", error: "", width: image.width, height: image.height,
-                                        seconds: Date().timeIntervalSince(start),
-                                        cpuSeconds: SegmentedImage.threadCPUTime() - cpuStart, nuclei: seg.nuclei)
-            guard let set = annotations else { return Outcome(image: record, coverage: nil, warnings: []) }
-            let markers = set.markers.filter { coverageTypes.contains($0.type) }
-            let cov = MarkerCoverage.measure(seg, markers: markers, radius: segmenter.config.labelRadius)
-            let outsideAll = set.markers.filter { !($0.x >= 0 && $0.y >= 0 && $0.x < Double(image.width) && $0.y < Double(image.height)) }
-            var warnings: [String] = []
-            if let first = outsideAll.first {
-                warnings.append("\(set.sourcePath): \(outsideAll.count) marker(s) outside the \(image.width)×\(image.height) image "
-                                + "\((path as NSString).lastPathComponent) (first at x \(first.x), y \(first.y)); ignored")
-            }
-            return Outcome(image: record, coverage: cov, warnings: warnings)
-        } catch {
-            return Outcome(image: .failed(path, SegmentInputs.describe(error, path: path)), coverage: nil, warnings: [])
-        }
-    }
-}

@@ -134,13 +134,12 @@ public enum SynthSet {
     }
 
     /// Writes a whole set in this process (tests, tools); `netosis synth` shards wells over ranks.
-    public static func write(_ options: Options, to out: String, toolVersion: String = "test") throws {
+    public static func write(_ options: Options, to out: String) throws {
         if let problem = options.problem { throw ImageError(path: out, problem: problem) }
         let plan = PlateDesign.plateMap(plates: options.plates, wells: options.wells)
         try prepareDirectories(out, plan: plan, options: options)
         let rows = try generate(options, plan: plan, to: out)
-        try writeTables(to: out, options: options, plan: plan, nuclei: rows.map { $0.nuclei }, wells: rows.map { $0.well },
-                        toolVersion: toolVersion)
+        try writeTables(to: out, options: options, plan: plan, nuclei: rows.map { $0.nuclei }, wells: rows.map { $0.well })
     }
 
     /// Renders well `index` (0-based over plates × wells, plate-major) of the plan.
@@ -218,7 +217,7 @@ public enum SynthSet {
 
     /// Writes synth.json, platemap.csv and the two truth tables (rows in plan order).
     public static func writeTables(to out: String, options: Options, plan: [PlateMapRow],
-                                   nuclei: [[String]], wells: [String], toolVersion: String) throws {
+                                   nuclei: [[String]], wells: [String]) throws {
         try AtomicFile.write(Data(([platemapHeader] + plan.map(platemapRow)).joined(separator: "\n").appending("\n").utf8),
                              to: "\(out)/platemap.csv")
         try AtomicFile.write(Data(([nucleiHeader] + nuclei.flatMap { $0 }).joined(separator: "\n").appending("\n").utf8),
@@ -234,7 +233,7 @@ public enum SynthSet {
         for a in Agonist.allCases { for g in Genotype.allCases { responses["\(a.rawValue)/\(g.rawValue)"] = PlateDesign.response(a, g) } }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let json = try encoder.encode(Meta(format: format, format_version: formatVersion, tool_version: toolVersion,
+        let json = try encoder.encode(Meta(format: format, format_version: formatVersion, tool_version: ToolVersion.string,
                                            options: options, dose_response: responses))
         try AtomicFile.write(json + Data("\n".utf8), to: "\(out)/synth.json")
     }

@@ -8,20 +8,17 @@ import Storage
 /// Every tensor is stored with a Fletcher-32 checksum, so a damaged file fails to load
 /// instead of loading silently.
 public enum WeightIO {
-    public static let format = "netosis.checkpoint"
-    public static let formatVersion: Int32 = 1
+    /// Version 1: /model, /optimizer (DESIGN). Only additive changes keep older versions readable.
+    public static let format = FileFormat(name: "netosis.checkpoint", version: 1,
+                                          madeBy: "netosis train` or `tools/import_torchvision.py")
 
     /// Writes a checkpoint atomically (temp → fsync → rename): file attributes, /model and,
     /// if given, /optimizer. `configure` may add more (e.g. /state, /history) before the rename.
     public static func save(_ model: DenseNet, to path: String, optimizer: Optimizer? = nil,
-                            toolVersion: String = "netosis", configure: ((HDF5File) throws -> Void)? = nil) throws {
+                            configure: ((HDF5File) throws -> Void)? = nil) throws {
         try AtomicFile.write(to: path) { temporary in
             let file = try HDF5File.create(temporary)
-            try file.setAttribute("format", format)
-            try file.setAttribute("format_version", formatVersion)
-            try file.setAttribute("created", ISO8601DateFormatter().string(from: Date()))
-            try file.setAttribute("tool_version", toolVersion)
-            try file.setAttribute("config", configJSON(model.config))
+            try FileHeader(format, config: configJSON(model.config)).write(to: file)
             try writeModel(model, into: file)
             if let optimizer { try writeOptimizer(optimizer, model: model, into: file) }
             try configure?(file)
@@ -78,12 +75,9 @@ public enum WeightIO {
         return model
     }
 
+    /// Opens a checkpoint read-only after checking its header (format and version).
     static func open(_ path: String) throws -> HDF5File {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw NeuralError.unreadableWeights(file: path, detail: "no such file")
-        }
-        do { return try HDF5File.open(path, mode: .readOnly) }
-        catch { throw NeuralError.unreadableWeights(file: path, detail: "\(error)") }
+        try FileHeader.open(path, expecting: format).0
     }
 
     /// Loads every tensor of `model` from `/model` of the file at `path`. Shapes must match the

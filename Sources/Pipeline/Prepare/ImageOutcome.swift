@@ -33,6 +33,10 @@ struct ImageOutcome {
     var centers: [Float] = []
 
     var identity: ImageIdentity { header.identity }
+    var row: PatchesImageRow {
+        PatchesImageRow(identity: header.identity, path: header.imagePath, width: header.width, height: header.height,
+                        objects: header.objects)
+    }
     var imagePath: String { header.imagePath }
     var width: Int { header.width }
     var height: Int { header.height }

@@ -13,8 +13,10 @@ public struct PrepareOptions: Sendable {
     public var splitBy: SplitBy?
     /// nil: the file's (appending) or 0.
     public var seed: UInt64?
-    public var valFraction: Double
-    public var testFraction: Double
+    /// nil: the file's (appending) or 0.1.
+    public var valFraction: Double?
+    /// nil: the file's (appending) or 0.2.
+    public var testFraction: Double?
     /// nil: the file's (appending) or `.segment`.
     public var mode: PatchMode?
     /// nil: the file's (appending) or `segmentation.labelRadius`.
@@ -30,20 +32,18 @@ public struct PrepareOptions: Sendable {
     public var append: Bool
     /// Replace an existing file.
     public var overwrite: Bool
-    public var toolVersion: String
     /// Log one line per image (name, split, objects, markers matched, patches per class, seconds).
     public var verbose: Bool
 
     public init(imagesDirectory: String, annotationsDirectory: String, output: String, splitBy: SplitBy? = nil,
-                seed: UInt64? = nil, valFraction: Double = 0.1, testFraction: Double = 0.2, mode: PatchMode? = nil,
+                seed: UInt64? = nil, valFraction: Double? = nil, testFraction: Double? = nil, mode: PatchMode? = nil,
                 labelRadius: Double? = nil, patch: PatchConfig = .standard,
                 segmentation: SegmentationConfig = .standard, classMap: ClassMap = .standard,
-                wells: WellConfig = .standard, append: Bool = false, overwrite: Bool = false, toolVersion: String = "unknown",
-                verbose: Bool = true) {
+                wells: WellConfig = .standard, append: Bool = false, overwrite: Bool = false, verbose: Bool = true) {
         self.imagesDirectory = imagesDirectory; self.annotationsDirectory = annotationsDirectory; self.output = output
         self.splitBy = splitBy; self.seed = seed; self.valFraction = valFraction; self.testFraction = testFraction
         self.mode = mode; self.labelRadius = labelRadius; self.patch = patch; self.segmentation = segmentation
-        self.classMap = classMap; self.wells = wells; self.append = append; self.overwrite = overwrite; self.toolVersion = toolVersion
+        self.classMap = classMap; self.wells = wells; self.append = append; self.overwrite = overwrite
         self.verbose = verbose
     }
 }
@@ -108,10 +108,6 @@ public enum PrepareJob {
         var summary = PrepareSummary()
 
         // Every rank scans (cheap, deterministic) so all agree on the work list without messages.
-        guard (0...1).contains(options.valFraction), (0...1).contains(options.testFraction),
-              options.valFraction + options.testFraction < 1 else {
-            throw PrepareError(path: options.output, problem: "val fraction \(options.valFraction) + test fraction \(options.testFraction) must be < 1, each in 0...1")
-        }
         let scan = try PrepareScan.run(images: options.imagesDirectory, annotations: options.annotationsDirectory,
                                        wells: options.wells)
         if isRoot {
@@ -149,6 +145,13 @@ public enum PrepareJob {
             if options.patch.patchSize != stored.patchSize {
                 throw conflict("patch size", "\(options.patch.patchSize)", "\(stored.patchSize)")
             }
+            if let v = options.valFraction, v != stored.valFraction { throw conflict("--val-fraction", "\(v)", "\(stored.valFraction)") }
+            if let t = options.testFraction, t != stored.testFraction { throw conflict("--test-fraction", "\(t)", "\(stored.testFraction)") }
+        }
+        let valFraction = options.valFraction ?? stored?.valFraction ?? 0.1
+        let testFraction = options.testFraction ?? stored?.testFraction ?? 0.2
+        guard (0...1).contains(valFraction), (0...1).contains(testFraction), valFraction + testFraction < 1 else {
+            throw PrepareError(path: options.output, problem: "val fraction \(valFraction) + test fraction \(testFraction) must be < 1, each in 0...1")
         }
         let splitBy = options.splitBy ?? stored?.splitBy ?? .image
         let seed = options.seed ?? stored?.seed ?? 0
@@ -166,7 +169,7 @@ public enum PrepareJob {
             log("note: \(summary.imagesAlreadyPresent) image(s) are already in \(options.output) and are skipped")
         }
         let splits = SplitPlanner.assign(keys: work.map { $0.identity.splitKey(splitBy) }, seed: seed,
-                                         valFraction: options.valFraction, testFraction: options.testFraction,
+                                         valFraction: valFraction, testFraction: testFraction,
                                          existing: stored?.groupSplits() ?? [:])
         if isRoot {
             let action = stored != nil ? "appending to" : "writing"
@@ -175,12 +178,12 @@ public enum PrepareJob {
 
         let classOf = options.classMap.nucleusClass(forType:)
         let segmenter = Segmenter(config: options.segmentation)
-        let record = PrepareRecord(mode: mode, splitBy: splitBy, seed: seed, valFraction: options.valFraction,
-                                   testFraction: options.testFraction, patch: patch, segmentation: options.segmentation,
+        let record = PrepareRecord(mode: mode, splitBy: splitBy, seed: seed, valFraction: valFraction,
+                                   testFraction: testFraction, patch: patch, segmentation: options.segmentation,
                                    classMap: options.classMap, wellPatterns: options.wells.naming.patterns.map(\.pattern),
                                    fieldGrid: options.wells.grid, images: options.imagesDirectory,
-                                   annotations: options.annotationsDirectory, toolVersion: options.toolVersion,
-                                   date: timestamp())
+                                   annotations: options.annotationsDirectory, toolVersion: ToolVersion.string,
+                                   date: FileHeader.now())
 
         // Rank 0 appends one image's patches to the file (on the write-behind thread).
         var done = 0
@@ -196,7 +199,8 @@ public enum PrepareJob {
             }
             summary.problems.append(contentsOf: h.warnings)
             let split = splits[h.identity.splitKey(splitBy)]!
-            try writer.append(outcome, split: split)
+            try writer.append(outcome.row, patches: outcome.patches, labels: outcome.labels, centers: outcome.centers,
+                              split: split)
             if done % 16 == 0 { try writer.flush() }
             summary.imagesWritten += 1
             summary.patchesWritten += outcome.labels.count
@@ -241,12 +245,15 @@ public enum PrepareJob {
             }
         }
 
+        // The file's `config` stays that of the run that created it; `runs` records every run.
         let configJSON = String(decoding: try jsonEncoder().encode(record), as: UTF8.self)
+        let header = FileHeader(PatchesSchema.format, config: stored?.config ?? configJSON,
+                                created: stored?.created ?? record.date)
+        let settings = PatchesSettings(splitBy: splitBy, seed: seed, labelRadius: patch.labelRadius, mode: mode,
+                                       valFraction: valFraction, testFraction: testFraction)
+        let runs = try runsJSON(appending: configJSON, to: stored, path: options.output)
         func finish(_ writer: PatchesWriter) throws {
-            try writer.writeAttributes(created: stored?.created ?? record.date, toolVersion: options.toolVersion,
-                                       configJSON: configJSON, splitBy: splitBy, seed: seed,
-                                       labelRadius: patch.labelRadius, mode: mode,
-                                       valFraction: options.valFraction, testFraction: options.testFraction)
+            try writer.writeAttributes(header: header, settings: settings, runs: runs)
             for (split, counts) in try writer.summary() { summary.splits[split.description] = counts }
             try writer.flush()
         }
@@ -267,9 +274,7 @@ public enum PrepareJob {
             // A new file appears only when complete (temporary → fsync → rename).
             try AtomicFile.write(to: options.output) { temporary in
                 var writer: PatchesWriter? = try PatchesWriter.create(path: temporary, patchSize: patch.patchSize)
-                try writer!.writeAttributes(created: record.date, toolVersion: options.toolVersion, configJSON: configJSON,
-                                            splitBy: splitBy, seed: seed, labelRadius: patch.labelRadius, mode: mode,
-                                            valFraction: options.valFraction, testFraction: options.testFraction)
+                try writer!.writeAttributes(header: header, settings: settings, runs: runs)
                 try processAll(writer)
                 try finish(writer!)
                 writer = nil  // closes the file before the rename
@@ -369,10 +374,18 @@ public enum PrepareJob {
         return lines
     }
 
-    static func timestamp() -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: Date())
+    /// The `runs` attribute: a JSON list of every run's settings, this one last. A file from before
+    /// runs were recorded starts the list with its creating run's `config`.
+    static func runsJSON(appending run: String, to stored: StoredPatches?, path: String) throws -> String {
+        guard let stored else { return "[\(run)]" }
+        if stored.runs.isEmpty { return stored.config.isEmpty ? "[\(run)]" : "[\(stored.config),\(run)]" }
+        // Appended as text, so earlier runs stay byte for byte as they were written.
+        guard let items = try? JSONSerialization.jsonObject(with: Data(stored.runs.utf8)), items is [Any],
+              stored.runs.hasSuffix("]") else {
+            throw PrepareError(path: path, problem: "attribute 'runs' is not a JSON list; prepare a new file")
+        }
+        let earlier = stored.runs.dropLast().trimmingCharacters(in: .whitespaces)
+        return earlier == "[" ? "[\(run)]" : earlier + ",\(run)]"
     }
 
     static func jsonEncoder() -> JSONEncoder {

@@ -12,16 +12,9 @@ struct Doctor: DistributedCommand {
     var json = false
 
     func run(on world: Communicator) throws {
-        let report = try Pipeline.Doctor.run(world: world, toolVersion: NetosisVersion.string)
-        if world.isRoot {
-            if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(report), as: UTF8.self))
-            } else {
-                print(Pipeline.Doctor.text(report))
-            }
-        }
+        let console = Console("doctor", world: world)
+        let report = try DoctorJob.run(json: json, world: world, log: console.log, warn: console.warn,
+                                       progress: console.progress)
         if !report.ok {
             // Every rank holds the same report, so all leave together: no abort needed.
             MPIRuntime.finalize()

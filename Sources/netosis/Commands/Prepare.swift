@@ -35,17 +35,17 @@ struct Prepare: DistributedCommand {
     @Option(help: "Seed for the split and point-mode negatives (default 0; when appending, the file's).")
     var seed: UInt64?
 
-    @Option(help: "Fraction of groups for validation.")
-    var valFraction: Double = 0.1
+    @Option(help: "Fraction of groups for validation (default 0.1; when appending, the file's).")
+    var valFraction: Double?
 
-    @Option(help: "Fraction of groups for test.")
-    var testFraction: Double = 0.2
+    @Option(help: "Fraction of groups for test (default 0.2; when appending, the file's).")
+    var testFraction: Double?
 
     @Option(help: "segment: patches at segmented objects (default); point: at markers plus random negatives (reference code).")
     var mode: PatchMode?
 
-    @Option(help: "Segmentation YAML (e.g. config/segmentation.yaml); its label_radius is the default radius. Default: built-in standard settings.")
-    var config: String?
+    @OptionGroup(title: "Segmentation")
+    var segmentation: SegmentationOptions
 
     @Option(help: "Label radius in pixels (overrides the segmentation config's label_radius).")
     var labelRadius: Double?
@@ -58,9 +58,6 @@ struct Prepare: DistributedCommand {
 
     @Option(help: "Point mode: random negatives per image.")
     var negatives: Int = 10
-
-    @Option(help: "Marker type → class map YAML (`types: {1: non-NETotic, 2: NETotic, 4: other, 5: other}`).")
-    var classMap: String?
 
     @Option(help: "Wells YAML (config/wells.yaml): name patterns giving plate, well, experiment and field, and the field grid for wells stored as fields. Default: built-in.")
     var wellsConfig: String?
@@ -79,26 +76,27 @@ struct Prepare: DistributedCommand {
 
     func validate() throws {
         if append && overwrite { throw ValidationError("--append and --overwrite exclude each other") }
+        for (flag, value) in [("--val-fraction", valFraction), ("--test-fraction", testFraction)] {
+            if let value, !(0..<1).contains(value) { throw ValidationError("\(flag) must be in 0…1 (got \(value))") }
+        }
+        if (valFraction ?? 0) + (testFraction ?? 0) >= 1 { throw ValidationError("--val-fraction + --test-fraction must be < 1") }
+        if let labelRadius, !(labelRadius > 0 && labelRadius <= 1000) {
+            throw ValidationError("--label-radius must be > 0 and ≤ 1000 px (got \(labelRadius))")
+        }
+        guard (8...1024).contains(patchSize) else { throw ValidationError("--patch-size must be 8…1024 (got \(patchSize))") }
+        guard (0...10_000).contains(negatives) else { throw ValidationError("--negatives must be 0…10000 (got \(negatives))") }
     }
 
     func run(on world: Communicator) throws {
-        let segmentation = try config.map { try SegmentationConfig.load($0) } ?? .standard
-        let classes = try classMap.map { try ClassMap.load($0) } ?? .standard
         let wells = try wellsConfig.map { try WellConfig.load($0) } ?? .standard
         let patch = PatchConfig(patchSize: patchSize, unmatched: unmatched, ambiguous: ambiguous, negativesPerImage: negatives)
         let options = PrepareOptions(
             imagesDirectory: images, annotationsDirectory: annotations, output: out, splitBy: splitBy, seed: seed,
             valFraction: valFraction, testFraction: testFraction, mode: mode, labelRadius: labelRadius, patch: patch,
-            segmentation: segmentation, classMap: classes, wells: wells, append: append, overwrite: overwrite,
-            toolVersion: NetosisVersion.string, verbose: verbose)
-        let isRoot = world.isRoot
-        let progressLine = ProgressLine("prepare", rank: world.rank)
-        _ = try PrepareJob.run(options, world: world,
-                               log: { line in if isRoot { print(line); fflush(stdout) } },
-                               warn: { line in
-                                   if isRoot { FileHandle.standardError.write(Data(("warning: " + line + "\n").utf8)) }
-                               },
-                               progress: progressLine.update)
+            segmentation: try segmentation.settings(), classMap: try segmentation.classes(), wells: wells,
+            append: append, overwrite: overwrite, verbose: verbose)
+        let console = Console("prepare", world: world)
+        _ = try PrepareJob.run(options, world: world, log: console.log, warn: console.warn, progress: console.progress)
     }
 }
 

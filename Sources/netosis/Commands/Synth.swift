@@ -1,7 +1,7 @@
 import ArgumentParser
 import Cluster
-import Foundation
 import Imaging
+import Pipeline
 
 extension SynthSet.Layout: ExpressibleByArgument {}
 extension FieldOrder: ExpressibleByArgument {}
@@ -10,12 +10,12 @@ struct Synth: DistributedCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a realistic synthetic plate set with full ground truth (the demo's embedded data).",
         discussion: """
-        Per well: a 16-bit TIFF of SYTOX-stained neutrophils (multi-lobed non-NETotic nuclei, large diffuse
-        NETotic nuclei, debris and spread NETs, uneven illumination, Poisson–Gaussian noise), a Cell Counter
-        XML with a marker on every object (1 non-NETotic, 2 NETotic, 4 other), plus platemap.csv,
-        truth_nuclei.csv and truth_wells.csv. The NETotic fraction of each well follows a four-parameter
-        logistic dose-response (PMA 0.001–200 nM, A23187 0.05–8 µM, DMSO vehicle); odd plates are HbAA control
-        donors, even plates HbSS sickle-cell donors (weak PMA response). Layout and model: docs/file-formats.md,
+        Per well: a 16-bit TIFF of SYTOX-stained neutrophils (multi-lobed non-NETotic nuclei, large diffuse \
+        NETotic nuclei, debris and spread NETs, uneven illumination, Poisson–Gaussian noise), a Cell Counter \
+        XML with a marker on every object (1 non-NETotic, 2 NETotic, 4 other), plus platemap.csv, \
+        truth_nuclei.csv and truth_wells.csv. The NETotic fraction of each well follows a four-parameter \
+        logistic dose-response (PMA 0.001–200 nM, A23187 0.05–8 µM, DMSO vehicle); odd plates are HbAA control \
+        donors, even plates HbSS sickle-cell donors (weak PMA response). Layout and model: docs/file-formats.md, \
         docs/synthetic.md. The same seed gives the same bytes under any number of ranks.
         """)
 
@@ -52,32 +52,11 @@ struct Synth: DistributedCommand {
     }
 
     func validate() throws {
-        if let problem = options.problem {
-            throw ValidationError(problem)
-        }
+        if let problem = options.problem { throw ValidationError(problem) }
     }
 
     func run(on world: Communicator) throws {
-        let options = self.options
-        let (w, h) = (options.width, options.height)
-        let plan = PlateDesign.plateMap(plates: plates, wells: wells)
-        if world.isRoot { try SynthSet.prepareDirectories(out, plan: plan, options: options) }
-        try world.barrier()
-        let progress = ProgressLine("synth", rank: world.rank)
-        let mine = try SynthSet.generate(options, plan: plan, to: out, shard: world.rank, shards: world.size) { done, _ in
-            progress.update(min(plan.count, done * world.size), plan.count)
-        }
-        // Rank 0 collects every well's truth rows and writes the tables in plan order.
-        if let all = try world.gather(bytes: Array(try JSONEncoder().encode(mine))) {
-            var byIndex: [Int: SynthSet.WellRows] = [:]
-            for blob in all {
-                for r in try JSONDecoder().decode([SynthSet.WellRows].self, from: Data(blob)) { byIndex[r.index] = r }
-            }
-            let ordered = plan.indices.map { byIndex[$0]! }
-            try SynthSet.writeTables(to: out, options: options, plan: plan, nuclei: ordered.map { $0.nuclei },
-                                     wells: ordered.map { $0.well }, toolVersion: NetosisVersion.string)
-            let objects = ordered.reduce(0) { $0 + $1.nuclei.count }
-            print("synth: \(plan.count) wells (\(plates) plate\(plates == 1 ? "" : "s") × \(wells)), \(w)×\(h) px, \(objects) objects → \(out)")
-        }
+        let console = Console("synth", world: world)
+        try SynthJob.run(options, out: out, world: world, log: console.log, warn: console.warn, progress: console.progress)
     }
 }

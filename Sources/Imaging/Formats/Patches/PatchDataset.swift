@@ -1,36 +1,6 @@
 import Foundation
 import Storage
 
-/// Names and constants of the patches.h5 contract (DESIGN "File contracts"; docs/file-formats.md).
-public enum PatchesSchema {
-    public static let format = "netosis.patches"
-    public static let formatVersion: Int32 = 1
-    public static let patches = "patches", labels = "labels", split = "split"
-    public static let imageIndex = "image_index", center = "center"
-    public static let images = "images"
-    public static let imageFields = ["name", "plate", "well", "field", "group"]
-    /// Class names in label order (0 other, 1 non-NETotic, 2 NETotic).
-    public static var classNames: [String] { NucleusClass.allCases.map(\.name) }
-}
-
-/// Which part of the data a patch belongs to (`/split`: 0 train, 1 val, 2 test).
-public enum PatchSplit: UInt8, Codable, Sendable, CaseIterable, CustomStringConvertible {
-    case train = 0, val = 1, test = 2
-
-    public var description: String {
-        switch self { case .train: return "train"; case .val: return "val"; case .test: return "test" }
-    }
-
-    public init?(name: String) {
-        switch name.lowercased() {
-        case "train": self = .train
-        case "val", "validation": self = .val
-        case "test": self = .test
-        default: return nil
-        }
-    }
-}
-
 /// A labelled patch set, from patches.h5 or from memory. Labels, splits and image indices are
 /// held in memory (a few bytes per patch); pixels are read on demand, one patch at a time, by
 /// hyperslab into caller-owned memory.
@@ -45,22 +15,16 @@ public final class PatchDataset {
     public let imageNames: [String]
     /// The file it came from (nil for in-memory data).
     public let path: String?
+    /// The file's provenance (nil for in-memory data).
+    public let header: FileHeader?
 
     private enum Pixels { case file(HDF5File, HDF5Dataset), memory([UInt16]) }
     private let pixels: Pixels
 
     /// Opens patches.h5 read-only and checks it against the contract.
     public init(path: String) throws {
-        let file = try HDF5File.open(path, mode: .readOnly)
+        let (file, header) = try FileHeader.open(path, expecting: PatchesSchema.format)
         func bad(_ problem: String) -> ImageError { ImageError(path: path, problem: problem) }
-        if file.hasAttribute("format") {
-            let format = try file.stringAttribute("format")
-            guard format == PatchesSchema.format else {
-                throw bad("format is '\(format)', expected '\(PatchesSchema.format)'")
-            }
-        } else {
-            throw bad("no 'format' attribute: not a netosis patches file")
-        }
         for name in [PatchesSchema.patches, PatchesSchema.labels, PatchesSchema.split] where !file.exists(name) {
             throw bad("missing dataset /\(name)")
         }
@@ -94,6 +58,7 @@ public final class PatchDataset {
         self.labels = labels; self.split = split; self.imageIndex = imageIndex; self.classNames = names
         self.imageNames = imageNames
         self.path = path
+        self.header = header
         self.pixels = .file(file, data)
     }
 
@@ -105,7 +70,7 @@ public final class PatchDataset {
         precondition(split.count == n)
         self.count = n; self.patchSize = patchSize; self.labels = labels; self.split = split
         self.imageIndex = imageIndex ?? [Int32](repeating: -1, count: n)
-        self.classNames = classNames; self.imageNames = []; self.path = nil
+        self.classNames = classNames; self.imageNames = []; self.path = nil; self.header = nil
         self.pixels = .memory(patches)
     }
 

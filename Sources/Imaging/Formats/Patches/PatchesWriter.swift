@@ -1,5 +1,4 @@
 import Foundation
-import Imaging
 import Storage
 
 /// What an existing patches.h5 already holds (for appending).
@@ -15,6 +14,10 @@ public struct StoredPatches: Codable, Sendable {
     public var imageSplits: [PatchSplit]
     public var patchCount: Int
     public var created: String
+    /// JSON of the settings of the run that created the file.
+    public var config: String
+    /// JSON list of the settings of every run that wrote to the file ("" before appends were recorded).
+    public var runs: String
 
     /// The split of every leakage group already in the file.
     public func groupSplits() -> [String: PatchSplit] {
@@ -24,16 +27,43 @@ public struct StoredPatches: Codable, Sendable {
     }
 }
 
+/// One source image's row in `/images/*`.
+public struct PatchesImageRow: Sendable {
+    public var identity: ImageIdentity
+    public var path: String
+    public var width: Int
+    public var height: Int
+    public var objects: Int
+    public init(identity: ImageIdentity, path: String, width: Int, height: Int, objects: Int) {
+        self.identity = identity; self.path = path; self.width = width; self.height = height; self.objects = objects
+    }
+}
+
+/// The run settings a patches file records as attributes (besides its `FileHeader`).
+public struct PatchesSettings: Sendable, Equatable {
+    public var splitBy: SplitBy
+    public var seed: UInt64
+    public var labelRadius: Double
+    public var mode: PatchMode
+    public var valFraction: Double
+    public var testFraction: Double
+    public init(splitBy: SplitBy, seed: UInt64, labelRadius: Double, mode: PatchMode, valFraction: Double, testFraction: Double) {
+        self.splitBy = splitBy; self.seed = seed; self.labelRadius = labelRadius; self.mode = mode
+        self.valFraction = valFraction; self.testFraction = testFraction
+    }
+}
+
 /// Streams patches into patches.h5, one image at a time (schema: docs/file-formats.md "patches.h5").
-final class PatchesWriter {
-    let path: String
-    let patchSize: Int
+/// `PatchDataset` is the reader of the same file.
+public final class PatchesWriter {
+    public let path: String
+    public let patchSize: Int
     private(set) var file: HDF5File?
     private let patches, labels, split, imageIndex, center: HDF5Dataset
     private let imageColumns: [String: HDF5Dataset]
     private let imageSplit, imageWidth, imageHeight, imageObjects, imagePatches: HDF5Dataset
-    private(set) var imageCount: Int
-    private(set) var patchCount: Int
+    public private(set) var imageCount: Int
+    public private(set) var patchCount: Int
 
     static let stringColumns = PatchesSchema.imageFields + ["path"]
 
@@ -58,7 +88,7 @@ final class PatchesWriter {
     }
 
     /// Creates a new file with empty, appendable datasets.
-    static func create(path: String, patchSize: Int) throws -> PatchesWriter {
+    public static func create(path: String, patchSize: Int) throws -> PatchesWriter {
         let file = try HDF5File.create(path)
         let s = patchSize
         try file.createDataset(PatchesSchema.patches, of: UInt16.self, shape: [0, s, s],
@@ -80,15 +110,11 @@ final class PatchesWriter {
     }
 
     /// Reads what an existing file holds, checking it is a patches file this version can extend.
-    static func inspect(path: String) throws -> StoredPatches {
-        let file = try HDF5File.open(path, mode: .readOnly)
-        func bad(_ problem: String) -> PrepareError { PrepareError(path: path, problem: problem) }
-        guard file.hasAttribute("format"), try file.stringAttribute("format") == PatchesSchema.format else {
-            throw bad("not a netosis patches file (attribute format is not '\(PatchesSchema.format)'); cannot append")
-        }
-        let version: Int32 = try file.attribute("format_version")
-        guard version == PatchesSchema.formatVersion else {
-            throw bad("format_version \(version); this netosis appends to version \(PatchesSchema.formatVersion) only")
+    public static func inspect(path: String) throws -> StoredPatches {
+        let (file, header) = try FileHeader.open(path, expecting: PatchesSchema.format)
+        func bad(_ problem: String) -> FileFormatError { FileFormatError(path: path, problem: problem) }
+        guard header.formatVersion == PatchesSchema.format.version else {
+            throw bad("format_version \(header.formatVersion); this netosis appends to version \(PatchesSchema.format.version) only (prepare a new file)")
         }
         for name in ["split_by", "seed", "patch_size", "label_radius", "mode"] where !file.hasAttribute(name) {
             throw bad("attribute '\(name)' is missing; the file was not written by `netosis prepare`, cannot append")
@@ -124,64 +150,62 @@ final class PatchesWriter {
             valFraction: file.hasAttribute("val_fraction") ? try file.attribute("val_fraction") : 0,
             testFraction: file.hasAttribute("test_fraction") ? try file.attribute("test_fraction") : 0,
             images: identities, imageSplits: splits.map { PatchSplit(rawValue: $0)! },
-            patchCount: n,
-            created: file.hasAttribute("created") ? try file.stringAttribute("created") : "")
+            patchCount: n, created: header.created, config: header.config,
+            runs: file.hasAttribute("runs") ? try file.stringAttribute("runs") : "")
     }
 
-    static func openForAppend(path: String, patchSize: Int) throws -> PatchesWriter {
+    public static func openForAppend(path: String, patchSize: Int) throws -> PatchesWriter {
         try PatchesWriter(file: HDF5File.open(path, mode: .readWrite), path: path, patchSize: patchSize)
     }
 
-    /// Appends one image's row and its patches.
-    func append(_ outcome: ImageOutcome, split assigned: PatchSplit) throws {
-        let n = outcome.labels.count
-        precondition(outcome.patches.count == n * patchSize * patchSize && outcome.centers.count == 2 * n)
+    /// Appends one image's row and its patches ([n, S, S] pixels, n labels, [n, 2] centres).
+    public func append(_ image: PatchesImageRow, patches pixels: [UInt16], labels patchLabels: [Int8], centers: [Float],
+                       split assigned: PatchSplit) throws {
+        let n = patchLabels.count
+        precondition(pixels.count == n * patchSize * patchSize && centers.count == 2 * n)
         let row = Int32(imageCount)
         if n > 0 {
-            try patches.append(outcome.patches)
-            try labels.append(outcome.labels)
+            try patches.append(pixels)
+            try labels.append(patchLabels)
             try split.append([UInt8](repeating: assigned.rawValue, count: n))
             try imageIndex.append([Int32](repeating: row, count: n))
-            try center.append(outcome.centers)
+            try center.append(centers)
         }
-        let id = outcome.identity
+        let id = image.identity
         let values = ["name": id.name, "plate": id.plate, "well": id.well, "field": id.field, "group": id.group,
-                      "path": outcome.imagePath]
+                      "path": image.path]
         for (name, column) in imageColumns { try column.appendStrings([values[name]!]) }
         try imageSplit.append([assigned.rawValue])
-        try imageWidth.append([Int32(outcome.width)])
-        try imageHeight.append([Int32(outcome.height)])
-        try imageObjects.append([Int32(outcome.objects)])
+        try imageWidth.append([Int32(image.width)])
+        try imageHeight.append([Int32(image.height)])
+        try imageObjects.append([Int32(image.objects)])
         try imagePatches.append([Int32(n)])
         imageCount += 1
         patchCount += n
     }
 
-    /// Writes the file attributes (DESIGN: format, format_version, created, tool_version, config, …).
-    func writeAttributes(created: String, toolVersion: String, configJSON: String, splitBy: SplitBy, seed: UInt64,
-                         labelRadius: Double, mode: PatchMode, valFraction: Double, testFraction: Double) throws {
+    /// Writes the file attributes: the header (its `config` is the creating run's settings), the
+    /// patch geometry and the split rule, and `runs`, the settings of every run that wrote to it.
+    public func writeAttributes(header: FileHeader, settings: PatchesSettings, runs: String) throws {
         guard let file else { return }
-        try file.setAttribute("format", PatchesSchema.format)
-        try file.setAttribute("format_version", PatchesSchema.formatVersion)
-        try file.setAttribute("created", created)
-        try file.setAttribute("modified", PrepareJob.timestamp())
-        try file.setAttribute("tool_version", toolVersion)
-        try file.setAttribute("config", configJSON)
+        try header.write(to: file)
+        try file.setAttribute("modified", FileHeader.now())
+        try file.setAttribute("runs", runs)
         let classes = String(decoding: try JSONEncoder().encode(PatchesSchema.classNames), as: UTF8.self)
         try file.setAttribute("classes", classes)
         try file.setAttribute("patch_size", Int32(patchSize))
-        try file.setAttribute("label_radius", labelRadius)
-        try file.setAttribute("split_by", splitBy.rawValue)
-        try file.setAttribute("seed", Int64(bitPattern: seed))
-        try file.setAttribute("mode", mode.rawValue)
-        try file.setAttribute("val_fraction", valFraction)
-        try file.setAttribute("test_fraction", testFraction)
+        try file.setAttribute("label_radius", settings.labelRadius)
+        try file.setAttribute("split_by", settings.splitBy.rawValue)
+        try file.setAttribute("seed", Int64(bitPattern: settings.seed))
+        try file.setAttribute("mode", settings.mode.rawValue)
+        try file.setAttribute("val_fraction", settings.valFraction)
+        try file.setAttribute("test_fraction", settings.testFraction)
     }
 
-    func flush() throws { try file?.flush() }
+    public func flush() throws { try file?.flush() }
 
     /// Class counts per split and images per split, over the whole file.
-    func summary() throws -> [PatchSplit: SplitCounts] {
+    public func summary() throws -> [PatchSplit: SplitCounts] {
         let l: [Int8] = try labels.read()
         let s: [UInt8] = try split.read()
         let imageSplits: [UInt8] = try imageSplit.read()

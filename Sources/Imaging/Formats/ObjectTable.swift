@@ -71,14 +71,15 @@ public enum ObjectTable {
         try AtomicFile.write(Data(summary.utf8), to: imagesCSVPath(for: path))
     }
 
-    public static func writeHDF5(_ images: [SegmentedImage], to path: String, configJSON: String, toolVersion: String) throws {
+    /// The HDF5 object table (`netosis segment --out OUT.h5`); `readHDF5` is its reader.
+    /// Version 1: /images/{path,status,error,width,height,object_count,seconds,cpu_seconds},
+    /// /objects/{image_index,label,x,y,bbox,area,mean_intensity,max_intensity,solidity,eccentricity}.
+    public static let format = FileFormat(name: "netosis.segmentation", version: 1, madeBy: "netosis segment --out OUT.h5")
+
+    public static func writeHDF5(_ images: [SegmentedImage], to path: String, configJSON: String) throws {
         try AtomicFile.write(to: path) { tmp in
             let file = try HDF5File.create(tmp)
-            try file.setAttribute("format", "netosis.segmentation")
-            try file.setAttribute("format_version", Int32(1))
-            try file.setAttribute("created", ISO8601DateFormatter().string(from: Date()))
-            try file.setAttribute("tool_version", toolVersion)
-            try file.setAttribute("config", configJSON)
+            try FileHeader(format, config: configJSON).write(to: file)
             let g = try file.createGroup("images")
             try g.writeStrings("path", images.map(\.path))
             try g.writeStrings("status", images.map(\.status))
@@ -113,6 +114,52 @@ public enum ObjectTable {
             try o.write("max_intensity", maxI, options: opts)
             try o.write("solidity", solidity, options: opts)
             try o.write("eccentricity", ecc, options: opts)
+        }
+    }
+
+    /// Reads an HDF5 object table back (objects in image order; `nuclei` of failed images are empty).
+    public static func readHDF5(_ path: String) throws -> (header: FileHeader, images: [SegmentedImage]) {
+        let (file, header) = try FileHeader.open(path, expecting: format)
+        func bad(_ problem: String) -> FileFormatError { FileFormatError(path: path, problem: problem) }
+        do {
+            let g = try file.group("images"), o = try file.group("objects")
+            let paths = try g.dataset("path").readStrings(), status = try g.dataset("status").readStrings()
+            let errors = try g.dataset("error").readStrings()
+            let width: [Int32] = try g.read("width"), height: [Int32] = try g.read("height")
+            let counts: [Int32] = try g.read("object_count")
+            let seconds: [Double] = try g.read("seconds"), cpu: [Double] = try g.read("cpu_seconds")
+            let m = paths.count
+            guard [status.count, errors.count, width.count, height.count, counts.count, seconds.count, cpu.count]
+                .allSatisfy({ $0 == m }) else { throw bad("/images columns have different lengths") }
+            let imageIndex: [Int32] = try o.read("image_index"), label: [Int32] = try o.read("label")
+            let x: [Float] = try o.read("x"), y: [Float] = try o.read("y"), bbox: [Int32] = try o.read("bbox")
+            let area: [Int32] = try o.read("area"), mean: [Float] = try o.read("mean_intensity")
+            let maxI: [Float] = try o.read("max_intensity"), solidity: [Float] = try o.read("solidity")
+            let ecc: [Float] = try o.read("eccentricity")
+            let n = imageIndex.count
+            guard [label.count, x.count, y.count, area.count, mean.count, maxI.count, solidity.count, ecc.count]
+                .allSatisfy({ $0 == n }), bbox.count == 4 * n else { throw bad("/objects columns have different lengths") }
+            var images = (0..<m).map {
+                SegmentedImage(path: paths[$0], status: status[$0], error: errors[$0], width: Int(width[$0]),
+                               height: Int(height[$0]), seconds: seconds[$0], cpuSeconds: cpu[$0], nuclei: [])
+            }
+            for k in 0..<n {
+                let i = Int(imageIndex[k])
+                guard images.indices.contains(i) else { throw bad("/objects/image_index[\(k)] = \(i) but /images has \(m) rows") }
+                images[i].nuclei.append(Nucleus(
+                    label: Int(label[k]), centroidX: Double(x[k]), centroidY: Double(y[k]),
+                    minX: Int(bbox[4 * k]), minY: Int(bbox[4 * k + 1]), maxX: Int(bbox[4 * k + 2]), maxY: Int(bbox[4 * k + 3]),
+                    area: Int(area[k]), meanIntensity: Double(mean[k]), maxIntensity: Double(maxI[k]),
+                    solidity: Double(solidity[k]), eccentricity: Double(ecc[k])))
+            }
+            for (i, image) in images.enumerated() where image.nuclei.count != Int(counts[i]) {
+                throw bad("/images/object_count[\(i)] = \(counts[i]) but /objects holds \(image.nuclei.count) rows for it")
+            }
+            return (header, images)
+        } catch let error as FileFormatError {
+            throw error
+        } catch {
+            throw bad("not a complete object table: \(error)")
         }
     }
 

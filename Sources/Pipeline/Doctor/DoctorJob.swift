@@ -6,7 +6,7 @@ import Storage
 
 /// `netosis doctor`: is this node (or allocation) able to run netosis? Every rank checks its own
 /// libraries and BLAS speed; rank 0 collects and reports. A failing check makes the exit non-zero.
-public enum Doctor {
+public enum DoctorJob {
     /// What one rank found.
     public struct RankReport: Codable, Sendable {
         public var rank: Int
@@ -39,8 +39,28 @@ public enum Doctor {
         public var ok: Bool
     }
 
+    /// Runs every check on every rank; rank 0 logs the report (text or JSON). Every rank returns
+    /// the same job-wide report, so all can leave together when a check failed.
+    @discardableResult
+    public static func run(json: Bool = false, world: Communicator,
+                           log: @escaping (String) -> Void = { print($0) },
+                           warn: @escaping (String) -> Void = { FileHandle.standardError.write(Data(("warning: " + $0 + "\n").utf8)) },
+                           progress: @escaping (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> Report {
+        let report = try self.report(world: world)
+        if world.isRoot {
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                log(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                log(text(report))
+            }
+        }
+        return report
+    }
+
     /// Runs every check on every rank and returns the job-wide report on all ranks.
-    public static func run(world: Communicator, toolVersion: String) throws -> Report {
+    public static func report(world: Communicator, toolVersion: String = ToolVersion.string) throws -> Report {
         let mine = try localReport(world: world)
         let everyone = try world.allGather(mine)
         let allAnswered = everyone.count == world.size && Set(everyone.map(\.rank)) == Set(0..<world.size)

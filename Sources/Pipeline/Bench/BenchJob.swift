@@ -1,0 +1,89 @@
+import Cluster
+import Foundation
+import Neural
+import Storage
+
+/// What `netosis bench` measures.
+public enum BenchMode: String, CaseIterable, Codable, Sendable {
+    case train, infer, both
+}
+
+/// Settings of one `netosis bench` run.
+public struct BenchOptions: Sendable {
+    /// config/models/NAME.yaml or a .yaml path.
+    public var model: String
+    /// Images per iteration over all ranks.
+    public var batchSize: Int
+    public var iterations: Int
+    public var warmup: Int
+    /// OpenBLAS threads per rank (nil: what OpenBLAS chose).
+    public var threads: Int?
+    public var inputChannels: Int?
+    public var mode: BenchMode
+    /// Also write the report as JSON here.
+    public var json: String?
+
+    public init(model: String = "densenet121", batchSize: Int = 32, iterations: Int = 8, warmup: Int = 2,
+                threads: Int? = nil, inputChannels: Int? = nil, mode: BenchMode = .both, json: String? = nil) {
+        self.model = model; self.batchSize = batchSize; self.iterations = iterations; self.warmup = warmup
+        self.threads = threads; self.inputChannels = inputChannels; self.mode = mode; self.json = json
+    }
+}
+
+/// `netosis bench`: training and inference throughput of a model on random data.
+public enum BenchJob {
+    /// Each rank runs batch-size / ranks images; training all-reduces the gradients every step, as
+    /// data-parallel training does. Rank 0 returns the job's report (throughput and memory summed
+    /// over ranks); other ranks return nil.
+    @discardableResult
+    public static func run(_ options: BenchOptions, world: Communicator? = nil,
+                           log: @escaping (String) -> Void = { print($0) },
+                           warn: @escaping (String) -> Void = { FileHandle.standardError.write(Data(("warning: " + $0 + "\n").utf8)) },
+                           progress: @escaping (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> BenchmarkResult? {
+        let rank = world?.rank ?? 0, size = world?.size ?? 1
+        if let threads = options.threads { BLAS.threads = threads; Parallel.refresh() }
+        var config = try DenseNetConfig.load(options.model)
+        if let inputChannels = options.inputChannels { config.inputChannels = inputChannels }
+        guard options.batchSize % size == 0, options.batchSize >= size else {
+            throw NeuralError.badInput("--batch-size \(options.batchSize) does not split over \(size) ranks")
+        }
+        var gradients: GradientBuffer?
+        let allReduce: (([Parameter]) throws -> Void)? = size == 1 ? nil : { parameters in
+            // One flat in-place all-reduce of every gradient, then the mean.
+            if gradients == nil { gradients = GradientBuffer(parameters: parameters) }
+            let g = gradients!
+            g.pack()
+            try world!.allReduce(g.buffer, .sum)
+            g.unpack(scale: 1 / Float(size))
+        }
+        let status: (String) -> Void = { message in if rank == 0 { log("bench: \(message)") } }
+        let result = try Benchmark.run(config: config, batch: options.batchSize / size, iterations: options.iterations,
+                                       warmup: options.warmup, train: options.mode != .infer, infer: options.mode != .train,
+                                       gradientHook: allReduce, log: status)
+        let all = try world?.allGather(result) ?? [result]
+        guard rank == 0 else { return nil }
+        var report = result
+        if all.count > 1 {
+            // Throughput and memory add over ranks; the other ranks' own CPU is not foreign load.
+            report.batch = options.batchSize
+            report.ranks = all.count
+            report.trainImagesPerSecond = result.trainImagesPerSecond.map { _ in all.compactMap(\.trainImagesPerSecond).reduce(0, +) }
+            report.inferImagesPerSecond = result.inferImagesPerSecond.map { _ in all.compactMap(\.inferImagesPerSecond).reduce(0, +) }
+            report.trainGFLOPS = report.trainImagesPerSecond.map { $0 * result.gflopPerTrainImage }
+            report.inferGFLOPS = report.inferImagesPerSecond.map { $0 * result.gflopPerInferImage }
+            report.trainPeakRSSMB = result.trainPeakRSSMB.map { _ in all.compactMap(\.trainPeakRSSMB).reduce(0, +) }
+            report.inferPeakRSSMB = result.inferPeakRSSMB.map { _ in all.compactMap(\.inferPeakRSSMB).reduce(0, +) }
+            let othersTrain = all.dropFirst().compactMap(\.ownCoresTrain).reduce(0, +)
+            let othersInfer = all.dropFirst().compactMap(\.ownCoresInfer).reduce(0, +)
+            report.foreignCoresTrain = result.foreignCoresTrain.map { max(0, $0 - othersTrain) }
+            report.foreignCoresInfer = result.foreignCoresInfer.map { max(0, $0 - othersInfer) }
+        }
+        log(Benchmark.text(report))
+        if let json = options.json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(try encoder.encode(report), to: json)
+        }
+        return report
+    }
+}

@@ -1,0 +1,70 @@
+import Cluster
+import Foundation
+import Imaging
+import Neural
+import Storage
+
+/// Settings of one `netosis infer` run.
+public struct InferOptions: Sendable {
+    public var checkpoint: String
+    /// HDF5 file with /patches [N,H,W] or [N,C,H,W]: a netosis.patches file, or any file without a
+    /// `format` attribute (patches from other tools).
+    public var patches: String
+    public var output: String
+    public var batchSize: Int
+    public var normalization: PatchNormalization
+
+    public init(checkpoint: String, patches: String, output: String, batchSize: Int = 64,
+                normalization: PatchNormalization = .zscore) {
+        self.checkpoint = checkpoint; self.patches = patches; self.output = output
+        self.batchSize = batchSize; self.normalization = normalization
+    }
+}
+
+/// `netosis infer`: class logits and probabilities for every patch of a file (predictions.h5).
+public enum InferJob {
+    /// Rank r classifies the r-th contiguous share of the patches; rank 0 gathers the logits in
+    /// order and writes OUT atomically, so the output is the same for any rank count.
+    /// Returns the number of patches classified (rank 0; 0 elsewhere).
+    @discardableResult
+    public static func run(_ options: InferOptions, world: Communicator? = nil,
+                           log: @escaping (String) -> Void = { print($0) },
+                           warn: @escaping (String) -> Void = { FileHandle.standardError.write(Data(("warning: " + $0 + "\n").utf8)) },
+                           progress: @escaping (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> Int {
+        let rank = world?.rank ?? 0, size = world?.size ?? 1
+        let model = try WeightIO.loadModel(path: options.checkpoint)
+        let classifier = PatchClassifier(model: model, normalization: options.normalization, batchSize: options.batchSize)
+        let file = try openPatches(options.patches)
+        let total = try classifier.layout(of: file, path: options.patches).count
+        let lower = total * rank / size, upper = total * (rank + 1) / size
+        let started = Date()
+        let logits = try classifier.logits(file: file, path: options.patches, range: lower..<upper) { done in
+            progress(min(total, done * size), total)  // rank 0 speaks for all
+        }
+        let classes = model.config.numClasses
+        var all = logits
+        if let world, size > 1 {
+            guard let parts = try world.gather(bytes: logits.withUnsafeBytes { Array($0) }) else { return 0 }
+            all = []
+            all.reserveCapacity(total * classes)
+            for part in parts { part.withUnsafeBytes { all += $0.bindMemory(to: Float.self) } }
+        }
+        try PredictionsFile.write(path: options.output, logits: all, classes: classes, checkpoint: options.checkpoint,
+                                  config: .init(model: model.config, normalization: options.normalization,
+                                                batchSize: options.batchSize, patches: options.patches))
+        log("infer: \(total) patches → \(options.output) (/logits, /probs [\(total), \(classes)]) in "
+            + String(format: "%.1f s", Date().timeIntervalSince(started)))
+        return total
+    }
+
+    /// A netosis patches file (header checked), or a foreign HDF5 file with /patches and no `format`.
+    static func openPatches(_ path: String) throws -> HDF5File {
+        guard FileManager.default.fileExists(atPath: path) else { throw FileFormatError(path: path, problem: "no such file") }
+        let file: HDF5File
+        do { file = try HDF5File.open(path, mode: .readOnly) } catch {
+            throw FileFormatError(path: path, problem: "not a readable HDF5 file; expected patches (\(error))")
+        }
+        if file.hasAttribute("format") { _ = try FileHeader.read(file, path: path, expecting: PatchesSchema.format) }
+        return file
+    }
+}
