@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "NeuralTests", dependencies: ["Neural", "Storage", "TestSupport"],
                     exclude: ["Fixtures"], swiftSettings: swift5),
         .testTarget(name: "EndToEndTests", dependencies: ["Pipeline", "TestSupport", "netosis"],
-                    swiftSettings: swift5),
+                    exclude: ["Fixtures"], swiftSettings: swift5),
     ]
 )
 
