@@ -45,6 +45,12 @@ extension HDF5Node {
         try values.withUnsafeBytes { try writeAttribute(name, type: T.hdf5Type, space: space.id, raw: $0) }
     }
 
+    /// Removes an attribute (no-op when absent).
+    public func deleteAttribute(_ name: String) throws {
+        guard hasAttribute(name) else { return }
+        _ = try h5check(H5Adelete(handle.id, name), location, "delete attribute '\(name)'")
+    }
+
     private func writeAttribute(_ name: String, type: hid_t, space: hid_t, bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try writeAttribute(name, type: type, space: space, raw: $0) }
     }

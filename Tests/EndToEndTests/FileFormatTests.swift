@@ -96,6 +96,23 @@ final class FileFormatTests: XCTestCase {
         }
     }
 
+    /// Version 1 of patches.h5 (before `runs`) is still read and can be appended to (additive change).
+    func testOlderPatchesVersionIsReadAndExtended() throws {
+        let files = try makeFiles()
+        let v1 = try copy(try XCTUnwrap(files[PatchesSchema.format.name]), as: "v1.h5") { file in
+            try file.setAttribute("format_version", Int32(1))
+            try file.deleteAttribute("runs")
+        }
+        XCTAssertEqual(try PatchDataset(path: v1).header?.formatVersion, 1)
+        let stored = try PatchesWriter.inspect(path: v1)
+        XCTAssertEqual(stored.runs, "")
+        XCTAssertEqual(try PrepareJob.runsJSON(appending: #"{"b":2}"#, to: stored, path: v1), #"[{},{"b":2}]"#)
+        let older = try copy(v1, as: "v0.h5") { try $0.setAttribute("format_version", Int32(0)) }
+        XCTAssertThrowsError(try PatchDataset(path: older)) {
+            XCTAssertEqual("\($0)", "\(older): netosis.patches format_version 0 is older than this netosis reads (from 1); re-create it with `netosis prepare`")
+        }
+    }
+
     func hint(_ format: String) -> String {
         let made = [PatchesSchema.format, WeightIO.format, PredictionsFile.format, ObjectTable.format]
             .first { $0.name == format }!.madeBy

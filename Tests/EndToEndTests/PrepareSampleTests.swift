@@ -65,7 +65,7 @@ final class PrepareSampleTests: XCTestCase {
         // Schema (DESIGN "patches.h5").
         let file = try HDF5File.open(out)
         XCTAssertEqual(try file.stringAttribute("format"), "netosis.patches")
-        XCTAssertEqual(try file.attribute("format_version", as: Int32.self), 1)
+        XCTAssertEqual(try file.attribute("format_version", as: Int32.self), 2)
         XCTAssertEqual(try file.attribute("patch_size", as: Int32.self), 112)
         XCTAssertEqual(try file.attribute("label_radius", as: Double.self), SegmentationConfig.standard.labelRadius)
         XCTAssertEqual(try file.stringAttribute("classes"), #"["other","non-NETotic","NETotic"]"#)
@@ -168,12 +168,26 @@ final class PrepareSampleTests: XCTestCase {
                                                     output: out, splitBy: .image, append: true))) {
             XCTAssertTrue("\($0)".contains("--split-by"), "\($0)")
         }
+        // So would other split fractions (the file's are used when the flags are omitted).
+        XCTAssertThrowsError(try run(PrepareOptions(imagesDirectory: all.images, annotationsDirectory: all.annotations,
+                                                    output: out, valFraction: 0.3, append: true))) {
+            XCTAssertTrue("\($0)".contains("was written with --val-fraction 0.1; appending with 0.3"), "\($0)")
+        }
+        let configBefore = try HDF5File.open(out).stringAttribute("config")
         let (s2, _, _) = try run(PrepareOptions(imagesDirectory: all.images, annotationsDirectory: all.annotations,
                                                 output: out, append: true))
         XCTAssertEqual(s2.imagesAlreadyPresent, firstStems.count)
         XCTAssertEqual(s2.imagesWritten, laterStems.count)
         XCTAssertEqual(s2.splitBy, .well, "split rule taken from the file")
         var after: HDF5File! = try HDF5File.open(out)
+        // The creating run's config stays; `runs` records both runs, the first one byte for byte.
+        XCTAssertEqual(try after.stringAttribute("config"), configBefore)
+        let runs = try after.stringAttribute("runs")
+        let list = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(runs.utf8)) as? [[String: Any]])
+        XCTAssertEqual(list.count, 2)
+        XCTAssertTrue(runs.hasPrefix("[" + configBefore + ","), runs)
+        XCTAssertEqual(list[1]["images"] as? String, all.images)
+        XCTAssertEqual(list[0]["images"] as? String, first.images)
         let names = try after.dataset("images/name").readStrings()
         XCTAssertEqual(names.count, firstStems.count + laterStems.count)
         XCTAssertEqual(Array(names.prefix(firstStems.count)), beforeNames)

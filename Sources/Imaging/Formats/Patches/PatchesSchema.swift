@@ -2,8 +2,9 @@ import Storage
 
 /// Names and constants of the patches.h5 contract (DESIGN "File contracts"; docs/file-formats.md).
 public enum PatchesSchema {
-    /// Version 1: the DESIGN schema. Only additive changes keep older versions readable.
-    public static let format = FileFormat(name: "netosis.patches", version: 1, madeBy: "netosis prepare")
+    /// Version 1: the DESIGN schema. Version 2 adds the `runs` attribute (every run's settings);
+    /// additive, so version 1 is still read (docs/file-formats.md "Versions").
+    public static let format = FileFormat(name: "netosis.patches", version: 2, oldestReadable: 1, madeBy: "netosis prepare")
     public static let patches = "patches", labels = "labels", split = "split"
     public static let imageIndex = "image_index", center = "center"
     public static let images = "images"

@@ -111,11 +111,10 @@ public final class PatchesWriter {
 
     /// Reads what an existing file holds, checking it is a patches file this version can extend.
     public static func inspect(path: String) throws -> StoredPatches {
+        // Every readable version can be extended: the versions differ only by additions, and the
+        // append rewrites the header at the current version.
         let (file, header) = try FileHeader.open(path, expecting: PatchesSchema.format)
         func bad(_ problem: String) -> FileFormatError { FileFormatError(path: path, problem: problem) }
-        guard header.formatVersion == PatchesSchema.format.version else {
-            throw bad("format_version \(header.formatVersion); this netosis appends to version \(PatchesSchema.format.version) only (prepare a new file)")
-        }
         for name in ["split_by", "seed", "patch_size", "label_radius", "mode"] where !file.hasAttribute(name) {
             throw bad("attribute '\(name)' is missing; the file was not written by `netosis prepare`, cannot append")
         }
