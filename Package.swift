@@ -1,8 +1,8 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Layers (dependencies point one way):
-//   netosis → Pipeline → (Neural, Imaging, Storage, Cluster) → C system libraries
+// Layers (dependencies point one way; picture in docs/architecture.md, generated from this file):
+//   netosis → Pipeline → (Neural, Imaging) → (Storage, Cluster) → C system libraries
 let package = Package(
     name: "netosis",
     platforms: [.macOS(.v14)],
@@ -16,7 +16,7 @@ let package = Package(
     ],
     targets: [
         // System libraries: module.modulemap + shim.h each; pkg-config gives -I/-L.
-        // Names are the fixed Debian ones (not the movable alternatives: see docs/hpc-recipe notes).
+        // Names are the fixed Debian ones, not the movable alternatives (../shared/docs/hpc-recipe.md).
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial",

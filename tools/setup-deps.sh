@@ -3,7 +3,7 @@
 #   tools/setup-deps.sh          build + runtime + test tools (MPI, HDF5, libtiff, OpenBLAS, Slurm)
 # Runs apt-get as root (CI, containers) or through sudo if available.
 set -euo pipefail
-packages=(pkg-config libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools libtiff-dev libtiff-tools
+packages=(pkg-config python3 libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools libtiff-dev libtiff-tools
           libopenblas-dev slurmctld slurmd slurm-client munge)
 missing=()
 for p in "${packages[@]}"; do
