@@ -44,8 +44,8 @@ doctor: build
 	mpirun -np 2 $(BIN)/netosis doctor
 
 test: setup
-	tools/dependency-graph.py --check docs/architecture.md
 	swift build $(SWIFT_FLAGS) --build-tests
+	tools/dependency-graph.py --check docs/architecture.md
 	slurm/with-local-slurm.sh tools/run-tests.sh $(SWIFT_FLAGS) --skip-build
 
 demo: build
