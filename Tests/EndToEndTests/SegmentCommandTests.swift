@@ -60,7 +60,7 @@ final class SegmentCommandTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: path("empty"), withIntermediateDirectories: true)
         let empty = try runProgram(netosis, ["segment", "--input", path("empty"), "--out", path("e.csv")], timeout: 60)
         XCTAssertNotEqual(empty.status, 0)
-        XCTAssertTrue(empty.output.contains("\(path("empty")): folder holds no .tif/.tiff images"), empty.output)
+        XCTAssertTrue(empty.output.contains("\(path("empty")): contains no .tif/.tiff images"), empty.output)
         let suffix = try runProgram(netosis, ["segment", "--input", images, "--out", path("e.txt")], timeout: 60)
         XCTAssertNotEqual(suffix.status, 0)
         XCTAssertTrue(suffix.output.contains("--out must end in .csv or .h5"), suffix.output)

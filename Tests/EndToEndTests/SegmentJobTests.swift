@@ -39,7 +39,7 @@ final class SegmentJobTests: XCTestCase {
         try Data("this is not a TIFF".utf8).write(to: URL(fileURLWithPath: images + "/broken.tif"))
         try Data("notes".utf8).write(to: URL(fileURLWithPath: images + "/readme.txt"))
 
-        let found = try SegmentInputs.images(images)
+        let found = try InputFiles.images(images, fileAllowed: true)
         XCTAssertEqual(found.map { ($0 as NSString).lastPathComponent }, ["a1.tif", "broken.tif", "a2.tiff"])
 
         // Annotations: one good (with a marker outside the image), one naming a missing image, one unreadable.
@@ -56,8 +56,8 @@ final class SegmentJobTests: XCTestCase {
             .write(to: URL(fileURLWithPath: notes + "/CellCounter_zz9.xml"))
         try Data("<CellCounter_Marker_File><Marker_Data>".utf8).write(to: URL(fileURLWithPath: notes + "/CellCounter_a2.xml"))
 
-        let pairing = try SegmentInputs.pairAnnotations(notes, images: found)
-        XCTAssertEqual(Array(pairing.sets.keys), [images + "/a1.tif"])
+        let pairing = try AnnotationPairing.scan(images: found, from: images, annotations: notes)
+        XCTAssertEqual(Array(pairing.annotationsByImage.keys), [images + "/a1.tif"])
         XCTAssertEqual(pairing.problems.count, 2, "\(pairing.problems)")
         XCTAssertTrue(pairing.problems.contains { $0.hasPrefix(notes + "/CellCounter_zz9.xml: names image 'zz9.tif', which is not among the input images") },
                       "\(pairing.problems)")
@@ -66,7 +66,7 @@ final class SegmentJobTests: XCTestCase {
         let segmenter = Segmenter()
         var outcomes: [SegmentOne.Outcome] = []
         for p in found {
-            outcomes.append(SegmentOne.run(p, segmenter: segmenter, annotations: pairing.sets[p], coverageTypes: [1, 2]))
+            outcomes.append(SegmentOne.run(p, segmenter: segmenter, annotations: pairing.annotationsByImage[p], coverageTypes: [1, 2]))
         }
         XCTAssertEqual(outcomes.map(\.image.status), ["ok", "failed", "ok"])
         XCTAssertEqual(outcomes[1].image.error, images + "/broken.tif: not a TIFF file (no TIFF signature)")
@@ -80,8 +80,8 @@ final class SegmentJobTests: XCTestCase {
 
         // An empty folder and a missing path are errors naming the folder.
         try FileManager.default.createDirectory(atPath: path("empty"), withIntermediateDirectories: true)
-        XCTAssertEqual(message { try SegmentInputs.images(self.path("empty")) }, path("empty") + ": folder holds no .tif/.tiff images")
-        XCTAssertEqual(message { try SegmentInputs.images(self.path("missing")) }, path("missing") + ": no such file or folder")
-        XCTAssertEqual(try SegmentInputs.images(images + "/a1.tif"), [images + "/a1.tif"])
+        XCTAssertEqual(message { try InputFiles.images(self.path("empty"), fileAllowed: true) }, path("empty") + ": contains no .tif/.tiff images")
+        XCTAssertEqual(message { try InputFiles.images(self.path("missing"), fileAllowed: true) }, path("missing") + ": no such file or folder")
+        XCTAssertEqual(try InputFiles.images(images + "/a1.tif", fileAllowed: true), [images + "/a1.tif"])
     }
 }

@@ -46,7 +46,12 @@ public enum SegmentJob {
                            progress: @escaping (_ done: Int, _ total: Int) -> Void = { _, _ in })
     throws -> SegmentSummary? {
         let rank = world?.rank ?? 0, size = world?.size ?? 1
-        let paths = try SegmentInputs.images(options.input)
+        let paths = try InputFiles.images(options.input, fileAllowed: true)
+        // The pairing prepare uses (wells of field files are not assembled: segment reads single files).
+        let pairing = try options.annotations.map {
+            try AnnotationPairing.scan(images: paths, from: options.input, annotations: $0)
+        }
+        let annotationSets = pairing?.annotationsByImage ?? [:]
         let outDir = URL(fileURLWithPath: options.output).deletingLastPathComponent().path
         if rank == 0 {
             var isDir: ObjCBool = false
@@ -56,7 +61,6 @@ public enum SegmentJob {
                 throw ImageError(path: outDir, problem: "exists and is not a folder (needed for --out \(options.output))")
             }
         }
-        let pairing = try options.annotations.map { try SegmentInputs.pairAnnotations($0, images: paths) }
         let segmenter = Segmenter(config: options.segmentation)
         let typesCounted: Set<Int> = options.coverageTypes.isEmpty
             ? Set((1...64).filter { t in options.classMap.nucleusClass(forType: t).map { $0 != .other } ?? false })
@@ -66,7 +70,7 @@ public enum SegmentJob {
         var myCoverage: [Int: MarkerCoverage] = [:]
         var myWarnings: [String] = []
         for i in stride(from: rank, to: paths.count, by: size) {
-            let outcome = SegmentOne.run(paths[i], segmenter: segmenter, annotations: pairing?.sets[paths[i]],
+            let outcome = SegmentOne.run(paths[i], segmenter: segmenter, annotations: annotationSets[paths[i]],
                                          coverageTypes: typesCounted)
             mine[i] = outcome.image
             if let c = outcome.coverage { myCoverage[i] = c }
