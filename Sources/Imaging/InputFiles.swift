@@ -50,4 +50,11 @@ public enum InputFiles {
         guard !found.isEmpty else { throw ImageError(path: root, problem: "contains no \(what)") }
         return found.sorted()
     }
+
+    /// One line for a problem with an input file: "path: problem", without repeating the path when
+    /// the error already starts with it.
+    public static func describe(_ error: Error, path: String) -> String {
+        let text = "\(error)"
+        return text.hasPrefix(path) ? text : "\(path): \(text)"
+    }
 }

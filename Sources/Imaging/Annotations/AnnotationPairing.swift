@@ -124,7 +124,7 @@ public struct AnnotationPairing: Sendable {
             do {
                 set = try AnnotationSet.read(file)
             } catch {
-                result.problems.append(SegmentInputs.describe(error, path: file)); continue
+                result.problems.append(InputFiles.describe(error, path: file)); continue
             }
             let named = set.imageName?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             let candidates = stems(named: named) ?? stems(annotationFile: file)

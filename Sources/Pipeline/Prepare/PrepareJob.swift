@@ -297,7 +297,7 @@ public enum PrepareJob {
         do {
             image = try item.source.load()
         } catch {
-            outcome.header.error = SegmentInputs.describe(error, path: item.imagePath)
+            outcome.header.error = InputFiles.describe(error, path: item.imagePath)
             return outcome
         }
         outcome.header.width = image.width; outcome.header.height = image.height

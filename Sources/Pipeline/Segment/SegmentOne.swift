@@ -31,7 +31,7 @@ enum SegmentOne {
             }
             return Outcome(image: record, coverage: cov, warnings: warnings)
         } catch {
-            return Outcome(image: .failed(path, SegmentInputs.describe(error, path: path)), coverage: nil, warnings: [])
+            return Outcome(image: .failed(path, InputFiles.describe(error, path: path)), coverage: nil, warnings: [])
         }
     }
 }
