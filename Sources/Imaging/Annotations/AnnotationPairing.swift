@@ -63,6 +63,12 @@ public enum ImageSource: Sendable {
 ///    before `x.csv`) is reported and skipped: markers are never merged across files.
 /// Every problem is one line starting with the file it concerns. Nothing here throws except listing
 /// a missing or empty annotation folder (`scan`).
+///
+/// Where segment and prepare used to differ, the choice is what a scientist re-running either command
+/// on the same folders expects: the same images annotated by the same files. Segment took the last of
+/// two same-named images silently and missed Windows paths and padded names; both now keep the first
+/// and say so, and read `C:\…\x.tif` and ` x.tif `. An annotation folder with no annotation files is an
+/// error for both (a wrong folder is caught before a long run, not in a warning after it).
 public struct AnnotationPairing: Sendable {
     public struct Pair: Sendable {
         /// The image's name: its file stem, or `plate_well` for a well assembled from fields.
