@@ -29,7 +29,14 @@ enum HDF5Library {
             guard let entry, let context else { return 0 }
             let collector = Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue()
             if let desc = entry.pointee.desc {
-                let text = String(cString: desc)
+                var text = String(cString: desc)
+                // A failed write's entry is a multi-line dump (time, buffer address, byte counts);
+                // its system error message is what a user can act on.
+                if let start = text.range(of: "error message = '"),
+                   let end = text[start.upperBound...].firstIndex(of: "'") {
+                    text = String(text[start.upperBound..<end])
+                }
+                text = text.split(whereSeparator: \.isNewline).joined(separator: " ")
                 if !text.isEmpty && !collector.lines.contains(text) { collector.lines.append(text) }
             }
             return 0

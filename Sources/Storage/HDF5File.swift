@@ -44,6 +44,7 @@ public final class HDF5File: HDF5Group {
     }
 
     /// Pushes buffered data to the operating system (not a durability guarantee: see AtomicFile).
+    /// Writers call it last: a full disk shows here as an error instead of in a silent close.
     public func flush() throws {
         _ = try h5check(H5Fflush(handle.id, H5F_SCOPE_GLOBAL), filePath, "flush")
     }

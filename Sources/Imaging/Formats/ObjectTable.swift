@@ -53,7 +53,32 @@ public enum ObjectTable {
         return url.deletingPathExtension().path + ".images.csv"
     }
 
+    /// True if `path` starts with the header line of an object CSV / per-image CSV (a file
+    /// `segment --overwrite` may replace).
+    public static func isObjectsCSV(_ path: String) -> Bool { firstLine(path) == objectColumns.joined(separator: ",") }
+    public static func isImagesCSV(_ path: String) -> Bool { firstLine(path) == imageColumns.joined(separator: ",") }
+
+    static func firstLine(_ path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 512)) ?? Data()
+        return String(decoding: head, as: UTF8.self).split(separator: "\n", maxSplits: 1).first.map(String.init)
+    }
+
+    /// Writes OUT.csv and OUT.images.csv (paths checked by the caller).
+    public static func writeCSV(_ images: [SegmentedImage], objects: OutputFile, images imagesFile: OutputFile) throws {
+        let (text, summary) = csvTexts(images)
+        try objects.write { try AtomicFile.writeBytes(Data(text.utf8), to: $0) }
+        try imagesFile.write { try AtomicFile.writeBytes(Data(summary.utf8), to: $0) }
+    }
+
     public static func writeCSV(_ images: [SegmentedImage], to path: String) throws {
+        let (text, summary) = csvTexts(images)
+        try AtomicFile.write(Data(text.utf8), to: path)
+        try AtomicFile.write(Data(summary.utf8), to: imagesCSVPath(for: path))
+    }
+
+    static func csvTexts(_ images: [SegmentedImage]) -> (objects: String, images: String) {
         var text = objectColumns.joined(separator: ",") + "\n"
         for image in images where image.status == "ok" {
             let name = csvField(image.path)
@@ -67,8 +92,11 @@ public enum ObjectTable {
             summary += "\(csvField(image.path)),\(image.status),\(csvField(image.error)),\(image.width),\(image.height),"
             summary += "\(image.nuclei.count),\(fmt(image.seconds)),\(fmt(image.cpuSeconds))\n"
         }
-        try AtomicFile.write(Data(text.utf8), to: path)
-        try AtomicFile.write(Data(summary.utf8), to: imagesCSVPath(for: path))
+        return (text, summary)
+    }
+
+    public static func writeHDF5(_ images: [SegmentedImage], to output: OutputFile, configJSON: String) throws {
+        try writeHDF5(images, to: output.path, configJSON: configJSON)
     }
 
     /// The HDF5 object table (`netosis segment --out OUT.h5`); `readHDF5` is its reader.
@@ -114,6 +142,7 @@ public enum ObjectTable {
             try o.write("max_intensity", maxI, options: opts)
             try o.write("solidity", solidity, options: opts)
             try o.write("eccentricity", ecc, options: opts)
+            try file.flush()
         }
     }
 

@@ -1,6 +1,7 @@
 import Cluster
 import Foundation
 import Imaging
+import Storage
 
 /// Settings of one `netosis segment` run.
 public struct SegmentOptions: Sendable {
@@ -16,11 +17,14 @@ public struct SegmentOptions: Sendable {
     public var coverageTypes: [Int]
     /// One line per image.
     public var verbose: Bool
+    /// Replace an existing object table (never another kind of file).
+    public var overwrite: Bool
 
     public init(input: String, output: String, segmentation: SegmentationConfig = .standard, classMap: ClassMap = .standard,
-                annotations: String? = nil, coverageTypes: [Int] = [], verbose: Bool = false) {
+                annotations: String? = nil, coverageTypes: [Int] = [], verbose: Bool = false, overwrite: Bool = false) {
         self.input = input; self.output = output; self.segmentation = segmentation; self.classMap = classMap
         self.annotations = annotations; self.coverageTypes = coverageTypes; self.verbose = verbose
+        self.overwrite = overwrite
     }
 
     public var writesCSV: Bool { output.lowercased().hasSuffix(".csv") }
@@ -36,6 +40,21 @@ public struct SegmentSummary: Sendable {
 
 /// `netosis segment`: find nuclei in images and write the object table (docs/segmentation.md).
 public enum SegmentJob {
+    /// OUT.csv and its OUT.images.csv, or OUT.h5, checked (see `OutputFile`).
+    static func outputs(_ options: SegmentOptions, inputs: [String]) throws -> [OutputFile] {
+        if options.writesCSV {
+            let imagesCSV = ObjectTable.imagesCSVPath(for: options.output)
+            return [
+                try OutputFile.check(options.output, kind: "netosis object table (CSV)", inputs: inputs,
+                                     overwrite: options.overwrite) { ObjectTable.isObjectsCSV($0) },
+                try OutputFile.check(imagesCSV, kind: "netosis per-image table (CSV)", inputs: inputs,
+                                     overwrite: options.overwrite) { ObjectTable.isImagesCSV($0) },
+            ]
+        }
+        return [try OutputFile.check(options.output, kind: "netosis object table (\(ObjectTable.format.name))",
+                                     inputs: inputs, overwrite: options.overwrite) { ObjectTable.format.isFormat(of: $0) }]
+    }
+
     /// Image i goes to rank i % size; rank 0 gathers every record and writes the table, so the
     /// table is the same for any rank count. An unreadable image is recorded as failed; the run
     /// fails only when no image could be segmented.
@@ -52,14 +71,11 @@ public enum SegmentJob {
             try AnnotationPairing.scan(images: paths, from: options.input, annotations: $0)
         }
         let annotationSets = pairing?.annotationsByImage ?? [:]
-        let outDir = URL(fileURLWithPath: options.output).deletingLastPathComponent().path
+        // Outputs are checked before any image is read (rank 0 writes them; its error aborts all).
+        var outputs: [OutputFile] = []
         if rank == 0 {
-            var isDir: ObjCBool = false
-            if !FileManager.default.fileExists(atPath: outDir, isDirectory: &isDir) {
-                try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
-            } else if !isDir.boolValue {
-                throw ImageError(path: outDir, problem: "exists and is not a folder (needed for --out \(options.output))")
-            }
+            let inputs = paths + (pairing?.pairs.map(\.annotationPath) ?? [])
+            outputs = try self.outputs(options, inputs: inputs)
         }
         let segmenter = Segmenter(config: options.segmentation)
         let typesCounted: Set<Int> = options.coverageTypes.isEmpty
@@ -95,9 +111,9 @@ public enum SegmentJob {
         let results = (0..<paths.count).map { all[$0]! }
 
         if options.writesCSV {
-            try ObjectTable.writeCSV(results, to: options.output)
+            try ObjectTable.writeCSV(results, objects: outputs[0], images: outputs[1])
         } else {
-            try ObjectTable.writeHDF5(results, to: options.output, configJSON: options.segmentation.json())
+            try ObjectTable.writeHDF5(results, to: outputs[0], configJSON: options.segmentation.json())
         }
 
         for w in (pairing?.problems ?? []) + warnings { warn(w) }
