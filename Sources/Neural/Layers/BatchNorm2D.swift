@@ -176,12 +176,6 @@ public final class BatchNorm2D {
         Profiler.time(.batchNorm) { applyAffine(x: x, ldx: ldx, rows: rows, y: y, ldy: ldy, relu: relu) }
     }
 
-    /// Inference-mode per-channel scale and shift (for folding into a neighbouring convolution).
-    public func inferenceAffine() -> (scale: [Float], shift: [Float]) {
-        let s = (0..<channels).map { weight.value[$0] / (runningVar.value[$0] + epsilon).squareRoot() }
-        return (s, (0..<channels).map { bias.value[$0] - runningMean.value[$0] * s[$0] })
-    }
-
     private func applyAffine(x: UnsafePointer<Float>, ldx: Int, rows: Int,
                              y: UnsafeMutablePointer<Float>, ldy: Int, relu: Bool) {
         let c = channels
