@@ -1,3 +1,4 @@
+import Determinism
 import XCTest
 @testable import Neural
 
@@ -113,9 +114,9 @@ final class DenseNetTests: XCTestCase {
     /// large diffuse, background debris). densenet-tiny must learn it.
     func testTinyDenseNetLearnsSeparableProblem() throws {
         let size = 24
-        func image(_ label: Int, _ g: inout SeededGenerator) -> [Float] {
+        func image(_ label: Int, _ g: inout SplitMix64) -> [Float] {
             var img = [Float](repeating: 0, count: size * size)
-            let cx = Float(size) / 2 + 3 * (g.nextUniform() - 0.5), cy = Float(size) / 2 + 3 * (g.nextUniform() - 0.5)
+            let cx = Float(size) / 2 + 3 * (g.nextUnitFloat() - 0.5), cy = Float(size) / 2 + 3 * (g.nextUnitFloat() - 0.5)
             for y in 0..<size { for x in 0..<size {
                 let d = ((Float(x) - cx) * (Float(x) - cx) + (Float(y) - cy) * (Float(y) - cy)).squareRoot()
                 var v: Float
@@ -129,7 +130,7 @@ final class DenseNetTests: XCTestCase {
             return img
         }
         func dataset(_ count: Int, seed: UInt64) -> ([Float], [Int]) {
-            var g = SeededGenerator(seed: seed)
+            var g = SplitMix64(seed: seed, skipping: 1)
             var xs: [Float] = [], ys: [Int] = []
             for i in 0..<count { let y = i % 3; xs += image(y, &g); ys.append(y) }
             return (xs, ys)
@@ -141,7 +142,7 @@ final class DenseNetTests: XCTestCase {
                                                             warmupSteps: 10))
         let batch = 16
         var firstLosses: [Double] = [], lastLosses: [Double] = []
-        var g = SeededGenerator(seed: 5)
+        var g = SplitMix64(seed: 5, skipping: 1)
         for step in 0..<300 {
             var xs: [Float] = [], ys: [Int] = []
             for _ in 0..<batch {

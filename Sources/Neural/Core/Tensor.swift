@@ -1,3 +1,5 @@
+import Determinism
+
 /// A dense float32 array with a shape. Image tensors are channels-last (NHWC) throughout the
 /// engine: a pixel's channels are contiguous, so 1×1 convolutions are one GEMM over the batch
 /// and a dense block's layers can read a prefix of the channels of one shared buffer.
@@ -17,7 +19,7 @@ public struct Tensor: Equatable, Sendable {
     }
 
     /// Normally distributed values (mean 0, standard deviation `std`) from a seeded generator.
-    public init(randomNormal shape: [Int], std: Float = 1, generator: inout SeededGenerator) {
+    public init(randomNormal shape: [Int], std: Float = 1, generator: inout SplitMix64) {
         let count = shape.reduce(1, *)
         var values = [Float](repeating: 0, count: count)
         for i in 0..<count { values[i] = std * generator.nextNormal() }

@@ -1,3 +1,4 @@
+import Determinism
 import Foundation
 
 /// Fully connected layer: y = x·Wᵀ + b with W [out, in] (PyTorch's Linear layout).
@@ -5,14 +6,14 @@ public final class Dense {
     public let inFeatures: Int, outFeatures: Int
     public let weight: Parameter, bias: Parameter
 
-    public init(name: String, inFeatures: Int, outFeatures: Int, generator: inout SeededGenerator) {
+    public init(name: String, inFeatures: Int, outFeatures: Int, generator: inout SplitMix64) {
         self.inFeatures = inFeatures; self.outFeatures = outFeatures
         // PyTorch's Linear default: U(−1/√in, 1/√in) for weight and bias.
         let bound = Float(1 / Double(inFeatures).squareRoot())
         weight = Parameter(name: name + "/weight", shape: [outFeatures, inFeatures],
-                           value: (0..<outFeatures * inFeatures).map { _ in bound * (2 * generator.nextUniform() - 1) })
+                           value: (0..<outFeatures * inFeatures).map { _ in bound * (2 * generator.nextUnitFloat() - 1) })
         bias = Parameter(name: name + "/bias", shape: [outFeatures],
-                         value: (0..<outFeatures).map { _ in bound * (2 * generator.nextUniform() - 1) }, decays: false)
+                         value: (0..<outFeatures).map { _ in bound * (2 * generator.nextUnitFloat() - 1) }, decays: false)
     }
 
     public var parameters: [Parameter] { [weight, bias] }

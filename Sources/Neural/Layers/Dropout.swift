@@ -1,3 +1,5 @@
+import Determinism
+
 /// Inverted dropout: in training, zero each value with probability `rate` and scale the rest by
 /// 1/(1−rate); identity at inference. The mask comes from `seed`, which advances every call.
 public final class Dropout {
@@ -12,12 +14,12 @@ public final class Dropout {
 
     public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, training: Bool) {
         guard training && rate > 0 else { y.update(from: x, count: count); return }
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed, skipping: 1)
         seed &+= 1
         if mask.count < count { mask = [Float](repeating: 0, count: count) }
         let keep = 1 / (1 - rate)
         for i in 0..<count {
-            mask[i] = generator.nextUniform() < rate ? 0 : keep
+            mask[i] = generator.nextUnitFloat() < rate ? 0 : keep
             y[i] = x[i] * mask[i]
         }
     }

@@ -1,3 +1,4 @@
+import Determinism
 import Foundation
 
 /// DenseNet (Huang et al. 2017) exactly as torchvision builds it, read like the paper's figure:
@@ -21,7 +22,7 @@ public final class DenseNet {
         /// conv1's output from the last training forward (norm2's input, needed by backward).
         let bottleneckOutput = FloatBuffer()
 
-        init(name: String, inChannels: Int, growth: Int, bottleneckSize: Int, generator: inout SeededGenerator) {
+        init(name: String, inChannels: Int, growth: Int, bottleneckSize: Int, generator: inout SplitMix64) {
             self.inChannels = inChannels; self.growth = growth; bottleneck = bottleneckSize * growth
             norm1 = BatchNorm2D(name: name + "/norm1", channels: inChannels)
             conv1 = Conv2D(name: name + "/conv1", inChannels: inChannels, outChannels: bottleneck, kernel: 1,
@@ -71,7 +72,7 @@ public final class DenseNet {
         }
 
         init(name: String, layers count: Int, inChannels: Int, growth: Int, bottleneckSize: Int,
-             generator: inout SeededGenerator) {
+             generator: inout SplitMix64) {
             self.inChannels = inChannels
             outChannels = inChannels + count * growth
             layers = (0..<count).map { j in
@@ -83,7 +84,7 @@ public final class DenseNet {
 
     public final class Transition {
         public let norm: BatchNorm2D, conv: Conv2D, pool: AvgPool2D
-        init(name: String, inChannels: Int, outChannels: Int, generator: inout SeededGenerator) {
+        init(name: String, inChannels: Int, outChannels: Int, generator: inout SplitMix64) {
             norm = BatchNorm2D(name: name + "/norm", channels: inChannels)
             conv = Conv2D(name: name + "/conv", inChannels: inChannels, outChannels: outChannels, kernel: 1,
                           generator: &generator)
@@ -114,7 +115,7 @@ public final class DenseNet {
     public init(config: DenseNetConfig, seed: UInt64 = 0) throws {
         try config.validate()
         self.config = config
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed, skipping: 1)
         conv0 = Conv2D(name: "features/conv0", inChannels: config.inputChannels, outChannels: config.initialFeatures,
                        kernel: 7, stride: 2, padding: 3, generator: &generator)
         norm0 = BatchNorm2D(name: "features/norm0", channels: config.initialFeatures)
