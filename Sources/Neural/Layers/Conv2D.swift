@@ -283,23 +283,3 @@ public final class Conv2D {
         }
     }
 }
-
-/// Per-channel y = max(0, x·scale + shift), applied by `Conv2D` while lowering its input.
-public struct InputAffine {
-    public let scale: UnsafePointer<Float>
-    public let shift: UnsafePointer<Float>
-
-    public init(scale: UnsafePointer<Float>, shift: UnsafePointer<Float>) { self.scale = scale; self.shift = shift }
-
-    @inline(__always)
-    func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count c: Int) {
-        let cv = vectorPart(c)
-        var j = 0
-        while j < cv {
-            let v = load(x + j) * load(scale + j) + load(shift + j)
-            store(v.replacing(with: 0, where: v .< 0), y + j)
-            j += 16
-        }
-        while j < c { let v = x[j] * scale[j] + shift[j]; y[j] = v < 0 ? 0 : v; j += 1 }
-    }
-}
