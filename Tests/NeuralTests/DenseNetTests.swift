@@ -99,7 +99,7 @@ final class DenseNetTests: XCTestCase {
         let optimizer = SGD(schedule: LearningRateSchedule(base: 0.01), momentum: 0.9)
         var x = randomArray(2 * 16 * 16, seed: 34)
         try model.trainStep(images: x, labels: [0, 1], height: 16, width: 16, loss: SoftmaxCrossEntropy(), optimizer: optimizer)
-        let before = model.conv0.weight.value
+        let before = model.stem.conv0.weight.value
         x[5] = .nan
         XCTAssertThrowsError(try model.trainStep(images: x, labels: [0, 1], height: 16, width: 16,
                                                  loss: SoftmaxCrossEntropy(), optimizer: optimizer)) { error in
@@ -107,7 +107,7 @@ final class DenseNetTests: XCTestCase {
             XCTAssertTrue(value.isNaN)
             XCTAssert("\(error)".contains("step 1"), "\(error)")
         }
-        XCTAssertEqual(model.conv0.weight.value, before, "weights untouched by the failed step")
+        XCTAssertEqual(model.stem.conv0.weight.value, before, "weights untouched by the failed step")
     }
 
     /// A small separable problem: the three classes look like the paper's (small bright lobed,

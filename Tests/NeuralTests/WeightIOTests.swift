@@ -37,7 +37,7 @@ final class WeightIOTests: XCTestCase {
 
     func testTorchLayoutIsPermutedOnDisk() throws {
         let model = try DenseNet(named: "densenet-tiny", seed: 9)
-        let w = model.conv0.weight   // internal [out, kh, kw, in], torch [out, in, kh, kw]; in = 1 → same
+        let w = model.stem.conv0.weight   // internal [out, kh, kw, in], torch [out, in, kh, kw]; in = 1 → same
         let k = model.blocks[0].layers[0].conv2.weight   // [4, 8, 3, 3]
         let path = directory + "/w.h5"
         try WeightIO.save(model, to: path)
