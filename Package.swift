@@ -58,7 +58,7 @@ let package = Package(
                     exclude: ["Fixtures"], swiftSettings: swift5),
         .testTarget(name: "NeuralTests", dependencies: ["Neural", "Storage", "TestSupport", "Determinism"],
                     exclude: ["Fixtures"], swiftSettings: swift5),
-        .testTarget(name: "EndToEndTests", dependencies: ["Pipeline", "TestSupport", "netosis"],
+        .testTarget(name: "EndToEndTests", dependencies: ["Pipeline", "TestSupport", "netosis", "Determinism"],
                     exclude: ["Fixtures"], swiftSettings: swift5),
     ]
 )
