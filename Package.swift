@@ -32,13 +32,15 @@ let package = Package(
         // Storage carries the build's identity (ToolVersion: release + git commit, from Plugins/BuildInfo).
         .target(name: "Storage", dependencies: ["CHDF5"], swiftSettings: swift5, plugins: ["BuildInfo"]),
         .plugin(name: "BuildInfo", capability: .buildTool()),
-        .target(name: "Imaging", dependencies: ["CTIFF", "CShims", "Storage",
+        // SplitMix64 and StableHash: the one source of reproducible randomness.
+        .target(name: "Determinism", dependencies: [], swiftSettings: swift5),
+        .target(name: "Imaging", dependencies: ["CTIFF", "CShims", "Storage", "Determinism",
                                                 .product(name: "Yams", package: "Yams")],
                 swiftSettings: optimized),
-        .target(name: "Neural", dependencies: ["COpenBLAS", "Storage",
+        .target(name: "Neural", dependencies: ["COpenBLAS", "Storage", "Determinism",
                                                .product(name: "Yams", package: "Yams")],
                 swiftSettings: optimized),
-        .target(name: "Pipeline", dependencies: ["Cluster", "Storage", "Imaging", "Neural"],
+        .target(name: "Pipeline", dependencies: ["Cluster", "Storage", "Imaging", "Neural", "Determinism"],
                 swiftSettings: swift5),
         .executableTarget(name: "netosis", dependencies: [
             "Pipeline", "Cluster", "Storage", "Imaging", "Neural",
@@ -52,11 +54,11 @@ let package = Package(
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "TestSupport", "mpi-selftest"],
                     swiftSettings: swift5),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"], swiftSettings: swift5),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Storage", "TestSupport"],
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Storage", "TestSupport", "Determinism"],
                     exclude: ["Fixtures"], swiftSettings: swift5),
-        .testTarget(name: "NeuralTests", dependencies: ["Neural", "Storage", "TestSupport"],
+        .testTarget(name: "NeuralTests", dependencies: ["Neural", "Storage", "TestSupport", "Determinism"],
                     exclude: ["Fixtures"], swiftSettings: swift5),
-        .testTarget(name: "EndToEndTests", dependencies: ["Pipeline", "TestSupport", "netosis"],
+        .testTarget(name: "EndToEndTests", dependencies: ["Pipeline", "TestSupport", "netosis", "Determinism"],
                     exclude: ["Fixtures"], swiftSettings: swift5),
     ]
 )

@@ -1,3 +1,4 @@
+import Determinism
 import Foundation
 
 /// Training and inference throughput of a model on random data (`netosis bench`).
@@ -86,13 +87,13 @@ public enum Benchmark {
                            log: ((String) -> Void)? = nil) throws -> BenchmarkResult {
         let model = try DenseNet(config: config, seed: 0)
         let size = config.inputSize, c = config.inputChannels
-        var g = SeededGenerator(seed: 1)
+        var g = SplitMix64(seed: 1, skipping: 1)
         let images = (0..<batch * size * size * c).map { _ in g.nextNormal() }
         let labels = (0..<batch).map { $0 % config.numClasses }
         let forwardFLOPs = model.forwardFLOPs(height: size, width: size)
-        let stem = 2 * Double(model.conv0.outputSize(height: size, width: size).height
-                              * model.conv0.outputSize(height: size, width: size).width
-                              * model.conv0.outChannels * model.conv0.patchLength)
+        let stem = 2 * Double(model.stem.conv0.outputSize(height: size, width: size).height
+                              * model.stem.conv0.outputSize(height: size, width: size).width
+                              * model.stem.conv0.outChannels * model.stem.conv0.patchLength)
         let trainFLOPs = 3 * forwardFLOPs - stem   // no input gradient for the stem
         var result = BenchmarkResult(model: config.name, batch: batch, inputChannels: c, inputSize: size,
                                      threads: BLAS.threads, blasCore: BLAS.coreName,

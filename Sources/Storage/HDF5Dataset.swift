@@ -41,12 +41,6 @@ public final class HDF5Dataset: HDF5Node {
         }
     }
 
-    /// True if the stored element type is a string.
-    public func isString() throws -> Bool {
-        let type = try HDF5Handle.datatype(H5Dget_type(handle.id), path: location, "H5Dget_type")
-        return H5Tget_class(type.id) == H5T_STRING
-    }
-
     private func fileSpace() throws -> HDF5Handle {
         try HDF5Handle.dataspace(H5Dget_space(handle.id), path: location, "H5Dget_space")
     }

@@ -1,3 +1,4 @@
+import Determinism
 import XCTest
 @testable import Neural
 
@@ -35,7 +36,7 @@ struct GradientCheck {
     /// Up to `limit` indices spread over 0..<count (deterministic).
     static func sample(_ count: Int, limit: Int = 40, seed: UInt64 = 7) -> [Int] {
         if count <= limit { return Array(0..<count) }
-        var g = SeededGenerator(seed: seed)
+        var g = SplitMix64(seed: seed, skipping: 1)
         var set = Set<Int>()
         while set.count < limit { set.insert(Int(g.next() % UInt64(count))) }
         return set.sorted()
@@ -50,7 +51,7 @@ struct GradientCheck {
 }
 
 func randomArray(_ count: Int, seed: UInt64, scale: Float = 1, awayFromZero: Float = 0) -> [Float] {
-    var g = SeededGenerator(seed: seed)
+    var g = SplitMix64(seed: seed, skipping: 1)
     return (0..<count).map { _ in
         var v = scale * g.nextNormal()
         if awayFromZero > 0 && abs(v) < awayFromZero { v += v < 0 ? -awayFromZero : awayFromZero }

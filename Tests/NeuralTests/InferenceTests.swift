@@ -1,3 +1,4 @@
+import Determinism
 import XCTest
 import Storage
 @testable import Neural
@@ -28,7 +29,7 @@ final class InferenceTests: XCTestCase {
     func testUInt16PatchesAreZScoredAndBatched() throws {
         let model = try DenseNet(named: "densenet-tiny", seed: 4)
         let (n, s) = (5, 32)
-        var g = SeededGenerator(seed: 8)
+        var g = SplitMix64(seed: 8, skipping: 1)
         let raw: [UInt16] = (0..<n * s * s).map { _ in UInt16(1000 + Int(g.next() % 3000)) }
         let path = directory + "/patches.h5"
         let file = try HDF5File.create(path)

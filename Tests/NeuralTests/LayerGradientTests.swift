@@ -1,3 +1,4 @@
+import Determinism
 import XCTest
 @testable import Neural
 
@@ -13,7 +14,7 @@ final class LayerGradientTests: XCTestCase {
         let saved = Conv2D.targetRows
         Conv2D.targetRows = targetRows
         defer { Conv2D.targetRows = saved }
-        var g = SeededGenerator(seed: 11)
+        var g = SplitMix64(seed: 11, skipping: 1)
         let conv = Conv2D(name: "c", inChannels: cin, outChannels: cout, kernel: kernel, stride: stride,
                           padding: padding, bias: bias, generator: &g)
         let ldx = cin + extraInputStride, ldy = cout + extraOutputStride
@@ -71,7 +72,7 @@ final class LayerGradientTests: XCTestCase {
 
     func testConvMatchesDirectSum() {
         // A 2×2 kernel on a 3×3 single-channel image, computed by hand.
-        var g = SeededGenerator(seed: 1)
+        var g = SplitMix64(seed: 1, skipping: 1)
         let conv = Conv2D(name: "c", inChannels: 1, outChannels: 1, kernel: 2, generator: &g)
         conv.weight.value = [1, 2, 3, 4]           // [out, kh, kw, in]
         let x: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
@@ -83,7 +84,7 @@ final class LayerGradientTests: XCTestCase {
 
     func testConvInputAffineEqualsNormalisedInput() {
         // conv(relu(x·a + b)) computed while lowering must equal conv of the precomputed activation.
-        var g = SeededGenerator(seed: 19)
+        var g = SplitMix64(seed: 19, skipping: 1)
         let (cin, h) = (20, 5)   // 16-wide vector part plus a scalar tail
         let conv = Conv2D(name: "c", inChannels: cin, outChannels: 3, kernel: 3, padding: 1, generator: &g)
         let x = randomArray(2 * h * h * cin, seed: 20)
@@ -105,8 +106,8 @@ final class LayerGradientTests: XCTestCase {
 
     func checkBatchNorm(relu: Bool, ld: Int, channels: Int = 4, rows: Int = 12) {
         let bn = BatchNorm2D(name: "bn", channels: channels)
-        var g = SeededGenerator(seed: 3)
-        for j in 0..<channels { bn.weight.value[j] = 0.5 + g.nextUniform(); bn.bias.value[j] = 0.3 * g.nextNormal() }
+        var g = SplitMix64(seed: 3, skipping: 1)
+        for j in 0..<channels { bn.weight.value[j] = 0.5 + g.nextUnitFloat(); bn.bias.value[j] = 0.3 * g.nextNormal() }
         var x = randomArray(rows * ld, seed: 4, scale: 2)
         for i in x.indices { x[i] += Float(i % ld) }    // distinct channel means
         var y = [Float](repeating: 0, count: rows * channels)
@@ -228,7 +229,7 @@ final class LayerGradientTests: XCTestCase {
     }
 
     func testDenseGradient() {
-        var g = SeededGenerator(seed: 16)
+        var g = SplitMix64(seed: 16, skipping: 1)
         let dense = Dense(name: "fc", inFeatures: 5, outFeatures: 3, generator: &g)
         var x = randomArray(4 * 5, seed: 17)
         let r = randomArray(4 * 3, seed: 18)

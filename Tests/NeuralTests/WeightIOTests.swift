@@ -1,3 +1,4 @@
+import Determinism
 import XCTest
 import Storage
 @testable import Neural
@@ -36,7 +37,7 @@ final class WeightIOTests: XCTestCase {
 
     func testTorchLayoutIsPermutedOnDisk() throws {
         let model = try DenseNet(named: "densenet-tiny", seed: 9)
-        let w = model.conv0.weight   // internal [out, kh, kw, in], torch [out, in, kh, kw]; in = 1 → same
+        let w = model.stem.conv0.weight   // internal [out, kh, kw, in], torch [out, in, kh, kw]; in = 1 → same
         let k = model.blocks[0].layers[0].conv2.weight   // [4, 8, 3, 3]
         let path = directory + "/w.h5"
         try WeightIO.save(model, to: path)
@@ -107,7 +108,7 @@ final class WeightIOTests: XCTestCase {
 final class GradientBufferTests: XCTestCase {
     func testPackUnpackRoundTripWithScale() throws {
         let model = try DenseNet(named: "densenet-tiny", seed: 1)
-        var g = SeededGenerator(seed: 2)
+        var g = SplitMix64(seed: 2, skipping: 1)
         for p in model.parameters { for i in 0..<p.count { p.grad[i] = g.nextNormal() } }
         let before = model.parameters.map(\.grad)
         let buffer = GradientBuffer(parameters: model.allTensors)   // running statistics are skipped

@@ -1,3 +1,5 @@
+import Determinism
+
 /// Assembles training batches from a `PatchDataset` into caller-owned memory (DESIGN item 7).
 ///
 /// ```swift

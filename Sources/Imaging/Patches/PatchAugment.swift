@@ -1,3 +1,4 @@
+import Determinism
 import Foundation
 
 /// Training-time transforms of one patch (DESIGN item 7): random rotation in ±maxDegrees with

@@ -1,3 +1,5 @@
+import Determinism
+
 /// Where patches are cut in one image, and with which label.
 public struct PatchSite: Equatable, Sendable {
     /// Patch centre in pixels (object centroid, or marker / random point in point mode).

@@ -1,3 +1,4 @@
+import Determinism
 import Foundation
 
 /// The synthetic generator's random source: SplitMix64 keyed by (seed, plate, well, stream), so every

@@ -1,3 +1,4 @@
+import Determinism
 import Foundation
 
 /// Draws one synthetic well: places objects, renders them noise-free, applies uneven illumination

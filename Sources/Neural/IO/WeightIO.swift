@@ -101,7 +101,7 @@ public enum WeightIO {
             }
             if found == tensor.shape {
                 loaded.append((tensor, tensor.internalLayout(fromTorch: values)))
-            } else if sumStemChannels, tensor.name == model.conv0.weight.name, found.count == 4,
+            } else if sumStemChannels, tensor.name == model.stem.conv0.weight.name, found.count == 4,
                       found[0] == tensor.shape[0], found[2...] == tensor.shape[2...], tensor.shape[1] == 1 {
                 let (o, i, k) = (found[0], found[1], found[2] * found[3])
                 var summed = [Float](repeating: 0, count: o * k)

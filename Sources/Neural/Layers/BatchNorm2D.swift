@@ -18,7 +18,8 @@ public final class BatchNorm2D {
     public private(set) var mean: [Float]
     public private(set) var invStd: [Float]
     private var statMean: [Double], statVariance: [Double]
-    private var scale: [Float], shift: [Float]
+    /// Per-channel y = x·scale + shift of the current normalisation (`refreshAffine`).
+    private let scale: UnsafeMutablePointer<Float>, shift: UnsafeMutablePointer<Float>
 
     public init(name: String, channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
         self.channels = channels; self.momentum = momentum; self.epsilon = epsilon
@@ -30,9 +31,10 @@ public final class BatchNorm2D {
                                value: .init(repeating: 1, count: channels), trainable: false)
         mean = .init(repeating: 0, count: channels); invStd = .init(repeating: 1, count: channels)
         statMean = .init(repeating: 0, count: channels); statVariance = statMean
-        scale = mean; shift = mean
-        affineScale = .allocate(capacity: channels); affineShift = .allocate(capacity: channels)
+        scale = .allocate(capacity: channels); shift = .allocate(capacity: channels)
     }
+
+    deinit { scale.deallocate(); shift.deallocate() }
 
     public var parameters: [Parameter] { [weight, bias] }
     public var state: [Parameter] { [runningMean, runningVar] }
@@ -113,13 +115,7 @@ public final class BatchNorm2D {
             if let statistics {
                 setBatchStatistics(mean: statistics.mean, variance: statistics.variance, rows: rows)
             } else {
-                statMean.withUnsafeMutableBufferPointer { m in
-                    statVariance.withUnsafeMutableBufferPointer { v in
-                        BatchNorm2D.statistics(x: x, ldx: ldx, rows: rows, channels: channels,
-                                               mean: m.baseAddress!, variance: v.baseAddress!)
-                        setBatchStatistics(mean: m.baseAddress!, variance: v.baseAddress!, rows: rows)
-                    }
-                }
+                prepareTraining(x: x, ldx: ldx, rows: rows)
             }
             applyBatchStatistics(x: x, ldx: ldx, rows: rows, y: y, ldy: ldy, relu: relu)
         }
@@ -142,70 +138,66 @@ public final class BatchNorm2D {
     /// Per-channel scale and shift of the current normalisation (batch statistics of the last
     /// training forward, or the running statistics when `inference`), valid until the next call.
     public func affine(inference: Bool) -> InputAffine {
-        for j in 0..<channels {
-            if inference {
-                affineScale[j] = weight.value[j] / (runningVar.value[j] + epsilon).squareRoot()
-                affineShift[j] = bias.value[j] - runningMean.value[j] * affineScale[j]
-            } else {
-                affineScale[j] = weight.value[j] * invStd[j]
-                affineShift[j] = bias.value[j] - mean[j] * affineScale[j]
-            }
-        }
-        return InputAffine(scale: affineScale, shift: affineShift)
+        refreshAffine(inference: inference)
+        return InputAffine(scale: scale, shift: shift)
     }
-    private let affineScale: UnsafeMutablePointer<Float>, affineShift: UnsafeMutablePointer<Float>
-    deinit { affineScale.deallocate(); affineShift.deallocate() }
 
     /// y = γ·(x − μ_batch)·σ⁻¹ + β with the statistics of the last training forward (recomputation).
     public func applyBatchStatistics(x: UnsafePointer<Float>, ldx: Int, rows: Int,
                                      y: UnsafeMutablePointer<Float>, ldy: Int, relu: Bool) {
-        for j in 0..<channels {
-            scale[j] = weight.value[j] * invStd[j]
-            shift[j] = bias.value[j] - mean[j] * scale[j]
-        }
-        Profiler.time(.batchNorm) { applyAffine(x: x, ldx: ldx, rows: rows, y: y, ldy: ldy, relu: relu) }
+        refreshAffine(inference: false)
+        applyAffine(x: x, ldx: ldx, rows: rows, y: y, ldy: ldy, relu: relu)
     }
 
     /// Inference forward with the running statistics.
     public func forwardInference(x: UnsafePointer<Float>, ldx: Int, rows: Int,
                                  y: UnsafeMutablePointer<Float>, ldy: Int, relu: Bool) {
-        for j in 0..<channels {
-            scale[j] = weight.value[j] / (runningVar.value[j] + epsilon).squareRoot()
-            shift[j] = bias.value[j] - runningMean.value[j] * scale[j]
-        }
-        Profiler.time(.batchNorm) { applyAffine(x: x, ldx: ldx, rows: rows, y: y, ldy: ldy, relu: relu) }
+        refreshAffine(inference: true)
+        applyAffine(x: x, ldx: ldx, rows: rows, y: y, ldy: ldy, relu: relu)
     }
 
-    /// Inference-mode per-channel scale and shift (for folding into a neighbouring convolution).
-    public func inferenceAffine() -> (scale: [Float], shift: [Float]) {
-        let s = (0..<channels).map { weight.value[$0] / (runningVar.value[$0] + epsilon).squareRoot() }
-        return (s, (0..<channels).map { bias.value[$0] - runningMean.value[$0] * s[$0] })
+    /// scale = γ·σ⁻¹, shift = β − μ·scale, from the batch statistics or the running ones.
+    private func refreshAffine(inference: Bool) {
+        for j in 0..<channels {
+            if inference {
+                scale[j] = weight.value[j] / (runningVar.value[j] + epsilon).squareRoot()
+                shift[j] = bias.value[j] - runningMean.value[j] * scale[j]
+            } else {
+                scale[j] = weight.value[j] * invStd[j]
+                shift[j] = bias.value[j] - mean[j] * scale[j]
+            }
+        }
     }
 
     private func applyAffine(x: UnsafePointer<Float>, ldx: Int, rows: Int,
                              y: UnsafeMutablePointer<Float>, ldy: Int, relu: Bool) {
-        let c = channels
-        scale.withUnsafeBufferPointer { a in
-            shift.withUnsafeBufferPointer { b in
-                let a = a.baseAddress!, b = b.baseAddress!
-                Parallel.ranges(rows, minimumPerThread: 128) { range in
-                    let cv = vectorPart(c)
-                    for r in range {
-                        let xr = x + r * ldx, yr = y + r * ldy
-                        var j = 0
-                        if relu {   // v < 0 → 0 keeps NaN (a NaN loss must surface, not vanish)
-                            while j < cv {
-                                let v = load(xr + j) * load(a + j) + load(b + j)
-                                store(v.replacing(with: 0, where: v .< 0), yr + j); j += 16
-                            }
-                            while j < c { let v = xr[j] * a[j] + b[j]; yr[j] = v < 0 ? 0 : v; j += 1 }
-                        } else {
-                            while j < cv { store(load(xr + j) * load(a + j) + load(b + j), yr + j); j += 16 }
-                            while j < c { yr[j] = xr[j] * a[j] + b[j]; j += 1 }
-                        }
-                    }
+        Profiler.time(.batchNorm) {
+            let (a, b, c) = (UnsafePointer(scale), UnsafePointer(shift), channels)
+            Parallel.ranges(rows, minimumPerThread: 128) { range in
+                for r in range {   // a constant `relu` per call lets the kernel specialise
+                    if relu { BatchNorm2D.scaleShift(x + r * ldx, y + r * ldy, scale: a, shift: b, count: c, relu: true) }
+                    else { BatchNorm2D.scaleShift(x + r * ldx, y + r * ldy, scale: a, shift: b, count: c, relu: false) }
                 }
             }
+        }
+    }
+
+    /// The one elementwise kernel of the normalisation: y = x·scale + shift over `count` channels,
+    /// then ReLU if asked. ReLU maps v < 0 to 0, which keeps NaN (a NaN loss must surface).
+    @inline(__always)
+    static func scaleShift(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                           scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, count c: Int, relu: Bool) {
+        let cv = vectorPart(c)
+        var j = 0
+        while j < cv {
+            let v = load(x + j) * load(scale + j) + load(shift + j)
+            store(relu ? v.replacing(with: 0, where: v .< 0) : v, y + j)
+            j += 16
+        }
+        while j < c {
+            let v = x[j] * scale[j] + shift[j]
+            y[j] = relu && v < 0 ? 0 : v
+            j += 1
         }
     }
 
@@ -217,53 +209,46 @@ public final class BatchNorm2D {
                          dx: UnsafeMutablePointer<Float>, lddx: Int, accumulate: Bool, relu: Bool) {
         Profiler.time(.batchNorm) {
             let c = channels
-            for j in 0..<c {
-                scale[j] = weight.value[j] * invStd[j]
-                shift[j] = bias.value[j] - mean[j] * scale[j]
-            }
+            refreshAffine(inference: false)
             let threads = min(Parallel.threads, max(1, rows / 256))
             // Per thread: Σ g and Σ g·x̂ (Double), Float block sums.
             let sums = UnsafeMutablePointer<Double>.allocate(capacity: threads * 2 * c)
             let blocks = UnsafeMutablePointer<Float>.allocate(capacity: threads * 2 * c)
             defer { sums.deallocate(); blocks.deallocate() }
             sums.update(repeating: 0, count: threads * 2 * c)
-            scale.withUnsafeBufferPointer { a in
-                shift.withUnsafeBufferPointer { b in
-                    mean.withUnsafeBufferPointer { m in
-                        invStd.withUnsafeBufferPointer { s in
-                            let a = a.baseAddress!, b = b.baseAddress!, m = m.baseAddress!, s = s.baseAddress!
-                            let work: (Int) -> Void = { t in
-                                let sDy = sums + t * 2 * c, sDyX = sDy + c
-                                let p = blocks + t * 2 * c, q = p + c
-                                let r0 = rows * t / threads, r1 = rows * (t + 1) / threads
-                                var r = r0
-                                while r < r1 {
-                                    let e = min(r1, r + 64)
-                                    p.update(repeating: 0, count: 2 * c)
-                                    let cv = vectorPart(c)
-                                    for row in r..<e {
-                                        let xr = x + row * ldx, gr = dy + row * lddy
-                                        var j = 0
-                                        while j < cv {
-                                            let xv = load(xr + j)
-                                            var g = load(gr + j)
-                                            if relu { g.replace(with: 0, where: xv * load(a + j) + load(b + j) .<= 0) }
-                                            store(load(p + j) + g, p + j)
-                                            store(load(q + j) + g * (xv - load(m + j)), q + j)
-                                            j += 16
-                                        }
-                                        while j < c {
-                                            let g = relu && xr[j] * a[j] + b[j] <= 0 ? 0 : gr[j]
-                                            p[j] += g; q[j] += g * (xr[j] - m[j]); j += 1
-                                        }
-                                    }
-                                    for j in 0..<c { sDy[j] += Double(p[j]); sDyX[j] += Double(q[j]) * Double(s[j]) }
-                                    r = e
+            mean.withUnsafeBufferPointer { m in
+                invStd.withUnsafeBufferPointer { s in
+                    let a = UnsafePointer(scale), b = UnsafePointer(shift), m = m.baseAddress!, s = s.baseAddress!
+                    let work: (Int) -> Void = { t in
+                        let sDy = sums + t * 2 * c, sDyX = sDy + c
+                        let p = blocks + t * 2 * c, q = p + c
+                        let r0 = rows * t / threads, r1 = rows * (t + 1) / threads
+                        var r = r0
+                        while r < r1 {
+                            let e = min(r1, r + 64)
+                            p.update(repeating: 0, count: 2 * c)
+                            let cv = vectorPart(c)
+                            for row in r..<e {
+                                let xr = x + row * ldx, gr = dy + row * lddy
+                                var j = 0
+                                while j < cv {
+                                    let xv = load(xr + j)
+                                    var g = load(gr + j)
+                                    if relu { g.replace(with: 0, where: xv * load(a + j) + load(b + j) .<= 0) }
+                                    store(load(p + j) + g, p + j)
+                                    store(load(q + j) + g * (xv - load(m + j)), q + j)
+                                    j += 16
+                                }
+                                while j < c {
+                                    let g = relu && xr[j] * a[j] + b[j] <= 0 ? 0 : gr[j]
+                                    p[j] += g; q[j] += g * (xr[j] - m[j]); j += 1
                                 }
                             }
-                            if threads == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: work) }
+                            for j in 0..<c { sDy[j] += Double(p[j]); sDyX[j] += Double(q[j]) * Double(s[j]) }
+                            r = e
                         }
                     }
+                    if threads == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: work) }
                 }
             }
             var meanDy = [Float](repeating: 0, count: c), meanDyXhat = meanDy
@@ -277,34 +262,30 @@ public final class BatchNorm2D {
             // dx = γσ⁻¹ · (g − mean(g) − x̂ · mean(g·x̂)), with x̂ = (x − μ)σ⁻¹.
             var k1 = meanDy, k2 = meanDy
             for j in 0..<c { k2[j] = meanDyXhat[j] * invStd[j]; k1[j] = meanDy[j] }
-            scale.withUnsafeBufferPointer { a in
-                shift.withUnsafeBufferPointer { b in
-                    mean.withUnsafeBufferPointer { m in
-                        k1.withUnsafeBufferPointer { k1 in
-                            k2.withUnsafeBufferPointer { k2 in
-                                let a = a.baseAddress!, b = b.baseAddress!, m = m.baseAddress!
-                                let k1 = k1.baseAddress!, k2 = k2.baseAddress!
-                                Parallel.ranges(rows, minimumPerThread: 128) { range in
-                                    let cv = vectorPart(c)
-                                    for r in range {
-                                        let xr = x + r * ldx, gr = dy + r * lddy, dr = dx + r * lddx
-                                        var j = 0
-                                        while j < cv {
-                                            let xv = load(xr + j), av = load(a + j)
-                                            var g = load(gr + j)
-                                            if relu { g.replace(with: 0, where: xv * av + load(b + j) .<= 0) }
-                                            var v = av * (g - load(k1 + j) - (xv - load(m + j)) * load(k2 + j))
-                                            if accumulate { v += load(dr + j) }
-                                            store(v, dr + j)
-                                            j += 16
-                                        }
-                                        while j < c {
-                                            let g = relu && xr[j] * a[j] + b[j] <= 0 ? 0 : gr[j]
-                                            let v = a[j] * (g - k1[j] - (xr[j] - m[j]) * k2[j])
-                                            dr[j] = accumulate ? dr[j] + v : v
-                                            j += 1
-                                        }
-                                    }
+            mean.withUnsafeBufferPointer { m in
+                k1.withUnsafeBufferPointer { k1 in
+                    k2.withUnsafeBufferPointer { k2 in
+                        let a = UnsafePointer(scale), b = UnsafePointer(shift), m = m.baseAddress!
+                        let k1 = k1.baseAddress!, k2 = k2.baseAddress!
+                        Parallel.ranges(rows, minimumPerThread: 128) { range in
+                            let cv = vectorPart(c)
+                            for r in range {
+                                let xr = x + r * ldx, gr = dy + r * lddy, dr = dx + r * lddx
+                                var j = 0
+                                while j < cv {
+                                    let xv = load(xr + j), av = load(a + j)
+                                    var g = load(gr + j)
+                                    if relu { g.replace(with: 0, where: xv * av + load(b + j) .<= 0) }
+                                    var v = av * (g - load(k1 + j) - (xv - load(m + j)) * load(k2 + j))
+                                    if accumulate { v += load(dr + j) }
+                                    store(v, dr + j)
+                                    j += 16
+                                }
+                                while j < c {
+                                    let g = relu && xr[j] * a[j] + b[j] <= 0 ? 0 : gr[j]
+                                    let v = a[j] * (g - k1[j] - (xr[j] - m[j]) * k2[j])
+                                    dr[j] = accumulate ? dr[j] + v : v
+                                    j += 1
                                 }
                             }
                         }

@@ -1,3 +1,4 @@
+import Determinism
 import Foundation
 
 /// 2-D convolution over channels-last images.
@@ -20,7 +21,7 @@ public final class Conv2D {
     public var patchLength: Int { kernelH * kernelW * inChannels }
 
     public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
-                bias: Bool = false, generator: inout SeededGenerator) {
+                bias: Bool = false, generator: inout SplitMix64) {
         self.inChannels = inChannels; self.outChannels = outChannels
         kernelH = kernel; kernelW = kernel; self.stride = stride; self.padding = padding
         // Kaiming normal, fan-in, gain √2 (what torchvision's DenseNet uses).
@@ -33,7 +34,7 @@ public final class Conv2D {
         if bias {
             let bound = Float(1 / Double(fanIn).squareRoot())
             self.bias = Parameter(name: name + "/bias", shape: [outChannels],
-                                  value: (0..<outChannels).map { _ in bound * (2 * generator.nextUniform() - 1) },
+                                  value: (0..<outChannels).map { _ in bound * (2 * generator.nextUnitFloat() - 1) },
                                   decays: false)
         } else {
             self.bias = nil
@@ -280,25 +281,5 @@ public final class Conv2D {
                 }
             }
         }
-    }
-}
-
-/// Per-channel y = max(0, x·scale + shift), applied by `Conv2D` while lowering its input.
-public struct InputAffine {
-    public let scale: UnsafePointer<Float>
-    public let shift: UnsafePointer<Float>
-
-    public init(scale: UnsafePointer<Float>, shift: UnsafePointer<Float>) { self.scale = scale; self.shift = shift }
-
-    @inline(__always)
-    func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count c: Int) {
-        let cv = vectorPart(c)
-        var j = 0
-        while j < cv {
-            let v = load(x + j) * load(scale + j) + load(shift + j)
-            store(v.replacing(with: 0, where: v .< 0), y + j)
-            j += 16
-        }
-        while j < c { let v = x[j] * scale[j] + shift[j]; y[j] = v < 0 ? 0 : v; j += 1 }
     }
 }

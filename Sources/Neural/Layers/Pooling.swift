@@ -13,7 +13,8 @@ extension PoolingWindow {
     }
 }
 
-/// Max pooling over channels-last images (PyTorch semantics: padding never wins the max).
+/// Max pooling over channels-last images (PyTorch semantics: padding never wins the max, and a
+/// NaN does: a window holding NaN gives NaN, and its gradient goes to the last NaN scanned).
 /// Forward records the argmax of every output so backward routes gradients without the input.
 public final class MaxPool2D: PoolingWindow {
     public let kernel: Int, stride: Int, padding: Int
@@ -22,7 +23,6 @@ public final class MaxPool2D: PoolingWindow {
     public init(kernel: Int, stride: Int, padding: Int = 0) {
         self.kernel = kernel; self.stride = stride; self.padding = padding
     }
-
 
     /// x [n, h, w, c] (pixel stride ldx) → y [n, oh, ow, c] (pixel stride ldy).
     public func forward(x: UnsafePointer<Float>, ldx: Int, batch: Int, height: Int, width: Int, channels: Int,
@@ -51,7 +51,7 @@ public final class MaxPool2D: PoolingWindow {
                                         guard ix >= 0 && ix < width else { continue }
                                         let pixel = (n * height + iy) * width + ix
                                         let v = load(x + pixel * ldx + c)
-                                        let better = v .> best
+                                        let better = (v .> best) .| (v .!= v)   // v .!= v: v is NaN
                                         best.replace(with: v, where: better)
                                         index.replace(with: SIMD16<Int32>(repeating: Int32(pixel)), where: better)
                                     }
@@ -70,7 +70,7 @@ public final class MaxPool2D: PoolingWindow {
                                         guard ix >= 0 && ix < width else { continue }
                                         let pixel = (n * height + iy) * width + ix
                                         let xr = x + pixel * ldx
-                                        for c in cv..<channels where xr[c] > yr[c] {
+                                        for c in cv..<channels where xr[c] > yr[c] || xr[c].isNaN {
                                             yr[c] = xr[c]; ar[c] = Int32(pixel)
                                         }
                                     }
@@ -108,7 +108,6 @@ public final class AvgPool2D: PoolingWindow {
     public init(kernel: Int, stride: Int, padding: Int = 0) {
         self.kernel = kernel; self.stride = stride; self.padding = padding
     }
-
 
     public func forward(x: UnsafePointer<Float>, ldx: Int, batch: Int, height: Int, width: Int, channels: Int,
                         y: UnsafeMutablePointer<Float>, ldy: Int) {

@@ -1,3 +1,4 @@
+import Determinism
 import Imaging
 
 /// Assigns whole groups to train/val/test (docs/prepare.md "Splits").

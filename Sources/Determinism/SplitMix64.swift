@@ -1,8 +1,12 @@
+import Foundation
+
 /// Counter-based randomness for everything that must be reproducible: the same (seed, counters)
 /// always give the same numbers, on any machine, in any process, under any rank count.
 /// Never use the system generator or Swift's `Hasher` (randomly seeded per process) for data.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     public private(set) var state: UInt64
+    /// The second value of the last Box–Muller pair, returned by the next `nextNormal`.
+    private var spareNormal: Float?
 
     public init(seed: UInt64) { state = seed }
 
@@ -13,6 +17,10 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         for c in counters { h = SplitMix64.mix(h ^ SplitMix64.mix(c &+ 0xD1B5_4A32_D192_ED03)) }
         state = h
     }
+
+    /// The stream of `SplitMix64(seed:)` without its first `count` values. Neural seeds weights
+    /// and dropout masks with `skipping: 1`, which keeps every seed's weights what they always were.
+    public init(seed: UInt64, skipping count: UInt64) { state = seed &+ count &* 0x9E37_79B9_7F4A_7C15 }
 
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
@@ -33,21 +41,22 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         Double(next() >> 11) * 0x1.0p-53
     }
 
+    /// Uniform in [0, 1) with 24 random bits (a Float's precision).
+    public mutating func nextUnitFloat() -> Float { Float(next() >> 40) * 0x1.0p-24 }
+
     /// Uniform integer in 0..<bound (bound > 0), unbiased.
     public mutating func nextInt(below bound: Int) -> Int {
         precondition(bound > 0)
         return Int(next(upperBound: UInt64(bound)))
     }
-}
 
-/// A stable 64-bit hash of text (FNV-1a over UTF-8, then mixed): the same on every run and machine.
-public enum StableHash {
-    public static func of(_ text: String) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in text.utf8 {
-            h ^= UInt64(byte)
-            h = h &* 0x0000_0100_0000_01B3
-        }
-        return SplitMix64.mix(h)
+    /// Standard normal as a Float (Box–Muller; both values of a pair are used).
+    public mutating func nextNormal() -> Float {
+        if let spare = spareNormal { spareNormal = nil; return spare }
+        let u1 = max(Double(next() >> 11) * 0x1.0p-53, 1e-300)
+        let u2 = Double(next() >> 11) * 0x1.0p-53
+        let r = (-2 * Foundation.log(u1)).squareRoot()
+        spareNormal = Float(r * Foundation.sin(2 * Double.pi * u2))
+        return Float(r * Foundation.cos(2 * Double.pi * u2))
     }
 }
