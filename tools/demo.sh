@@ -17,7 +17,7 @@ mpirun -np 2 "$NETOSIS" synth --out "$OUT/plates" --seed 1 --plates 2 --wells 12
 
 step "segment: every nucleus of every well → $OUT/objects.csv (marker coverage against the truth XML)"
 mpirun -np 2 "$NETOSIS" segment --input "$OUT/plates/images" --annotations "$OUT/plates/annotations" \
-    --out "$OUT/objects.csv"
+    --out "$OUT/objects.csv" --overwrite
 
 step "prepare: labelled 112x112 patches, split by well without leakage → $OUT/patches.h5"
 mpirun -np 2 "$NETOSIS" prepare --images "$OUT/plates/images" --annotations "$OUT/plates/annotations" \

@@ -28,6 +28,8 @@ struct Netosis: ParsableCommand {
     static func main() {
         // OpenBLAS picks its kernels when it loads: apply our rule (may re-exec this binary).
         KernelPolicy.applyByReexec()
+        // Interrupted runs remove their temporary files; a file-size limit becomes a write error.
+        TemporaryFiles.installSignalCleanup()
         do {
             var command = try parseAsRoot()
             try command.run()

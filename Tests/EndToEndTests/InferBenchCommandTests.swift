@@ -2,6 +2,7 @@ import Determinism
 import Foundation
 import Imaging
 import Neural
+import Pipeline
 import Storage
 import TestSupport
 import XCTest

@@ -22,11 +22,15 @@ public struct BenchOptions: Sendable {
     public var mode: BenchMode
     /// Also write the report as JSON here.
     public var json: String?
+    /// Replace an existing bench JSON (never another kind of file).
+    public var overwrite: Bool
 
     public init(model: String = "densenet121", batchSize: Int = 32, iterations: Int = 8, warmup: Int = 2,
-                threads: Int? = nil, inputChannels: Int? = nil, mode: BenchMode = .both, json: String? = nil) {
+                threads: Int? = nil, inputChannels: Int? = nil, mode: BenchMode = .both, json: String? = nil,
+                overwrite: Bool = false) {
         self.model = model; self.batchSize = batchSize; self.iterations = iterations; self.warmup = warmup
         self.threads = threads; self.inputChannels = inputChannels; self.mode = mode; self.json = json
+        self.overwrite = overwrite
     }
 }
 
@@ -41,6 +45,13 @@ public enum BenchJob {
                            warn: @escaping (String) -> Void = { FileHandle.standardError.write(Data(("warning: " + $0 + "\n").utf8)) },
                            progress: @escaping (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> BenchmarkResult? {
         let rank = world?.rank ?? 0, size = world?.size ?? 1
+        let jsonOutput = rank == 0
+            ? try options.json.map { path in
+                try OutputFile.check(path, kind: "netosis bench report (JSON)", inputs: [], overwrite: options.overwrite) {
+                    (try? JSONDecoder().decode(BenchmarkResult.self, from: Data(contentsOf: URL(fileURLWithPath: $0)))) != nil
+                }
+              }
+            : nil
         if let threads = options.threads { BLAS.threads = threads; Parallel.refresh() }
         var config = try DenseNetConfig.load(options.model)
         if let inputChannels = options.inputChannels { config.inputChannels = inputChannels }
@@ -79,10 +90,11 @@ public enum BenchJob {
             report.foreignCoresInfer = result.foreignCoresInfer.map { max(0, $0 - othersInfer) }
         }
         log(Benchmark.text(report))
-        if let json = options.json {
+        if let jsonOutput {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicFile.write(try encoder.encode(report), to: json)
+            let data = try encoder.encode(report)
+            try jsonOutput.write { try AtomicFile.writeBytes(data, to: $0) }
         }
         return report
     }

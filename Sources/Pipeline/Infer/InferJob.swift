@@ -13,11 +13,13 @@ public struct InferOptions: Sendable {
     public var output: String
     public var batchSize: Int
     public var normalization: PatchNormalization
+    /// Replace an existing predictions file (never another kind of file).
+    public var overwrite: Bool
 
     public init(checkpoint: String, patches: String, output: String, batchSize: Int = 64,
-                normalization: PatchNormalization = .zscore) {
+                normalization: PatchNormalization = .zscore, overwrite: Bool = false) {
         self.checkpoint = checkpoint; self.patches = patches; self.output = output
-        self.batchSize = batchSize; self.normalization = normalization
+        self.batchSize = batchSize; self.normalization = normalization; self.overwrite = overwrite
     }
 }
 
@@ -32,6 +34,13 @@ public enum InferJob {
                            warn: @escaping (String) -> Void = { FileHandle.standardError.write(Data(("warning: " + $0 + "\n").utf8)) },
                            progress: @escaping (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> Int {
         let rank = world?.rank ?? 0, size = world?.size ?? 1
+        // The output is checked before any work (rank 0 writes it; its error aborts every rank).
+        let output = rank == 0
+            ? try OutputFile.check(options.output, kind: "predictions file (\(PredictionsFile.format.name))",
+                                   inputs: [options.checkpoint, options.patches], overwrite: options.overwrite) {
+                PredictionsFile.format.isFormat(of: $0)
+              }
+            : nil
         let model = try WeightIO.loadModel(path: options.checkpoint)
         let classifier = PatchClassifier(model: model, normalization: options.normalization, batchSize: options.batchSize)
         let file = try openPatches(options.patches)
@@ -49,7 +58,7 @@ public enum InferJob {
             all.reserveCapacity(total * classes)
             for part in parts { part.withUnsafeBytes { all += $0.bindMemory(to: Float.self) } }
         }
-        try PredictionsFile.write(path: options.output, logits: all, classes: classes, checkpoint: options.checkpoint,
+        try PredictionsFile.write(to: output!, logits: all, classes: classes, checkpoint: options.checkpoint,
                                   config: .init(model: model.config, normalization: options.normalization,
                                                 batchSize: options.batchSize, patches: options.patches))
         log("infer: \(total) patches → \(options.output) (/logits, /probs [\(total), \(classes)]) in "

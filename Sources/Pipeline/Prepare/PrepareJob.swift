@@ -129,6 +129,15 @@ public enum PrepareJob {
         if exists && !options.append && !options.overwrite {
             throw PrepareError(path: options.output, problem: "already exists; pass --append to add images or --overwrite to replace it")
         }
+        // The output is checked before any image is read: never an input, never another kind of
+        // file, in a folder that can be written (rank 0 writes; its error aborts every rank).
+        var output: OutputFile?
+        if isRoot {
+            let inputs = scan.pairs.flatMap { $0.source.paths + [$0.annotationPath] }
+            output = try OutputFile.check(options.output, kind: "patches file (\(PatchesSchema.format.name))", inputs: inputs,
+                                          overwrite: options.overwrite || options.append,
+                                          overwriteFlag: "--append or --overwrite") { PatchesSchema.format.isFormat(of: $0) }
+        }
         // Only rank 0 opens the file (HDF5 locks it); the others get what it found.
         struct Found: Codable { var stored: StoredPatches? }
         var found = Found(stored: nil)
@@ -265,14 +274,8 @@ public enum PrepareJob {
             try processAll(writer)
             try finish(writer)
         } else {
-            let parent = URL(fileURLWithPath: options.output).deletingLastPathComponent().path
-            do {
-                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
-            } catch {
-                throw PrepareError(path: options.output, problem: "cannot create folder \(parent): \(error.localizedDescription)")
-            }
             // A new file appears only when complete (temporary → fsync → rename).
-            try AtomicFile.write(to: options.output) { temporary in
+            try output!.write { temporary in
                 var writer: PatchesWriter? = try PatchesWriter.create(path: temporary, patchSize: patch.patchSize)
                 try writer!.writeAttributes(header: header, settings: settings, runs: runs)
                 try processAll(writer)

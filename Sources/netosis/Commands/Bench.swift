@@ -39,6 +39,9 @@ struct Bench: DistributedCommand {
     @Option(help: "Also write the result as JSON to this file.")
     var json: String?
 
+    @Flag(help: "Replace an existing --json file written by netosis bench (other files are never replaced).")
+    var overwrite = false
+
     func validate() throws {
         guard (1...4096).contains(batchSize) else { throw ValidationError("--batch-size must be 1…4096 (got \(batchSize))") }
         guard (1...10_000).contains(iterations) else { throw ValidationError("--iterations must be 1…10000 (got \(iterations))") }
@@ -51,7 +54,7 @@ struct Bench: DistributedCommand {
 
     func run(on world: Communicator) throws {
         let options = BenchOptions(model: model, batchSize: batchSize, iterations: iterations, warmup: warmup,
-                                   threads: threads, inputChannels: inputChannels, mode: mode, json: json)
+                                   threads: threads, inputChannels: inputChannels, mode: mode, json: json, overwrite: overwrite)
         let console = Console("bench", world: world)
         try BenchJob.run(options, world: world, log: console.log, warn: console.warn, progress: console.progress)
     }

@@ -28,8 +28,11 @@ struct Infer: DistributedCommand {
     @Option(help: "Output HDF5 file (/logits, /probs).")
     var out: String
 
-    @Option(help: "Patches per forward pass.")
+    @Option(help: "Patches per forward pass (1–65536).")
     var batchSize = 64
+
+    @Flag(help: "Replace an existing predictions file written by netosis infer (other files are never replaced).")
+    var overwrite = false
 
     @Option(help: "Per-patch normalisation: \(PatchNormalization.allCases.map(\.rawValue).joined(separator: " or ")).")
     var normalize: PatchNormalization = .zscore
@@ -40,7 +43,7 @@ struct Infer: DistributedCommand {
 
     func run(on world: Communicator) throws {
         let options = InferOptions(checkpoint: checkpoint, patches: patches, output: out, batchSize: batchSize,
-                                   normalization: normalize)
+                                   normalization: normalize, overwrite: overwrite)
         let console = Console("infer", world: world)
         try InferJob.run(options, world: world, log: console.log, warn: console.warn, progress: console.progress)
     }

@@ -31,6 +31,9 @@ struct Segment: DistributedCommand {
     @Option(help: "Marker types counted in the coverage report (default: types mapped to non-NETotic or NETotic).")
     var coverageTypes: [Int] = []
 
+    @Flag(help: "Replace an existing object table written by netosis segment (other files are never replaced).")
+    var overwrite = false
+
     @Flag(help: "One line per image.")
     var verbose = false
 
@@ -44,7 +47,7 @@ struct Segment: DistributedCommand {
     func run(on world: Communicator) throws {
         let options = SegmentOptions(input: input, output: out, segmentation: try segmentation.settings(),
                                      classMap: try segmentation.classes(), annotations: annotations,
-                                     coverageTypes: coverageTypes, verbose: verbose)
+                                     coverageTypes: coverageTypes, verbose: verbose, overwrite: overwrite)
         let console = Console("segment", world: world)
         try SegmentJob.run(options, world: world, log: console.log, warn: console.warn, progress: console.progress)
     }

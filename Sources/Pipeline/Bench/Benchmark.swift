@@ -1,5 +1,6 @@
 import Determinism
 import Foundation
+import Neural
 
 /// Training and inference throughput of a model on random data (`netosis bench`).
 public struct BenchmarkResult: Codable, Sendable {

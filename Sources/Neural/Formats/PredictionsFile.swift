@@ -30,6 +30,11 @@ public enum PredictionsFile {
         public var count: Int { classes > 0 ? logits.count / classes : 0 }
     }
 
+    /// Writes /logits and /probs [N, classes] to a checked output (see `OutputFile`).
+    public static func write(to output: OutputFile, logits: [Float], classes: Int, checkpoint: String, config: RunConfig) throws {
+        try write(path: output.path, logits: logits, classes: classes, checkpoint: checkpoint, config: config)
+    }
+
     /// Writes /logits and /probs [N, classes] atomically, with provenance attributes.
     public static func write(path: String, logits: [Float], classes: Int, checkpoint: String, config: RunConfig) throws {
         let encoder = JSONEncoder()
