@@ -13,7 +13,10 @@ extension Communicator {
             if size > 1 { abort(code: 1, message: "\(error)") }
             FileHandle.standardError.write(Data("netosis: error: \(error)\n".utf8))
             MPIRuntime.finalize()
-            exit(1)
+            // Skip atexit handlers: after a failed write (full disk) HDF5's own library
+            // shutdown can crash on the file it could not flush; nothing is left to save.
+            fflush(stdout)
+            _exit(1)
         }
     }
 }

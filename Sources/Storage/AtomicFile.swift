@@ -14,6 +14,7 @@ public enum AtomicFile {
         do {
             let result = try body(temporary)
             try syncFile(temporary)
+            try FaultPoint.pass("atomic-rename")
             guard rename(temporary, path) == 0 else { throw posixError("rename into place") }
             try syncFile(directory)
             return result
@@ -34,6 +35,7 @@ public enum AtomicFile {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw posixError("create") }
         defer { close(fd) }
+        try FaultPoint.pass("write-bytes")
         try data.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {

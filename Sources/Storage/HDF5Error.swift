@@ -22,7 +22,7 @@ enum HDF5Library {
 
     /// The innermost-first descriptions on the current thread's error stack, joined.
     static func currentStackText() -> String {
-        final class Collector { var lines: [String] = [] }
+        final class Collector { var lines: [String] = []; var system: String? }
         let collector = Collector()
         let context = Unmanaged.passUnretained(collector).toOpaque()
         H5Ewalk2(chdf5_e_default(), H5E_WALK_UPWARD, { _, entry, context in
@@ -35,6 +35,7 @@ enum HDF5Library {
                 if let start = text.range(of: "error message = '"),
                    let end = text[start.upperBound...].firstIndex(of: "'") {
                     text = String(text[start.upperBound..<end])
+                    if collector.system == nil { collector.system = text }
                 }
                 text = text.split(whereSeparator: \.isNewline).joined(separator: " ")
                 if !text.isEmpty && !collector.lines.contains(text) { collector.lines.append(text) }
@@ -42,6 +43,8 @@ enum HDF5Library {
             return 0
         }, context)
         H5Eclear2(chdf5_e_default())
+        // The system's reason (e.g. "No space left on device"), when there is one, says it all.
+        if let system = collector.system { return system }
         return collector.lines.prefix(3).joined(separator: "; ")
     }
 

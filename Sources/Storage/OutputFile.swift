@@ -46,6 +46,31 @@ public struct OutputFile: Sendable {
         try AtomicFile.write(to: path, body)
     }
 
+    /// Writes several files that belong together (a table and its companion): every one is
+    /// written completely to its temporary before any is renamed into place, so a failure while
+    /// writing leaves all of them as they were.
+    public static func writeTogether(_ parts: [(OutputFile, (_ temporaryPath: String) throws -> Void)]) throws {
+        var ready: [(OutputFile, String)] = []
+        defer { for (_, temporary) in ready { unlink(temporary); TemporaryFiles.unregister(temporary) } }
+        for (output, body) in parts {
+            let temporary = TemporaryFiles.create(besides: output.path)
+            ready.append((output, temporary))
+            do {
+                try body(temporary)
+                try AtomicFile.syncFile(temporary)
+            } catch {
+                throw WriteError(path: output.path, problem: AtomicFile.describe(error, temporary: temporary, path: output.path))
+            }
+        }
+        try FaultPoint.pass("atomic-rename")
+        for (output, temporary) in ready {
+            guard rename(temporary, output.path) == 0 else {
+                throw WriteError(path: output.path, problem: "rename into place: \(String(cString: strerror(errno)))")
+            }
+        }
+        for (output, _) in ready { try AtomicFile.syncFile(URL(fileURLWithPath: output.path).deletingLastPathComponent().path) }
+    }
+
     /// Creates the output's folder if needed and proves it writable with a probe file, so a
     /// read-only or missing location fails before hours of work, not after.
     public static func ensureWritableFolder(for path: String) throws {
@@ -70,7 +95,7 @@ public struct OutputFile: Sendable {
     }
 
     /// The system's reason without Foundation's wrapping ("You don't have permission…" → errno text).
-    static func reason(_ error: Error) -> String {
+    public static func reason(_ error: Error) -> String {
         let ns = error as NSError
         if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
             return String(cString: strerror(Int32(underlying.code)))

@@ -7,6 +7,8 @@ public struct ProcessResult: Sendable {
     /// True if the process was killed for exceeding its time limit.
     public let timedOut: Bool
     public let seconds: Double
+    /// True if a signal ended the process (`status` is then the signal number).
+    public var signaled = false
 }
 
 /// Runs a program to completion with stdout+stderr captured, stdin closed, and a time limit
@@ -29,9 +31,11 @@ public func runProgram(_ executable: String, _ arguments: [String], environment 
     process.standardError = handle
     process.standardInput = FileHandle.nullDevice
     let start = Date()
-    try process.run()
+    // The handler must be in place before the child starts: a fast child can end before the
+    // next line runs, and a handler set afterwards would never fire.
     let done = DispatchSemaphore(value: 0)
     process.terminationHandler = { _ in done.signal() }
+    try process.run()
     var timedOut = false
     if done.wait(timeout: .now() + timeout) == .timedOut {
         timedOut = true
@@ -44,7 +48,8 @@ public func runProgram(_ executable: String, _ arguments: [String], environment 
     try handle.close()
     let output = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
     return ProcessResult(status: process.terminationStatus, output: output, timedOut: timedOut,
-                         seconds: Date().timeIntervalSince(start))
+                         seconds: Date().timeIntervalSince(start),
+                         signaled: process.terminationReason == .uncaughtSignal)
 }
 
 /// Variables an MPI process (this test process, after a singleton MPI_Init) puts into its own

@@ -17,19 +17,9 @@ final class FileFormatTests: XCTestCase {
     /// One valid, small file of each kind.
     func makeFiles() throws -> [String: String] {
         let patches = path("patches.h5")
-        do {
-            let w = try PatchesWriter.create(path: patches, patchSize: 8)
-            let id = ImageIdentity(name: "a", plate: "p", well: "A01", field: "", group: "p")
-            try w.append(PatchesImageRow(identity: id, path: "a.tif", width: 10, height: 10, objects: 1),
-                         patches: [UInt16](repeating: 7, count: 64), labels: [1], centers: [4, 4], split: .train)
-            try w.writeAttributes(header: FileHeader(PatchesSchema.format, config: "{}"),
-                                  settings: PatchesSettings(splitBy: .image, seed: 0, labelRadius: 6, mode: .segment,
-                                                            valFraction: 0.1, testFraction: 0.2), runs: "[{}]")
-            try w.flush()
-        }
+        try SmallInputs.patches(patches, count: 1, size: 8)
         let checkpoint = path("ck.h5")
-        let model = try DenseNet(named: "densenet-tiny")
-        try WeightIO.save(model, to: checkpoint)
+        let model = try SmallInputs.checkpoint(checkpoint)
         let predictions = path("pred.h5")
         try PredictionsFile.write(path: predictions, logits: [0, 1, 2], classes: 3, checkpoint: checkpoint,
                                   config: .init(model: model.config, normalization: .zscore, batchSize: 1, patches: patches))

@@ -18,24 +18,11 @@ final class InferBenchCommandTests: XCTestCase {
     /// two ranks get unequal shares, and the batch size 3 leaves a partial batch on each).
     func testInferAloneAndOnTwoRanksMatchesTheModel() throws {
         let netosis = try productPath("netosis")
-        let model = try DenseNet(named: "densenet-tiny", seed: 11)
         let checkpoint = path("ck.h5")
-        try WeightIO.save(model, to: checkpoint)
+        let model = try SmallInputs.checkpoint(checkpoint)
         let n = 7, s = model.config.inputSize
-        var generator = SplitMix64(seed: 3)
-        let pixels = (0..<(n * s * s)).map { _ in UInt16.random(in: 100...4000, using: &generator) }
         let patches = path("patches.h5")
-        do {
-            let w = try PatchesWriter.create(path: patches, patchSize: s)
-            let id = ImageIdentity(name: "a", plate: "p", well: "A01", field: "", group: "p")
-            try w.append(PatchesImageRow(identity: id, path: "a.tif", width: 100, height: 100, objects: n),
-                         patches: pixels, labels: [Int8](repeating: 1, count: n),
-                         centers: [Float](repeating: 16, count: 2 * n), split: .test)
-            try w.writeAttributes(header: FileHeader(PatchesSchema.format, config: "{}"),
-                                  settings: PatchesSettings(splitBy: .image, seed: 0, labelRadius: 6, mode: .segment,
-                                                            valFraction: 0.1, testFraction: 0.2), runs: "[{}]")
-            try w.flush()
-        }
+        try SmallInputs.patches(patches, count: n, size: s)
         let expected = try PatchClassifier(model: model, batchSize: 64).logits(file: HDF5File.open(patches), path: patches, range: 0..<n)
 
         let arguments = ["infer", "--checkpoint", checkpoint, "--patches", patches, "--batch-size", "3"]

@@ -68,8 +68,8 @@ public enum ObjectTable {
     /// Writes OUT.csv and OUT.images.csv (paths checked by the caller).
     public static func writeCSV(_ images: [SegmentedImage], objects: OutputFile, images imagesFile: OutputFile) throws {
         let (text, summary) = csvTexts(images)
-        try objects.write { try AtomicFile.writeBytes(Data(text.utf8), to: $0) }
-        try imagesFile.write { try AtomicFile.writeBytes(Data(summary.utf8), to: $0) }
+        try OutputFile.writeTogether([(objects, { try AtomicFile.writeBytes(Data(text.utf8), to: $0) }),
+                                      (imagesFile, { try AtomicFile.writeBytes(Data(summary.utf8), to: $0) })])
     }
 
     public static func writeCSV(_ images: [SegmentedImage], to path: String) throws {

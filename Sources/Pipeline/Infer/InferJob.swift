@@ -58,6 +58,7 @@ public enum InferJob {
             all.reserveCapacity(total * classes)
             for part in parts { part.withUnsafeBytes { all += $0.bindMemory(to: Float.self) } }
         }
+        try FaultPoint.pass("infer-write")
         try PredictionsFile.write(to: output!, logits: all, classes: classes, checkpoint: options.checkpoint,
                                   config: .init(model: model.config, normalization: options.normalization,
                                                 batchSize: options.batchSize, patches: options.patches))

@@ -201,6 +201,7 @@ public enum PrepareJob {
             let h = outcome.header
             for w in h.warnings { warn(w) }
             defer { progress(done, work.count) }
+            try FaultPoint.pass("prepare-image")
             if let error = h.error {
                 warn(error); summary.problems.append(error); summary.imagesFailed += 1
                 if options.verbose { log("[\(done)/\(work.count)] \(h.identity.name): failed, skipped") }
@@ -270,9 +271,16 @@ public enum PrepareJob {
         if !isRoot {
             try processAll(nil)
         } else if stored != nil {
-            let writer = try PatchesWriter.openForAppend(path: options.output, patchSize: patch.patchSize)
-            try processAll(writer)
-            try finish(writer)
+            // Appending works on a copy that replaces the file only when complete: an interrupted
+            // or failed append leaves the earlier file exactly as it was (costs one copy of it).
+            try output!.write { temporary in
+                do { try FileManager.default.copyItem(atPath: options.output, toPath: temporary) }
+                catch { throw PrepareError(path: options.output, problem: "cannot copy it to append: \(OutputFile.reason(error))") }
+                var writer: PatchesWriter? = try PatchesWriter.openForAppend(path: temporary, patchSize: patch.patchSize)
+                try processAll(writer)
+                try finish(writer!)
+                writer = nil  // closes the file before the rename
+            }
         } else {
             // A new file appears only when complete (temporary → fsync → rename).
             try output!.write { temporary in

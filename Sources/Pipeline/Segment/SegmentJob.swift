@@ -92,6 +92,7 @@ public enum SegmentJob {
             if let c = outcome.coverage { myCoverage[i] = c }
             myWarnings += outcome.warnings
             progress(min(i + size, paths.count), paths.count)  // rank 0 speaks for all
+            try FaultPoint.pass("segment-image")
         }
 
         // Gather at rank 0 (JSON per rank).
@@ -109,6 +110,12 @@ public enum SegmentJob {
             }
         }
         let results = (0..<paths.count).map { all[$0]! }
+        for w in (pairing?.problems ?? []) + warnings { warn(w) }
+        for r in results where r.status != "ok" { warn(r.error) }
+        // A run where nothing could be read leaves any earlier table as it was.
+        guard results.contains(where: { $0.status == "ok" }) else {
+            throw ImageError(path: options.input, problem: "no image could be segmented (\(results.count) failed; see the warnings above); \(options.output) was not written")
+        }
 
         if options.writesCSV {
             try ObjectTable.writeCSV(results, objects: outputs[0], images: outputs[1])
@@ -116,8 +123,6 @@ public enum SegmentJob {
             try ObjectTable.writeHDF5(results, to: outputs[0], configJSON: options.segmentation.json())
         }
 
-        for w in (pairing?.problems ?? []) + warnings { warn(w) }
-        for r in results where r.status != "ok" { warn(r.error) }
         if options.verbose {
             for (i, r) in results.enumerated() where r.status == "ok" {
                 var line = String(format: "%@: %d objects, %.3f s", r.path, r.nuclei.count, r.seconds)
@@ -138,9 +143,6 @@ public enum SegmentJob {
                        typesCounted.sorted().map(String.init).joined(separator: ","), 100 * total.coverage,
                        options.segmentation.labelRadius, total.covered, total.markers, 100 * total.multiFraction,
                        total.multiObjects, total.matchedObjects))
-        }
-        if summary.okImages == 0 {
-            throw ImageError(path: options.input, problem: "no image could be segmented (\(results.count) failed; see the errors above)")
         }
         return summary
     }
