@@ -120,7 +120,11 @@ public enum HostileTIFF {
                  refusal: "netosis reads at most 1073741824 pixels"),
             // Under the pixel limit (900 million), but the file holds 16 bytes of them.
             Case(name: "lying-size-uncompressed.tif", data: TIFFBytes.file([Page(width: 30_000, height: 30_000, blocks: [zeros])]),
-                 refusal: "uncompressed rows"),
+                 refusal: "truncated or corrupt image data (the header claims 900000000 bytes of pixels"),
+            // Two strips (with one, libtiff replaces a short byte count by its own estimate).
+            Case(name: "short-strip.tif",
+                 data: TIFFBytes.file([Page(width: 64, height: 64, rowsPerStrip: 32, blocks: [Data(count: 2048), Data(count: 100)])]),
+                 refusal: "truncated or corrupt image data (uncompressed rows 32–63 need 2048 bytes, the file stores 100)"),
             Case(name: "strip-count-past-eof.tif",
                  data: TIFFBytes.file([Page(width: 64, height: 64, blocks: [Data(count: 100)], byteCounts: [4096])]),
                  refusal: "past the end of the"),

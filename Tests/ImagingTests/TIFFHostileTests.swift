@@ -119,4 +119,38 @@ final class TIFFHostileTests: XCTestCase {
         XCTAssertEqual(try TIFFReader.read(path("stack.tif"), page: 0), pages[0])
         XCTAssertEqual(try TIFFReader.read(path("stack.tif"), page: 1), pages[1])
     }
+
+    /// The header probe: sizes and page count without decoding; the same refusals as `read`.
+    func testInfoReadsHeadersOnly() throws {
+        let image = GrayImage(width: 4032, height: 3072, bitDepth: 16, fill: 300)
+        try TIFFWriter.write(image, to: path("well.tif"), compression: .deflate)
+        PeakMemory.reset()
+        let before = PeakMemory.bytes()
+        let info = try TIFFReader.info(path("well.tif"))
+        XCTAssertLessThan(PeakMemory.bytes() - before, 8 << 20, "info decoded pixels")
+        XCTAssertEqual(info.width, 4032); XCTAssertEqual(info.height, 3072)
+        XCTAssertEqual(info.bitDepth, 16); XCTAssertEqual(info.pages, 1)
+        let stack = (0..<3).map { _ in GrayImage(width: 20, height: 10, bitDepth: 8, fill: 1) }
+        try TIFFWriter.write(pages: stack, to: path("stack.tif"), compression: .none)
+        let stackInfo = try TIFFReader.info(path("stack.tif"))
+        XCTAssertEqual([stackInfo.width, stackInfo.height, stackInfo.bitDepth, stackInfo.pages], [20, 10, 8, 3])
+        for (path, item) in try HostileTIFF.write(to: directory) where item.name != "stack.tif" {
+            XCTAssertThrowsError(try TIFFReader.info(path), item.name) { error in
+                XCTAssertTrue("\(error)".hasPrefix("\(path): ") && "\(error)".contains(item.refusal), "\(error)")
+            }
+        }
+    }
+
+    /// A blank well (every pixel equal) compresses as far as deflate and LZW go — as one strip, 1022:1
+    /// and 1270:1 — and must still be read: the ratio limit sits above what these codecs reach.
+    func testBlankWellIsWithinTheCompressionLimit() throws {
+        let blank = GrayImage(width: 4032, height: 3072, bitDepth: 16, fill: 0)
+        try TIFFWriter.write(blank, to: path("blank.tif"), compression: .none)
+        guard let tiffcp = which("tiffcp") else { throw TestSetupError("tiffcp not found: `make setup` installs libtiff-tools") }
+        for codec in ["zip", "lzw", "packbits"] {
+            let result = try runProgram(tiffcp, ["-c", codec, "-r", "3072", path("blank.tif"), path("one-strip.tif")])
+            XCTAssertEqual(result.status, 0, result.output)
+            XCTAssertEqual(try TIFFReader.read(path("one-strip.tif")), blank, codec)
+        }
+    }
 }
