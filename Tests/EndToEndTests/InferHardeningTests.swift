@@ -94,10 +94,10 @@ final class InferHardeningTests: XCTestCase {
         XCTAssertTrue(parallel.output.contains("this rank may use 537 MB (Slurm allocation 1.1 GB / 2 ranks)"), parallel.output)
 
         let bench = try runProgram(netosis, ["bench", "--model", "densenet-tiny", "--batch-size", "4096", "--iterations", "1"],
-                                   environment: ["SLURM_MEM_PER_NODE": "512"], timeout: 120)
+                                   environment: ["SLURM_MEM_PER_NODE": "300"], timeout: 120)
         XCTAssertEqual(bench.status, 1, bench.output)
         XCTAssertTrue(bench.output.hasPrefix("netosis: error: --batch-size 4096 needs ≈ "), bench.output)
-        XCTAssertTrue(bench.output.contains("(Slurm allocation 537 MB): use --batch-size ≤ "), bench.output)
+        XCTAssertTrue(bench.output.contains("(Slurm allocation 315 MB): use --batch-size ≤ "), bench.output)
     }
 
     /// In process, absurd batch sizes (beyond the command's own range) are refused, not a crash.

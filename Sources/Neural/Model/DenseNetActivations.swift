@@ -59,11 +59,12 @@ extension DenseNet {
         let n = Double(batch)
         var floats = Double(allTensors.reduce(0) { $0 + $1.count })
         if training { floats += 2 * Double(parameterCount) }   // gradients + SGD momentum
-        func colFloats(_ conv: Conv2D, _ h: Int, _ w: Int) -> Double {
+        // im2col scratch; backward lowers the gradient next to it (dy lowered when it passes one on).
+        func colFloats(_ conv: Conv2D, _ h: Int, _ w: Int, inputGradient: Bool = true) -> Double {
             let (images, col) = conv.chunking(batch: batch, height: h, width: w)
             let (oh, ow) = conv.outputSize(height: h, width: w)
-            let gradient = Double(images * oh * ow * conv.kernelH * conv.kernelW * conv.outChannels)
-            return training ? Double(col) + max(Double(col), gradient) : Double(col)
+            let lowered = inputGradient ? Double(images * oh * ow * conv.kernelH * conv.kernelW * conv.outChannels) : 0
+            return training ? Double(col) + max(Double(col), lowered) : Double(col)
         }
         let (h0, w0) = stem.conv0.outputSize(height: height, width: width)
         let stemFloats = n * Double(h0 * w0 * stem.conv0.outChannels)
@@ -71,7 +72,7 @@ extension DenseNet {
         var (h, w) = stem.pool0.outputSize(height: h0, width: w0)
         floats += n * Double(h * w * stem.conv0.outChannels)   // pool0's argmax (Int32)
         var normed = stemFloats, bottleneck = 0.0, transition = 0.0
-        var col = colFloats(stem.conv0, height, width)
+        var col = colFloats(stem.conv0, height, width, inputGradient: false)
         for (i, block) in blocks.enumerated() {
             let rows = n * Double(h * w)
             floats += rows * Double(block.outChannels) * (training ? 2 : 1)   // features (+ gradient)
