@@ -71,9 +71,10 @@ final class InferenceTests: XCTestCase {
 
     /// Issue 8: z-scoring values near Float's limit gives finite numbers (Float arithmetic overflowed to Inf/NaN).
     func testZScoreOfHugeAndNearConstantValuesStaysFinite() {
-        var huge: [Float] = [3e38, -3e38, 3e38, -3e38]
+        var huge: [Float] = [3e38, 3e38, 3e38, -3e38]   // −3e38 − mean (1.5e38) is beyond Float's range
         PatchNormalization.zscore.apply(&huge, count: 4)
-        for (value, expected) in zip(huge, [Float(1), -1, 1, -1]) { XCTAssertEqual(value, expected, accuracy: 1e-6) }
+        let third = Float(1.0 / 3).squareRoot()
+        for (value, expected) in zip(huge, [third, third, third, -3 * third]) { XCTAssertEqual(value, expected, accuracy: 1e-6) }
         var flatHuge: [Float] = [3e38, 3e38, 3e38]
         PatchNormalization.zscore.apply(&flatHuge, count: 3)
         XCTAssertEqual(flatHuge, [0, 0, 0])
