@@ -19,6 +19,8 @@ static inline MPI_Op       cmpi_min(void)          { return MPI_MIN; }
 static inline void *       cmpi_in_place(void)     { return MPI_IN_PLACE; }
 static inline MPI_Status * cmpi_status_ignore(void) { return MPI_STATUS_IGNORE; }
 static inline MPI_Errhandler cmpi_errors_return(void) { return MPI_ERRORS_RETURN; }
+static inline MPI_Info     cmpi_info_null(void)    { return MPI_INFO_NULL; }
+static inline int          cmpi_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; }
 static inline int          cmpi_any_source(void)   { return MPI_ANY_SOURCE; }
 static inline int          cmpi_any_tag(void)      { return MPI_ANY_TAG; }
 static inline int          cmpi_undefined(void)    { return MPI_UNDEFINED; }

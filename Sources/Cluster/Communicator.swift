@@ -51,6 +51,20 @@ public final class Communicator: @unchecked Sendable {
         return try Communicator(handle: comm, owned: true)
     }
 
+    /// How many ranks of this communicator share this node's memory (collective).
+    public func ranksOnThisNode() throws -> Int {
+        var newComm: MPI_Comm? = nil
+        try mpiCheck(MPI_Comm_split_type(handle, cmpi_comm_type_shared(), Int32(rank), cmpi_info_null(), &newComm),
+                     "MPI_Comm_split_type(shared)")
+        guard let comm = newComm else {
+            throw MPIError(operation: "MPI_Comm_split_type", code: -1, message: "no communicator returned")
+        }
+        defer { MPI_Comm_free(&newComm) }
+        var count: Int32 = 0
+        try mpiCheck(MPI_Comm_size(comm, &count), "MPI_Comm_size")
+        return Int(count)
+    }
+
     public func barrier() throws {
         try mpiCheck(MPI_Barrier(handle), "MPI_Barrier")
     }

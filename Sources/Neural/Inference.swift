@@ -9,16 +9,23 @@ public enum PatchNormalization: String, CaseIterable, Codable, Sendable {
     /// Raw values as stored.
     case none
 
+    /// Expects finite values (`PatchClassifier` sets non-finite patches aside first).
     public func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {
         guard self == .zscore, count > 0 else { return }
-        var sum = 0.0, sum2 = 0.0
-        for i in 0..<count { sum += Double(values[i]) }
+        var sum = 0.0, sum2 = 0.0, largest = 0.0
+        for i in 0..<count { sum += Double(values[i]); largest = max(largest, abs(Double(values[i]))) }
         let mean = sum / Double(count)
         for i in 0..<count { let d = Double(values[i]) - mean; sum2 += d * d }
         let std = (sum2 / Double(count)).squareRoot()
-        let inv = std > 1e-6 ? Float(1 / std) : 0
-        let m = Float(mean)
-        for i in 0..<count { values[i] = (values[i] - m) * inv }
+        guard std > 1e-6 else { values.update(repeating: 0, count: count); return }
+        if largest + abs(mean) < Double(Float.greatestFiniteMagnitude) {
+            // Float arithmetic, as always (logits stay bit-identical to earlier versions).
+            let inv = Float(1 / std), m = Float(mean)
+            for i in 0..<count { values[i] = (values[i] - m) * inv }
+        } else {
+            // Values near Float's limit: values[i] − mean would overflow to ±Inf in Float.
+            for i in 0..<count { values[i] = Float((Double(values[i]) - mean) / std) }
+        }
     }
 }
 
@@ -58,11 +65,25 @@ public final class PatchClassifier {
     /// Logits [count, classes] for patches [start, start+count) of the file (read batch by batch).
     public func logits(file: HDF5File, path: String, range: Range<Int>,
                        progress: ((Int) -> Void)? = nil) throws -> [Float] {
+        try classify(file: file, path: path, range: range, progress: progress).logits
+    }
+
+    /// Class scores of a range of patches. A patch holding NaN/Inf is not classified: `valid` is 0
+    /// for it and its logits row is NaN.
+    public struct Scores: Sendable {
+        public var logits: [Float]
+        /// 1 classified, 0 excluded (the patch held non-finite values); one per patch.
+        public var valid: [UInt8]
+    }
+
+    public func classify(file: HDF5File, path: String, range: Range<Int>,
+                         progress: ((Int) -> Void)? = nil) throws -> Scores {
         let layout = try layout(of: file, path: path)
         let dataset = try file.dataset("patches")
         let classes = model.config.numClasses
         let (c, h, w) = (layout.channels, layout.height, layout.width)
         var out = [Float](repeating: 0, count: range.count * classes)
+        var valid = [UInt8](repeating: 1, count: range.count)
         var nhwc = [Float](repeating: 0, count: batchSize * h * w * c)
         var start = range.lowerBound
         while start < range.upperBound {
@@ -74,7 +95,15 @@ public final class PatchClassifier {
             catch { throw NeuralError.badInput("\(path): cannot read patches \(start)..<\(start + n): \(error)") }
             let per = c * h * w
             raw.withUnsafeMutableBufferPointer { r in
-                for i in 0..<n { normalization.apply(r.baseAddress! + i * per, count: per) }
+                for i in 0..<n {
+                    let patch = r.baseAddress! + i * per
+                    // Zeroed in place, so the batch (and every other patch's logits) stays as it was.
+                    if !UnsafeBufferPointer(start: patch, count: per).allSatisfy(\.isFinite) {
+                        valid[start - range.lowerBound + i] = 0
+                        patch.update(repeating: 0, count: per)
+                    }
+                    normalization.apply(patch, count: per)
+                }
                 nhwc.withUnsafeMutableBufferPointer { dst in
                     if c == 1 {
                         dst.baseAddress!.update(from: r.baseAddress!, count: n * per)
@@ -86,14 +115,17 @@ public final class PatchClassifier {
                 }
             }
             let logits = model.forward(nhwc, batch: n, height: h, width: w, training: false)
-            for i in 0..<n * classes { out[(start - range.lowerBound) * classes + i] = logits[i] }
+            for i in 0..<n * classes {
+                let row = start - range.lowerBound + i / classes
+                out[(start - range.lowerBound) * classes + i] = valid[row] == 1 ? logits[i] : .nan
+            }
             start += n
             progress?(start - range.lowerBound)
         }
-        return out
+        return Scores(logits: out, valid: valid)
     }
 
-    /// Row-wise softmax.
+    /// Row-wise softmax (a NaN row stays NaN).
     public static func probabilities(_ logits: [Float], classes: Int) -> [Float] {
         var out = logits
         for r in 0..<logits.count / classes {

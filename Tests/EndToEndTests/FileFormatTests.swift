@@ -103,6 +103,22 @@ final class FileFormatTests: XCTestCase {
         }
     }
 
+    /// Version 1 of predictions.h5 (before /valid) is still read, every row valid (additive change).
+    func testOlderPredictionsVersionReadsAsAllValid() throws {
+        let v1 = path("pred-v1.h5")
+        do {
+            let file = try HDF5File.create(v1)
+            try FileHeader(format: PredictionsFile.format.name, formatVersion: 1, created: FileHeader.now(),
+                           toolVersion: "0.1.0", config: "{}").write(to: file)
+            try file.write("logits", [Float](repeating: 0, count: 6), shape: [2, 3])
+            try file.write("probs", [Float](repeating: 1 / 3, count: 6), shape: [2, 3])
+            try file.flush()
+        }
+        let contents = try PredictionsFile.read(v1)
+        XCTAssertEqual(contents.header.formatVersion, 1)
+        XCTAssertEqual(contents.valid, [1, 1])
+    }
+
     func hint(_ format: String) -> String {
         let made = [PatchesSchema.format, WeightIO.format, PredictionsFile.format, ObjectTable.format]
             .first { $0.name == format }!.madeBy

@@ -121,3 +121,64 @@ final class GradientBufferTests: XCTestCase {
         for (p, old) in zip(model.parameters, before) { XCTAssertEqual(p.grad, old.map { $0 * 0.5 }, p.name) }
     }
 }
+
+/// Issue 8: NaN/Inf weights are refused when a checkpoint is read or written.
+final class NonFiniteWeightTests: XCTestCase {
+    var directory: String!
+
+    override func setUpWithError() throws {
+        directory = NSTemporaryDirectory() + "neural-nan-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// A checkpoint written by another tool (or a diverged run) without the save check.
+    func writeUnchecked(_ model: DenseNet, to path: String) throws {
+        let file = try HDF5File.create(path)
+        try FileHeader(WeightIO.format, config: WeightIO.configJSON(model.config)).write(to: file)
+        try WeightIO.writeModel(model, into: file)
+        try file.flush()
+    }
+
+    func testLoadRefusesNaNWeightNamingFileTensorAndCount() throws {
+        let model = try DenseNet(named: "densenet-tiny", seed: 3)
+        let conv = model.blocks[0].layers[0].conv1.weight
+        conv.value[0] = .nan; conv.value[5] = .infinity; conv.value[7] = -.infinity
+        let path = directory + "/ck.h5"
+        try writeUnchecked(model, to: path)
+        let target = try DenseNet(named: "densenet-tiny", seed: 4)
+        let before = target.allTensors.map(\.value)
+        XCTAssertThrowsError(try WeightIO.loadWeights(into: target, path: path)) { error in
+            XCTAssertEqual("\(error)", "\(path): tensor features/denseblock1/denselayer1/conv1/weight holds 3 non-finite values (NaN/Inf); "
+                           + "the checkpoint is damaged or training diverged — use an earlier checkpoint")
+        }
+        XCTAssertEqual(target.allTensors.map(\.value), before, "a refused checkpoint must leave the model untouched")
+        XCTAssertThrowsError(try WeightIO.loadModel(path: path))
+    }
+
+    func testLoadRefusesNaNRunningStatistic() throws {
+        let model = try DenseNet(named: "densenet-tiny", seed: 3)
+        model.stem.norm0.state[1].value[2] = .nan   // running_var
+        let path = directory + "/bn.h5"
+        try writeUnchecked(model, to: path)
+        XCTAssertThrowsError(try WeightIO.loadModel(path: path)) { error in
+            XCTAssertEqual(error as? NeuralError, .nonFiniteWeights(file: path, tensor: "features/norm0/running_var", count: 1, saving: false))
+            XCTAssertTrue("\(error)".contains("holds 1 non-finite value (NaN/Inf)"), "\(error)")
+        }
+    }
+
+    func testSaveRefusesNaNWeightAndKeepsThePreviousFile() throws {
+        let model = try DenseNet(named: "densenet-tiny", seed: 3)
+        let path = directory + "/ck.h5"
+        try WeightIO.save(model, to: path)
+        let previous = try Data(contentsOf: URL(fileURLWithPath: path))
+        model.head.classifier.parameters[0].value[1] = .nan
+        XCTAssertThrowsError(try WeightIO.save(model, to: path)) { error in
+            XCTAssertEqual("\(error)", "\(path): not written: tensor classifier/weight holds 1 non-finite value (NaN/Inf); "
+                           + "training diverged — lower the learning rate or resume from an earlier checkpoint")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), previous)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory), ["ck.h5"])
+    }
+}

@@ -2,11 +2,12 @@ import Foundation
 import Storage
 
 /// predictions.h5 (`netosis infer --out`): /logits and /probs float32 [N, classes], row i for
-/// patch i of the input; root attributes: the `FileHeader` (its `config` is `RunConfig` as JSON),
+/// patch i of the input, and /valid uint8 [N] (0: the patch held NaN/Inf, its rows are NaN); root attributes: the `FileHeader` (its `config` is `RunConfig` as JSON),
 /// `checkpoint` and `normalization`. Written atomically; `read` is its reader.
 public enum PredictionsFile {
-    /// Version 1. Only additive changes keep older versions readable.
-    public static let format = FileFormat(name: "netosis.predictions", version: 1, madeBy: "netosis infer")
+    /// Version 2 added /valid (version 1, without it, reads as all valid). Only additive changes
+    /// keep older versions readable.
+    public static let format = FileFormat(name: "netosis.predictions", version: 2, oldestReadable: 1, madeBy: "netosis infer")
 
     /// What produced a predictions file, stored as its `config` attribute (JSON).
     public struct RunConfig: Codable, Sendable {
@@ -27,16 +28,20 @@ public enum PredictionsFile {
         public var classes: Int
         public var logits: [Float]
         public var probs: [Float]
+        /// 1 classified, 0 not (the patch held non-finite values); one per row.
+        public var valid: [UInt8]
         public var count: Int { classes > 0 ? logits.count / classes : 0 }
     }
 
-    /// Writes /logits and /probs [N, classes] to a checked output (see `OutputFile`).
-    public static func write(to output: OutputFile, logits: [Float], classes: Int, checkpoint: String, config: RunConfig) throws {
-        try write(path: output.path, logits: logits, classes: classes, checkpoint: checkpoint, config: config)
+    /// Writes /logits, /probs [N, classes] and /valid [N] to a checked output (see `OutputFile`).
+    public static func write(to output: OutputFile, logits: [Float], valid: [UInt8]? = nil, classes: Int,
+                             checkpoint: String, config: RunConfig) throws {
+        try write(path: output.path, logits: logits, valid: valid, classes: classes, checkpoint: checkpoint, config: config)
     }
 
-    /// Writes /logits and /probs [N, classes] atomically, with provenance attributes.
-    public static func write(path: String, logits: [Float], classes: Int, checkpoint: String, config: RunConfig) throws {
+    /// Writes /logits, /probs [N, classes] and /valid [N] (nil: all valid) atomically, with provenance attributes.
+    public static func write(path: String, logits: [Float], valid: [UInt8]? = nil, classes: Int,
+                             checkpoint: String, config: RunConfig) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let configJSON = String(decoding: try encoder.encode(config), as: UTF8.self)
@@ -48,6 +53,7 @@ public enum PredictionsFile {
             try file.setAttribute("normalization", config.normalization)
             try file.write("logits", logits, shape: [n, classes])
             try file.write("probs", PatchClassifier.probabilities(logits, classes: classes), shape: [n, classes])
+            try file.write("valid", valid ?? [UInt8](repeating: 1, count: n), shape: [n])
             try file.flush()
         }
     }
@@ -59,7 +65,12 @@ public enum PredictionsFile {
             guard shape.count == 2, try file.dataset("probs").shape() == shape else {
                 throw FileFormatError(path: path, problem: "/logits and /probs must both be [N, classes]")
             }
-            return Contents(header: header, classes: shape[1], logits: try file.read("logits"), probs: try file.read("probs"))
+            let valid: [UInt8] = file.exists("valid") ? try file.read("valid") : [UInt8](repeating: 1, count: shape[0])
+            guard valid.count == shape[0] else {
+                throw FileFormatError(path: path, problem: "/valid has \(valid.count) rows, /logits \(shape[0])")
+            }
+            return Contents(header: header, classes: shape[1], logits: try file.read("logits"), probs: try file.read("probs"),
+                            valid: valid)
         } catch let error as FileFormatError {
             throw error
         } catch {

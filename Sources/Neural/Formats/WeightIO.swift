@@ -16,6 +16,11 @@ public enum WeightIO {
     /// if given, /optimizer. `configure` may add more (e.g. /state, /history) before the rename.
     public static func save(_ model: DenseNet, to path: String, optimizer: Optimizer? = nil,
                             configure: ((HDF5File) throws -> Void)? = nil) throws {
+        // A diverged model must not replace a good checkpoint.
+        for tensor in model.allTensors {
+            let bad = nonFiniteCount(tensor.value)
+            if bad > 0 { throw NeuralError.nonFiniteWeights(file: path, tensor: tensor.name, count: bad, saving: true) }
+        }
         try AtomicFile.write(to: path) { temporary in
             let file = try HDF5File.create(temporary)
             try FileHeader(format, config: configJSON(model.config)).write(to: file)
@@ -99,6 +104,8 @@ public enum WeightIO {
             } catch {
                 throw NeuralError.unreadableWeights(file: path, detail: "tensor '\(tensor.name)': \(error)")
             }
+            let bad = nonFiniteCount(values)
+            if bad > 0 { throw NeuralError.nonFiniteWeights(file: path, tensor: tensor.name, count: bad, saving: false) }
             if found == tensor.shape {
                 loaded.append((tensor, tensor.internalLayout(fromTorch: values)))
             } else if sumStemChannels, tensor.name == model.stem.conv0.weight.name, found.count == 4,
@@ -112,6 +119,10 @@ public enum WeightIO {
             }
         }
         for (tensor, values) in loaded { tensor.value = values }
+    }
+
+    static func nonFiniteCount(_ values: [Float]) -> Int {
+        values.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
     }
 
     /// Restores optimizer state written by `writeOptimizer`.

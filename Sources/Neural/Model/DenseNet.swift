@@ -21,7 +21,7 @@ public final class DenseNet {
     public let transitions: [Transition]
     public let head: Head
     public var featureCount: Int { blocks.last!.outChannels }
-    private let activations: DenseNetActivations
+    let activations: DenseNetActivations
 
     public init(config: DenseNetConfig, seed: UInt64 = 0) throws {
         try config.validate()

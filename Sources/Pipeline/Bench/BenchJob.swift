@@ -58,6 +58,14 @@ public enum BenchJob {
         guard options.batchSize % size == 0, options.batchSize >= size else {
             throw NeuralError.badInput("--batch-size \(options.batchSize) does not split over \(size) ranks")
         }
+        // Checked before the model and the random images are made (batch / ranks images per rank).
+        let model = try DenseNet(config: config, seed: 0)
+        let s = config.inputSize, training = options.mode != .infer
+        try MemoryBudget.current(world: world).check(batchSize: options.batchSize, ranksSharingBatch: size,
+                                                     for: "\(config.name) at \(s)×\(s)") { batch in
+            model.memoryBytes(batch: batch, height: s, width: s, training: training)
+                + 4 * Double(batch) * Double(s * s * config.inputChannels)
+        }
         var gradients: GradientBuffer?
         let allReduce: (([Parameter]) throws -> Void)? = size == 1 ? nil : { parameters in
             // One flat in-place all-reduce of every gradient, then the mean.
@@ -70,7 +78,7 @@ public enum BenchJob {
         let status: (String) -> Void = { message in if rank == 0 { log("bench: \(message)") } }
         let result = try Benchmark.run(config: config, batch: options.batchSize / size, iterations: options.iterations,
                                        warmup: options.warmup, train: options.mode != .infer, infer: options.mode != .train,
-                                       gradientHook: allReduce, log: status)
+                                       gradientHook: allReduce, model: model, log: status)
         let all = try world?.allGather(result) ?? [result]
         guard rank == 0 else { return nil }
         var report = result

@@ -84,9 +84,9 @@ public enum Benchmark {
     /// Runs inference then training (so the training peak RSS includes the inference one).
     public static func run(config: DenseNetConfig, batch: Int, iterations: Int = 8, warmup: Int = 2,
                            train: Bool = true, infer: Bool = true,
-                           gradientHook: (([Parameter]) throws -> Void)? = nil,
+                           gradientHook: (([Parameter]) throws -> Void)? = nil, model: DenseNet? = nil,
                            log: ((String) -> Void)? = nil) throws -> BenchmarkResult {
-        let model = try DenseNet(config: config, seed: 0)
+        let model = try model ?? DenseNet(config: config, seed: 0)
         let size = config.inputSize, c = config.inputChannels
         var g = SplitMix64(seed: 1, skipping: 1)
         let images = (0..<batch * size * size * c).map { _ in g.nextNormal() }

@@ -42,29 +42,50 @@ public enum InferJob {
               }
             : nil
         let model = try WeightIO.loadModel(path: options.checkpoint)
+        try checkMemory(model, batchSize: options.batchSize, world: world)
         let classifier = PatchClassifier(model: model, normalization: options.normalization, batchSize: options.batchSize)
         let file = try openPatches(options.patches)
         let total = try classifier.layout(of: file, path: options.patches).count
         let lower = total * rank / size, upper = total * (rank + 1) / size
         let started = Date()
-        let logits = try classifier.logits(file: file, path: options.patches, range: lower..<upper) { done in
+        let scores = try classifier.classify(file: file, path: options.patches, range: lower..<upper) { done in
             progress(min(total, done * size), total)  // rank 0 speaks for all
         }
         let classes = model.config.numClasses
-        var all = logits
+        var all = scores
         if let world, size > 1 {
-            guard let parts = try world.gather(bytes: logits.withUnsafeBytes { Array($0) }) else { return 0 }
-            all = []
-            all.reserveCapacity(total * classes)
-            for part in parts { part.withUnsafeBytes { all += $0.bindMemory(to: Float.self) } }
+            guard let logitParts = try world.gather(bytes: scores.logits.withUnsafeBytes { Array($0) }) else {
+                _ = try world.gather(bytes: scores.valid)
+                return 0
+            }
+            all.logits = []
+            all.logits.reserveCapacity(total * classes)
+            for part in logitParts { part.withUnsafeBytes { all.logits += $0.bindMemory(to: Float.self) } }
+            all.valid = try world.gather(bytes: scores.valid)!.flatMap { $0 }
+        }
+        let excluded = all.valid.indices.filter { all.valid[$0] == 0 }
+        if !excluded.isEmpty {
+            let rows = excluded.prefix(5).map(String.init).joined(separator: ", ") + (excluded.count > 5 ? ", …" : "")
+            warn("\(options.patches): \(excluded.count) of \(total) patches hold non-finite values (NaN/Inf) and were not "
+                 + "classified (rows \(rows)); /valid marks them 0 in \(options.output)")
         }
         try FaultPoint.pass("infer-write")
-        try PredictionsFile.write(to: output!, logits: all, classes: classes, checkpoint: options.checkpoint,
+        try PredictionsFile.write(to: output!, logits: all.logits, valid: all.valid, classes: classes,
+                                  checkpoint: options.checkpoint,
                                   config: .init(model: model.config, normalization: options.normalization,
                                                 batchSize: options.batchSize, patches: options.patches))
         log("infer: \(total) patches → \(options.output) (/logits, /probs [\(total), \(classes)]) in "
             + String(format: "%.1f s", Date().timeIntervalSince(started)))
         return total
+    }
+
+    /// Refuses a batch whose buffers exceed this rank's memory budget, before any is allocated:
+    /// the network's activations plus the batch as read and as fed (float32 each).
+    static func checkMemory(_ model: DenseNet, batchSize: Int, world: Communicator?) throws {
+        let config = model.config, s = config.inputSize
+        try MemoryBudget.current(world: world).check(batchSize: batchSize, for: "\(config.name) at \(s)×\(s)") { batch in
+            model.memoryBytes(batch: batch, height: s, width: s, training: false) + 2 * 4 * Double(batch) * Double(s * s * config.inputChannels)
+        }
     }
 
     /// A netosis patches file (header checked), or a foreign HDF5 file with /patches and no `format`.
