@@ -92,7 +92,7 @@ public struct SynthRun: Sendable {
     public let completeWells: Set<Int>
     /// True if the tables (and synth.json) are complete too: nothing to do.
     public var isComplete: Bool { manifest.complete }
-    /// One line per thing the user should know (files of theirs left alone, what was removed).
+    /// One line per thing the user should know (an earlier set replaced, files of theirs left alone).
     public private(set) var notes: [String] = []
     private var manifest: SynthManifest
 
@@ -196,7 +196,9 @@ public struct SynthRun: Sendable {
         let plan = PlateDesign.plateMap(plates: options.plates, wells: options.wells)
         let complete = Set(plan.indices.filter { wellPaths(plan[$0], options).allSatisfy { kept.contains($0) } })
         var run = SynthRun(out: out, options: options, plan: plan, completeWells: complete, manifest: fresh)
-        if !remove.isEmpty { run.notes.append("\(out): removed \(remove.count) file\(remove.count == 1 ? "" : "s") of the earlier set") }
+        if !remove.isEmpty && keep.isEmpty {
+            run.notes.append("\(out): replaced the earlier set (removed the \(remove.count) file\(remove.count == 1 ? "" : "s") it listed)")
+        }
         if let first = foreign.first {
             run.notes.append("\(out): left untouched \(foreign.count) file\(foreign.count == 1 ? "" : "s") netosis synth did not write (e.g. \(first))")
         }
