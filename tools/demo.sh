@@ -13,7 +13,7 @@ step "doctor on 2 MPI ranks: MPI, HDF5, libtiff, OpenBLAS kernels"
 mpirun -np 2 "$NETOSIS" doctor
 
 step "synth: 2 plates x 12 wells of 16-bit SYTOX-like images with ground truth → $OUT/plates"
-mpirun -np 2 "$NETOSIS" synth --out "$OUT/plates" --seed 1 --plates 2 --wells 12
+mpirun -np 2 "$NETOSIS" synth --out "$OUT/plates" --seed 1 --plates 2 --wells 12 --overwrite
 
 step "segment: every nucleus of every well → $OUT/objects.csv (marker coverage against the truth XML)"
 mpirun -np 2 "$NETOSIS" segment --input "$OUT/plates/images" --annotations "$OUT/plates/annotations" \

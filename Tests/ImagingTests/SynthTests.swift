@@ -72,17 +72,18 @@ final class SynthDeterminismTests: XCTestCase {
         let plan = PlateDesign.plateMap(plates: 1, wells: 3)
         let one = try makeTemporaryDirectory("synth-1"), three = try makeTemporaryDirectory("synth-3")
         defer { for d in [one, three] { try? FileManager.default.removeItem(at: d) } }
-        try SynthSet.prepareDirectories(one.path)
-        try SynthSet.prepareDirectories(three.path)
-        let whole = try SynthSet.generate(options, plan: plan, to: one.path)
-        var sharded: [SynthSet.WellRows] = []
-        for rank in [2, 0, 1] {   // any order, any rank count
-            sharded += try SynthSet.generate(options, plan: plan, to: three.path, shard: rank, shards: 3)
+        try SynthSet.write(options, to: one.path)
+        for sub in ["images", "annotations"] {
+            try FileManager.default.createDirectory(at: three.appendingPathComponent(sub), withIntermediateDirectories: true)
         }
-        XCTAssertEqual(whole.map(\.well), sharded.sorted { $0.index < $1.index }.map(\.well))
+        for index in [2, 0, 1] {   // any order, any rank count
+            _ = try SynthSet.writeWell(SynthSet.renderWell(index, plan: plan, options: options), to: three.path, options: options)
+        }
         for row in plan {
             XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: SynthSet.imagePath(one.path, row.image))),
                            try Data(contentsOf: URL(fileURLWithPath: SynthSet.imagePath(three.path, row.image))), row.image)
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: SynthSet.annotationPath(one.path, row.image))),
+                           try Data(contentsOf: URL(fileURLWithPath: SynthSet.annotationPath(three.path, row.image))), row.image)
         }
     }
 
@@ -109,8 +110,8 @@ final class SynthDeterminismTests: XCTestCase {
         for f in ["truth_nuclei.csv", "truth_wells.csv", "annotations/CellCounter_plate01_A01.xml"] {
             XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("s/\(f)")), try Data(contentsOf: dir.appendingPathComponent("f/\(f)")), f)
         }
-        // Rewriting the stitched set as fields removes the stitched files.
-        try SynthSet.write(fields, to: dir.appendingPathComponent("s").path)
+        // Rewriting the stitched set as fields (--overwrite) removes the stitched files.
+        try SynthSet.write(fields, to: dir.appendingPathComponent("s").path, overwrite: true)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("s/images").path).count, 8)
         XCTAssertNotNil(SynthSet.Options(seed: 1, plates: 1, wells: 1, width: 1000, height: 1024, layout: .fields).problem)
     }
@@ -121,15 +122,16 @@ final class SynthDeterminismTests: XCTestCase {
         // A foreign, non-empty folder is refused.
         try Data("x".utf8).write(to: dir.appendingPathComponent("notes.txt"))
         XCTAssertThrowsError(try SynthSet.write(SynthSet.Options(seed: 1, plates: 1, wells: 2, width: 128, height: 96), to: dir.path)) {
-            XCTAssertTrue("\($0)".hasPrefix(dir.path + ": is not empty and holds no synth.json"), "\($0)")
+            XCTAssertTrue("\($0)".hasPrefix(dir.path + ": is not empty and holds no synthetic set (e.g. notes.txt)"), "\($0)")
         }
-        XCTAssertThrowsError(try SynthSet.prepareDirectories(dir.appendingPathComponent("notes.txt/sub").path)) {
+        XCTAssertThrowsError(try SynthSet.write(SynthSet.Options(seed: 1, plates: 1, wells: 2, width: 128, height: 96),
+                                                to: dir.appendingPathComponent("notes.txt/sub").path)) {
             XCTAssertTrue("\($0)".contains("notes.txt is a file, not a folder"), "\($0)")
         }
-        // Rewriting a set with fewer wells leaves no stale wells behind.
+        // Replacing a set with fewer wells (--overwrite) leaves no stale wells behind.
         let set = dir.appendingPathComponent("set")
         try SynthSet.write(SynthSet.Options(seed: 1, plates: 1, wells: 3, width: 128, height: 96), to: set.path)
-        try SynthSet.write(SynthSet.Options(seed: 1, plates: 1, wells: 2, width: 128, height: 96), to: set.path)
+        try SynthSet.write(SynthSet.Options(seed: 1, plates: 1, wells: 2, width: 128, height: 96), to: set.path, overwrite: true)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: set.appendingPathComponent("images").path).sorted(),
                        ["plate01_A01.tif", "plate01_A02.tif"])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: set.appendingPathComponent("annotations").path).count, 2)

@@ -3,6 +3,7 @@ import Storage
 
 /// A synthetic plate set on disk (docs/file-formats.md, "Synthetic plate set"):
 ///
+///     OUT/manifest.json                    every file synth wrote (size, SHA-256) and the options (SynthManifest)
 ///     OUT/synth.json                       parameters (format netosis.synth)
 ///     OUT/platemap.csv                     plate,well,agonist,concentration,unit,vehicle_pct,donor,genotype
 ///     OUT/truth_nuclei.csv                 every object: plate,well,image,x,y,class,kind,radius,area,peak,lobes,touching,cluster
@@ -71,75 +72,31 @@ public enum SynthSet {
     public static func imagePath(_ out: String, _ image: String) -> String { "\(out)/images/\(image).tif" }
     public static func annotationPath(_ out: String, _ image: String) -> String { "\(out)/annotations/CellCounter_\(image).xml" }
 
-    /// Creates OUT/images and OUT/annotations. OUT must be new, empty, or an earlier synthetic set
-    /// (it has synth.json); in an earlier set, images and XML that this set (`plan`, `options`) will not
-    /// write are removed, so the folder never mixes two sets or two layouts. Anything else is refused (we never write into a foreign folder).
-    public static func prepareDirectories(_ out: String, plan: [PlateMapRow] = [], options: Options? = nil) throws {
-        let fm = FileManager.default
-        var isDir: ObjCBool = false
-        if fm.fileExists(atPath: out, isDirectory: &isDir) {
-            guard isDir.boolValue else { throw ImageError(path: out, problem: "exists and is not a folder") }
-            let entries = (try? fm.contentsOfDirectory(atPath: out)) ?? []
-            if !entries.isEmpty && !entries.contains("synth.json") {
-                throw ImageError(path: out, problem: "is not empty and holds no synth.json (not a synthetic set); choose a new or empty folder")
-            }
-            if let options, !plan.isEmpty {
-                let keepImages = Set(plan.flatMap { options.imageFiles($0.image) })
-                let keepXML = Set(plan.map { "CellCounter_\($0.image).xml" })
-                for (sub, keep, suffix) in [("images", keepImages, ".tif"), ("annotations", keepXML, ".xml")] {
-                    let dir = "\(out)/\(sub)"
-                    for name in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where name.hasSuffix(suffix) && !keep.contains(name) {
-                        try? fm.removeItem(atPath: "\(dir)/\(name)")
-                    }
-                }
-            }
-        } else {
-            // Find the nearest existing ancestor to say what is wrong with it.
-            var ancestor = (out as NSString).deletingLastPathComponent
-            while !ancestor.isEmpty && ancestor != "/" && !fm.fileExists(atPath: ancestor) {
-                ancestor = (ancestor as NSString).deletingLastPathComponent
-            }
-            if !ancestor.isEmpty && fm.fileExists(atPath: ancestor, isDirectory: &isDir) && !isDir.boolValue {
-                throw ImageError(path: out, problem: "cannot be created: \(ancestor) is a file, not a folder")
-            }
-        }
-        for d in [out, "\(out)/images", "\(out)/annotations"] {
-            do {
-                try fm.createDirectory(atPath: d, withIntermediateDirectories: true)
-            } catch {
-                throw ImageError(path: d, problem: "cannot create the folder (no permission or read-only file system)")
-            }
-        }
-    }
-
     /// Truth rows of one written well.
     public struct WellRows: Codable, Sendable {
         public var index: Int
         public var nuclei: [String]
         public var well: String
+        public init(index: Int, nuclei: [String], well: String) { self.index = index; self.nuclei = nuclei; self.well = well }
     }
 
-    /// Renders and writes this shard's wells (index % shards == shard) of the plan; returns their rows.
-    /// Wells are independent, so any sharding gives the same files.
-    public static func generate(_ options: Options, plan: [PlateMapRow], to out: String, shard: Int = 0, shards: Int = 1,
-                                progress: ((Int, Int) -> Void)? = nil) throws -> [WellRows] {
-        var rows: [WellRows] = []
-        let indices = plan.indices.filter { $0 % shards == shard }
-        for (k, i) in indices.enumerated() {
-            let written = try writeWell(renderWell(i, plan: plan, options: options), to: out, options: options)
-            rows.append(WellRows(index: i, nuclei: written.nuclei, well: written.well))
-            progress?(k + 1, indices.count)
-        }
-        return rows
-    }
-
-    /// Writes a whole set in this process (tests, tools); `netosis synth` shards wells over ranks.
-    public static func write(_ options: Options, to out: String) throws {
+    /// Writes a whole set in this process (tests, tools) under the rerun rules of `SynthRun.open`;
+    /// `netosis synth` shards wells over ranks (SynthJob).
+    public static func write(_ options: Options, to out: String, overwrite: Bool = false) throws {
         if let problem = options.problem { throw ImageError(path: out, problem: problem) }
-        let plan = PlateDesign.plateMap(plates: options.plates, wells: options.wells)
-        try prepareDirectories(out, plan: plan, options: options)
-        let rows = try generate(options, plan: plan, to: out)
-        try writeTables(to: out, options: options, plan: plan, nuclei: rows.map { $0.nuclei }, wells: rows.map { $0.well })
+        var run = try SynthRun.open(out, options: options, overwrite: overwrite)
+        guard !run.isComplete else { return }
+        var rows: [WellRows] = []
+        for i in run.plan.indices {
+            let well = renderWell(i, plan: run.plan, options: options)
+            if !run.completeWells.contains(i) {
+                try run.begin(run.wellPaths(i))
+                _ = try writeWell(well, to: out, options: options)
+                run.record(try SynthRun.entries(out, run.wellPaths(i)))
+            }
+            rows.append(WellRows(index: i, nuclei: nucleiRows(well), well: wellRow(well)))
+        }
+        try run.writeTables(nuclei: rows.map(\.nuclei), wells: rows.map(\.well))
     }
 
     /// Renders well `index` (0-based over plates × wells, plate-major) of the plan.

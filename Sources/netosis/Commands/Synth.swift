@@ -17,9 +17,18 @@ struct Synth: DistributedCommand {
         logistic dose-response (PMA 0.001–200 nM, A23187 0.05–8 µM, DMSO vehicle); odd plates are HbAA control \
         donors, even plates HbSS sickle-cell donors (weak PMA response). Layout and model: docs/file-formats.md, \
         docs/synthetic.md. The same seed gives the same bytes under any number of ranks.
+
+        OUT/manifest.json lists every file synth wrote (size, SHA-256) and the options. Rerunning into OUT: \
+        a new or empty folder is written; a set with the same options (and netosis version) is resumed — \
+        complete wells are kept, the rest written, giving the bytes of an uninterrupted run; a set made \
+        otherwise is refused unless --overwrite, which removes only the files its manifest lists. Files synth \
+        did not write are never removed or replaced: a folder holding them and no set is refused, and so is a \
+        set where one sits at a path synth would write or where a listed file was changed. A set from a \
+        netosis without manifests (synth.json only) is replaced only with --overwrite (the files its \
+        synth.json names). Details: docs/synthetic.md.
         """)
 
-    @Option(help: "Output folder (created).")
+    @Option(help: "Output folder (created; see the rerun rules above).")
     var out: String
 
     @Option(help: "Random seed.")
@@ -46,6 +55,9 @@ struct Synth: DistributedCommand {
     @Option(help: "Acquisition order of fields in --layout fields: row-major, column-major or snake.")
     var fieldOrder: FieldOrder = .rowMajor
 
+    @Flag(help: "Replace a synthetic set in --out made with other options or another netosis version (only files synth wrote are removed).")
+    var overwrite = false
+
     private var options: SynthSet.Options {
         let (w, h) = fullSize ? (4032, 3072) : (width, height)
         return SynthSet.Options(seed: seed, plates: plates, wells: wells, width: w, height: h, layout: layout, fieldOrder: fieldOrder)
@@ -57,6 +69,6 @@ struct Synth: DistributedCommand {
 
     func run(on world: Communicator) throws {
         let console = Console("synth", world: world)
-        try SynthJob.run(options, out: out, world: world, log: console.log, warn: console.warn, progress: console.progress)
+        try SynthJob.run(options, out: out, overwrite: overwrite, world: world, log: console.log, warn: console.warn, progress: console.progress)
     }
 }
