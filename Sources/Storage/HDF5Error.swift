@@ -7,8 +7,12 @@ public struct HDF5Error: Error, CustomStringConvertible {
     public let operation: String
     public let detail: String
 
-    public var description: String {
-        detail.isEmpty ? "\(path): \(operation) failed" : "\(path): \(operation) failed: \(detail)"
+    public var description: String { "\(path): \(problem)" }
+
+    /// The message without the path, for callers that name the file themselves.
+    public var problem: String {
+        if operation == "open" && !detail.isEmpty { return detail }
+        return detail.isEmpty ? "\(operation) failed" : "\(operation) failed: \(detail)"
     }
 }
 

@@ -70,13 +70,7 @@ public struct OutputFile: Sendable {
     }
 
     /// The system's reason without Foundation's wrapping ("You don't have permission…" → errno text).
-    static func reason(_ error: Error) -> String {
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        return ns.localizedDescription
-    }
+    static func reason(_ error: Error) -> String { FileProblem.reason(error) }
 }
 
 /// An output that may not be written where asked: "PATH: problem".
