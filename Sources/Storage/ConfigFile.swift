@@ -20,7 +20,7 @@ public enum ConfigFile {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw ConfigError(path: path, problem: FileProblem.describe(error, path: path))
+            throw ConfigError(path: path, problem: FileProblem.reason(error))
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(path: path, problem: "is not UTF-8 text (expected a YAML file)")
@@ -46,6 +46,9 @@ public enum ConfigFile {
     public static func describe(_ error: Error, yaml: String) -> String {
         if let error = error as? YamlError { return describe(error) }
         guard let error = error as? DecodingError else { return "\(error)" }
+        if case .dataCorrupted(let context) = error, let underlying = context.underlyingError as? YamlError {
+            return describe(underlying)
+        }
         let root = (try? Yams.compose(yaml: yaml)) ?? nil
         if root == nil || root == Node("") { return "is empty (expected YAML settings: key: value lines)" }
         switch error {
@@ -57,7 +60,6 @@ public enum ConfigFile {
         case .keyNotFound(let key, let context):
             return place(context.codingPath, root) + "missing key '\(key.stringValue)'"
         case .dataCorrupted(let context):
-            if let underlying = context.underlyingError as? YamlError { return describe(underlying) }
             return place(context.codingPath, root) + context.debugDescription
         @unknown default:
             return "not a valid configuration"

@@ -6,8 +6,9 @@ public enum FileProblem {
     public static func reason(_ error: Error) -> String {
         let ns = error as NSError
         if ns.domain == NSPOSIXErrorDomain { return posix(Int32(ns.code)) }
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return posix(Int32(underlying.code))
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? Error,
+           (underlying as NSError).domain == NSPOSIXErrorDomain {
+            return posix(Int32((underlying as NSError).code))
         }
         if ns.domain == NSCocoaErrorDomain {
             switch ns.code {
