@@ -7,7 +7,9 @@ public struct HDF5Error: Error, CustomStringConvertible {
     public let operation: String
     public let detail: String
 
-    public var description: String { "\(path): \(problem)" }
+    public var description: String {
+        detail.isEmpty ? "\(path): \(operation) failed" : "\(path): \(operation) failed: \(detail)"
+    }
 
     /// The message without the path, for callers that name the file themselves.
     public var problem: String {
