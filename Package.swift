@@ -29,8 +29,10 @@ let package = Package(
         .target(name: "CShims", dependencies: ["CTIFF"]),
 
         .target(name: "Cluster", dependencies: ["CMPI"], swiftSettings: swift5),
-        // Storage carries the build's identity (ToolVersion: release + git commit, from Plugins/BuildInfo).
-        .target(name: "Storage", dependencies: ["CHDF5"], swiftSettings: swift5, plugins: ["BuildInfo"]),
+        // Storage carries the build's identity (ToolVersion: release + git commit, from Plugins/BuildInfo),
+        // and reads the YAML configuration files (ConfigFile: one-line errors with line and key).
+        .target(name: "Storage", dependencies: ["CHDF5", .product(name: "Yams", package: "Yams")],
+                swiftSettings: swift5, plugins: ["BuildInfo"]),
         .plugin(name: "BuildInfo", capability: .buildTool()),
         // SplitMix64 and StableHash: the one source of reproducible randomness.
         .target(name: "Determinism", dependencies: [], swiftSettings: swift5),

@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 
 /// Finding input files: the one listing `netosis segment` and `netosis prepare` use for images and
 /// annotation files alike.
@@ -52,9 +53,6 @@ public enum InputFiles {
     }
 
     /// One line for a problem with an input file: "path: problem", without repeating the path when
-    /// the error already starts with it.
-    public static func describe(_ error: Error, path: String) -> String {
-        let text = "\(error)"
-        return text.hasPrefix(path) ? text : "\(path): \(text)"
-    }
+    /// the error already starts with it (see `FileProblem`).
+    public static func describe(_ error: Error, path: String) -> String { FileProblem.describe(error, path: path) }
 }

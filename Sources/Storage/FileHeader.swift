@@ -89,7 +89,7 @@ public struct FileHeader: Sendable, Equatable {
         }
         let file: HDF5File
         do { file = try HDF5File.open(path, mode: mode) } catch {
-            throw FileFormatError(path: path, problem: "not a readable HDF5 file; expected a \(expected.name) file (\(error))")
+            throw FileFormatError(path: path, problem: "not a readable HDF5 file; expected a \(expected.name) file (\((error as? HDF5Error)?.problem ?? "\(error)"))")
         }
         return (file, try read(file, path: path, expecting: expected))
     }

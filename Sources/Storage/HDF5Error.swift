@@ -10,6 +10,12 @@ public struct HDF5Error: Error, CustomStringConvertible {
     public var description: String {
         detail.isEmpty ? "\(path): \(operation) failed" : "\(path): \(operation) failed: \(detail)"
     }
+
+    /// The message without the path, for callers that name the file themselves.
+    public var problem: String {
+        if operation == "open" && !detail.isEmpty { return detail }
+        return detail.isEmpty ? "\(operation) failed" : "\(operation) failed: \(detail)"
+    }
 }
 
 /// HDF5 prints its error stack to stderr by default; we turn that off once and read the

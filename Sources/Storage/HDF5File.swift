@@ -24,14 +24,33 @@ public final class HDF5File: HDF5Group {
         guard !isDirectory.boolValue else {
             throw HDF5Error(path: path, operation: "open", detail: "is a directory, expected an HDF5 file")
         }
+        guard access(path, R_OK) == 0 else {
+            throw HDF5Error(path: path, operation: "open", detail: FileProblem.posix(errno))
+        }
         guard H5Fis_hdf5(path) > 0 else {
             _ = HDF5Library.currentStackText()  // drop whatever the probe left on the stack
             throw HDF5Error(path: path, operation: "open", detail: "not an HDF5 file (no HDF5 signature)")
         }
         let flags = mode == .readOnly ? chdf5_f_acc_rdonly() : chdf5_f_acc_rdwr()
-        let id = try HDF5Handle.make(H5Fopen(path, flags, chdf5_p_default()), path: path,
-                                     "open HDF5 file", close: H5Fclose)
+        let raw = H5Fopen(path, flags, chdf5_p_default())
+        guard raw >= 0 else {
+            throw HDF5Error(path: path, operation: "open", detail: damage(HDF5Library.currentStackText()))
+        }
+        let id = try HDF5Handle.make(raw, path: path, "open HDF5 file", close: H5Fclose)
         return HDF5File(handle: id, filePath: path, objectPath: "/")
+    }
+
+    /// What a failed open means for the user: HDF5's "truncated file: eof = 20000, …, stored_eof =
+    /// 341120" becomes the byte counts and what to do; other damage keeps HDF5's words.
+    static func damage(_ stack: String) -> String {
+        let numbers = { (key: String) -> String? in
+            guard let r = stack.range(of: key + " = ") else { return nil }
+            return String(stack[r.upperBound...].prefix(while: \.isNumber))
+        }
+        if stack.contains("truncated file"), let have = numbers("eof"), let want = numbers("stored_eof") {
+            return "truncated (\(have) of \(want) bytes): the file is incomplete; copy or write it again"
+        }
+        return "damaged (\(stack.isEmpty ? "HDF5 cannot read it" : stack))"
     }
 
     /// True if the file exists and carries the HDF5 signature.

@@ -95,13 +95,7 @@ public struct OutputFile: Sendable {
     }
 
     /// The system's reason without Foundation's wrapping ("You don't have permission…" → errno text).
-    public static func reason(_ error: Error) -> String {
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        return ns.localizedDescription
-    }
+    public static func reason(_ error: Error) -> String { FileProblem.reason(error) }
 }
 
 /// An output that may not be written where asked: "PATH: problem".

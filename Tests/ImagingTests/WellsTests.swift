@@ -96,10 +96,11 @@ final class WellsNameTests: XCTestCase {
         let dir = try makeTemporaryDirectory("wells-config")
         defer { try? FileManager.default.removeItem(at: dir) }
         let missing = dir.appendingPathComponent("missing.yaml").path
-        XCTAssertThrowsError(try WellConfig.load(missing)) { XCTAssertEqual("\($0)", "\(missing): cannot read the well configuration") }
-        for (name, text, expect) in [("broken.yaml", "patterns: [\n  - {regex: 'a'\n", "not a valid well configuration"),
-                                     ("order.yaml", "fields:\n  order: diagonal\n", "fields.order 'diagonal'"),
-                                     ("types.yaml", "fields:\n  columns: six\n", "not a valid well configuration")] {
+        XCTAssertThrowsError(try WellConfig.load(missing)) { XCTAssertEqual("\($0)", "\(missing): no such file") }
+        for (name, text, expect) in [("broken.yaml", "patterns: [\n  - {regex: 'a'\n", "line 2, column 3: not valid YAML: "),
+                                     ("order.yaml", "fields:\n  order: diagonal\n",
+                                      "line 2, column 3: fields.order: 'diagonal' is not one of row-major, column-major, snake"),
+                                     ("types.yaml", "fields:\n  columns: six\n", "line 2, column 3: fields.columns: expected a whole number, found 'six'")] {
             let path = dir.appendingPathComponent(name).path
             try text.write(toFile: path, atomically: true, encoding: .utf8)
             XCTAssertThrowsError(try WellConfig.load(path), name) {

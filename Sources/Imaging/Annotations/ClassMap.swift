@@ -1,5 +1,5 @@
 import Foundation
-import Yams
+import Storage
 
 /// Maps annotation marker types (Cell Counter types 1...n) to classifier classes.
 /// Default (DESIGN): 1 → non-NETotic, 2 → NETotic, 3/4/5 → other. A type not in the map is ignored (nil).
@@ -15,24 +15,33 @@ public struct ClassMap: Codable, Sendable, Equatable {
     /// The class for a marker type, or nil if markers of this type are to be ignored.
     public func nucleusClass(forType type: Int) -> NucleusClass? { classes[type] }
 
-    enum CodingKeys: String, CodingKey { case types }
+    enum CodingKeys: String, CodingKey, CaseIterable { case types }
 
     public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let raw = try c.decode([String: String].self, forKey: .types)
+        let types = try c.nestedContainer(keyedBy: TypeKey.self, forKey: .types)
         var map: [Int: NucleusClass] = [:]
-        for (key, value) in raw {
-            guard let type = Int(key.trimmingCharacters(in: .whitespaces)) else {
-                throw DecodingError.dataCorruptedError(forKey: .types, in: c,
-                    debugDescription: "marker type '\(key)' is not an integer")
+        for (key, value) in raw.sorted(by: { $0.key < $1.key }) {
+            guard let type = Int(key.trimmingCharacters(in: .whitespaces)), (0...1000).contains(type) else {
+                throw types.problem(TypeKey(key), "marker type '\(key)' is not a whole number in 0…1000")
             }
             if let cls = Self.parseClass(value) { map[type] = cls }
             else if value.lowercased() != "ignore" {
-                throw DecodingError.dataCorruptedError(forKey: .types, in: c,
-                    debugDescription: "type \(type): unknown class '\(value)' (use other, non-NETotic, NETotic, ignore or 0/1/2)")
+                throw types.problem(TypeKey(key), "'\(value)' is not one of other, non-NETotic, NETotic, ignore, 0, 1, 2")
             }
         }
         classes = map
+    }
+
+    /// A marker type as written in the file (a mapping key).
+    struct TypeKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ key: String) { stringValue = key }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -55,15 +64,6 @@ public struct ClassMap: Codable, Sendable, Equatable {
 
     /// Loads a YAML file with a `types:` mapping.
     public static func load(_ path: String) throws -> ClassMap {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError(path: path, problem: "cannot read the file (missing, unreadable or not UTF-8)")
-        }
-        do {
-            return try YAMLDecoder().decode(ClassMap.self, from: text)
-        } catch let error as DecodingError {
-            throw ConfigError(path: path, problem: SegmentationConfig.describe(error))
-        } catch {
-            throw ConfigError(path: path, problem: "not valid YAML: \(error)")
-        }
+        try ConfigFile.load(ClassMap.self, from: path)
     }
 }

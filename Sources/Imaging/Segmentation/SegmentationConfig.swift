@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 import Yams
 
 /// Parameters of the nucleus segmentation (config/segmentation.yaml). Lengths are in pixels.
@@ -6,7 +7,7 @@ import Yams
 /// A YAML file may give any subset of keys; the rest keep their defaults. Unknown keys are an error
 /// (a misspelt key must not be silently ignored).
 public struct SegmentationConfig: Codable, Sendable, Equatable {
-    public enum Background: String, Codable, Sendable, CaseIterable {
+    public enum Background: String, Codable, Sendable, CaseIterable, ConfigChoice {
         /// No correction.
         case none
         /// Subtract a large-scale Gaussian blur of the image (nuclei are first clipped so they do not lift it).
@@ -15,7 +16,7 @@ public struct SegmentationConfig: Codable, Sendable, Equatable {
         case rollingBall = "rolling-ball"
     }
 
-    public enum ThresholdMethod: String, Codable, Sendable, CaseIterable {
+    public enum ThresholdMethod: String, Codable, Sendable, CaseIterable, ConfigChoice {
         case otsu, isodata, triangle
     }
 
@@ -75,27 +76,16 @@ public struct SegmentationConfig: Codable, Sendable, Equatable {
         case contrastRatio = "contrast_ratio", contrastMinThickness = "contrast_min_thickness", labelRadius = "label_radius"
     }
 
-    private struct AnyKey: CodingKey {
-        var stringValue: String; var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
     public init(from decoder: Decoder) throws {
-        let any = try decoder.container(keyedBy: AnyKey.self)
-        let known = Set(CodingKeys.allCases.map(\.stringValue))
-        if let unknown = any.allKeys.map(\.stringValue).first(where: { !known.contains($0) }) {
-            throw DecodingError.dataCorrupted(.init(codingPath: [AnyKey(stringValue: unknown)],
-                debugDescription: "unknown segmentation key '\(unknown)' (known: \(known.sorted().joined(separator: ", ")))"))
-        }
+        try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = SegmentationConfig()
         background = try c.decodeIfPresent(Background.self, forKey: .background) ?? d.background
-        backgroundRadius = try c.decodeIfPresent(Double.self, forKey: .backgroundRadius) ?? d.backgroundRadius
-        smoothingSigma = try c.decodeIfPresent(Double.self, forKey: .smoothingSigma) ?? d.smoothingSigma
+        backgroundRadius = try c.decodeFiniteIfPresent(.backgroundRadius) ?? d.backgroundRadius
+        smoothingSigma = try c.decodeFiniteIfPresent(.smoothingSigma) ?? d.smoothingSigma
         threshold = try c.decodeIfPresent(ThresholdMethod.self, forKey: .threshold) ?? d.threshold
-        thresholdScale = try c.decodeIfPresent(Double.self, forKey: .thresholdScale) ?? d.thresholdScale
-        hysteresisLow = try c.decodeIfPresent(Double.self, forKey: .hysteresisLow) ?? d.hysteresisLow
+        thresholdScale = try c.decodeFiniteIfPresent(.thresholdScale) ?? d.thresholdScale
+        hysteresisLow = try c.decodeFiniteIfPresent(.hysteresisLow) ?? d.hysteresisLow
         openingRadius = try c.decodeIfPresent(Int.self, forKey: .openingRadius) ?? d.openingRadius
         closingRadius = try c.decodeIfPresent(Int.self, forKey: .closingRadius) ?? d.closingRadius
         fillHoles = try c.decodeIfPresent(Bool.self, forKey: .fillHoles) ?? d.fillHoles
@@ -104,59 +94,50 @@ public struct SegmentationConfig: Codable, Sendable, Equatable {
         maxObjectArea = try c.decodeIfPresent(Int.self, forKey: .maxObjectArea) ?? d.maxObjectArea
         clearBorder = try c.decodeIfPresent(Bool.self, forKey: .clearBorder) ?? d.clearBorder
         watershed = try c.decodeIfPresent(Bool.self, forKey: .watershed) ?? d.watershed
-        watershedH = try c.decodeIfPresent(Double.self, forKey: .watershedH) ?? d.watershedH
-        watershedIntensityWeight = try c.decodeIfPresent(Double.self, forKey: .watershedIntensityWeight) ?? d.watershedIntensityWeight
-        contrastRatio = try c.decodeIfPresent(Double.self, forKey: .contrastRatio) ?? d.contrastRatio
-        contrastMinThickness = try c.decodeIfPresent(Double.self, forKey: .contrastMinThickness) ?? d.contrastMinThickness
-        labelRadius = try c.decodeIfPresent(Double.self, forKey: .labelRadius) ?? d.labelRadius
+        watershedH = try c.decodeFiniteIfPresent(.watershedH) ?? d.watershedH
+        watershedIntensityWeight = try c.decodeFiniteIfPresent(.watershedIntensityWeight) ?? d.watershedIntensityWeight
+        contrastRatio = try c.decodeFiniteIfPresent(.contrastRatio) ?? d.contrastRatio
+        contrastMinThickness = try c.decodeFiniteIfPresent(.contrastMinThickness) ?? d.contrastMinThickness
+        labelRadius = try c.decodeFiniteIfPresent(.labelRadius) ?? d.labelRadius
+        if let (key, problem) = rangeProblem() { throw c.problem(key, problem) }
     }
 
-    /// Checks ranges; returns the first problem, phrased for the config file's author.
-    public func validationProblem() -> String? {
-        if backgroundRadius < 1 && background != .none { return "background_radius must be ≥ 1 (got \(backgroundRadius))" }
-        if smoothingSigma < 0 || smoothingSigma > 20 { return "smoothing_sigma must be in 0…20 (got \(smoothingSigma))" }
-        if thresholdScale <= 0 { return "threshold_scale must be > 0 (got \(thresholdScale))" }
-        if hysteresisLow <= 0 || hysteresisLow > 1 { return "hysteresis_low must be in (0, 1] (got \(hysteresisLow))" }
-        if openingRadius < 0 || openingRadius > 20 { return "opening_radius must be in 0…20 (got \(openingRadius))" }
-        if closingRadius < 0 || closingRadius > 20 { return "closing_radius must be in 0…20 (got \(closingRadius))" }
-        if minArea < 0 || minObjectArea < 0 || maxObjectArea < 0 { return "areas must be ≥ 0" }
+    /// Checks ranges (upper bounds keep pixel counts and loops finite); returns the first problem
+    /// and its key, phrased for the config file's author.
+    public func validationProblem() -> String? { rangeProblem().map { "\($0.key.stringValue): \($0.problem)" } }
+
+    func rangeProblem() -> (key: CodingKeys, problem: String)? {
+        func outside<T: Comparable>(_ value: T, _ range: ClosedRange<T>) -> Bool { !range.contains(value) }
+        if background != .none && outside(backgroundRadius, 1...1000) { return (.backgroundRadius, "must be in 1…1000 (got \(backgroundRadius))") }
+        if outside(smoothingSigma, 0...20) { return (.smoothingSigma, "must be in 0…20 (got \(smoothingSigma))") }
+        if !(thresholdScale > 0 && thresholdScale <= 100) { return (.thresholdScale, "must be > 0 and ≤ 100 (got \(thresholdScale))") }
+        if !(hysteresisLow > 0 && hysteresisLow <= 1) { return (.hysteresisLow, "must be in (0, 1] (got \(hysteresisLow))") }
+        if outside(openingRadius, 0...20) { return (.openingRadius, "must be in 0…20 (got \(openingRadius))") }
+        if outside(closingRadius, 0...20) { return (.closingRadius, "must be in 0…20 (got \(closingRadius))") }
+        let areas = 0...100_000_000
+        if outside(minArea, areas) { return (.minArea, "must be in 0…100000000 (got \(minArea))") }
+        if outside(minObjectArea, areas) { return (.minObjectArea, "must be in 0…100000000 (got \(minObjectArea))") }
+        if outside(maxObjectArea, areas) { return (.maxObjectArea, "must be in 0…100000000 (got \(maxObjectArea))") }
         if maxObjectArea > 0 && maxObjectArea < minObjectArea {
-            return "max_object_area (\(maxObjectArea)) is below min_object_area (\(minObjectArea))"
+            return (.maxObjectArea, "\(maxObjectArea) is below min_object_area (\(minObjectArea)); use 0 for no limit")
         }
-        if watershedIntensityWeight < 0 || watershedIntensityWeight > 4 {
-            return "watershed_intensity_weight must be in 0…4 (got \(watershedIntensityWeight))"
-        }
-        if watershedH < 0 { return "watershed_h must be ≥ 0 (got \(watershedH))" }
-        if contrastRatio != 0 && contrastRatio < 1 { return "contrast_ratio must be 0 (off) or ≥ 1 (got \(contrastRatio))" }
-        if contrastMinThickness < 0 { return "contrast_min_thickness must be ≥ 0 (got \(contrastMinThickness))" }
-        if labelRadius < 0 { return "label_radius must be ≥ 0 (got \(labelRadius))" }
+        if outside(watershedH, 0...1000) { return (.watershedH, "must be in 0…1000 (got \(watershedH))") }
+        if outside(watershedIntensityWeight, 0...4) { return (.watershedIntensityWeight, "must be in 0…4 (got \(watershedIntensityWeight))") }
+        if contrastRatio != 0 && outside(contrastRatio, 1...1000) { return (.contrastRatio, "must be 0 (off) or in 1…1000 (got \(contrastRatio))") }
+        if outside(contrastMinThickness, 0...1000) { return (.contrastMinThickness, "must be in 0…1000 (got \(contrastMinThickness))") }
+        if outside(labelRadius, 0...1000) { return (.labelRadius, "must be in 0…1000 (got \(labelRadius))") }
         return nil
     }
 
-    /// Parses YAML text; `source` names the file in messages.
+    /// Parses YAML text; `source` names the file in messages. Empty text gives the standard settings.
     public static func parse(yaml text: String, source: String) throws -> SegmentationConfig {
-        let config: SegmentationConfig
-        do {
-            if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return .standard }
-            config = try YAMLDecoder().decode(SegmentationConfig.self, from: text)
-        } catch let error as DecodingError {
-            throw ConfigError(path: source, problem: Self.describe(error))
-        } catch {
-            throw ConfigError(path: source, problem: "not valid YAML: \(error)")
-        }
-        if let problem = config.validationProblem() { throw ConfigError(path: source, problem: problem) }
-        return config
+        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return .standard }
+        return try ConfigFile.decode(SegmentationConfig.self, yaml: text, source: source)
     }
 
     /// Loads a YAML file (any subset of the keys in config/segmentation.yaml).
     public static func load(_ path: String) throws -> SegmentationConfig {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(path: path, problem: "cannot read the file (missing or unreadable)")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError(path: path, problem: "is not UTF-8 text")
-        }
-        return try parse(yaml: text, source: path)
+        try parse(yaml: ConfigFile.read(path), source: path)
     }
 
     /// The configuration as YAML (same keys as the shipped file); stored with outputs for provenance.
@@ -193,28 +174,4 @@ public struct SegmentationConfig: Codable, Sendable, Equatable {
         try c.encode(contrastMinThickness, forKey: .contrastMinThickness)
         try c.encode(labelRadius, forKey: .labelRadius)
     }
-
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ c: [CodingKey]) -> String { c.map(\.stringValue).joined(separator: ".") }
-        switch error {
-        case .dataCorrupted(let ctx):
-            return ctx.codingPath.isEmpty ? ctx.debugDescription : "\(path(ctx.codingPath)): \(ctx.debugDescription)"
-        case .typeMismatch(let type, let ctx):
-            return "\(path(ctx.codingPath)): expected \(type)"
-        case .valueNotFound(let type, let ctx):
-            return "\(path(ctx.codingPath)): missing \(type) value"
-        case .keyNotFound(let key, _):
-            return "missing key '\(key.stringValue)'"
-        @unknown default:
-            return "\(error)"
-        }
-    }
-}
-
-/// A problem with a configuration file: "config/segmentation.yaml: hysteresis_low must be in (0, 1]".
-public struct ConfigError: Error, CustomStringConvertible, Sendable {
-    public let path: String
-    public let problem: String
-    public init(path: String, problem: String) { self.path = path; self.problem = problem }
-    public var description: String { "\(path): \(problem)" }
 }

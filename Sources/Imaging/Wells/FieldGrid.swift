@@ -1,5 +1,7 @@
+import Storage
+
 /// The order in which a microscope writes the fields of one well.
-public enum FieldOrder: String, Codable, Sendable, CaseIterable {
+public enum FieldOrder: String, Codable, Sendable, CaseIterable, ConfigChoice {
     /// Left to right along each row, rows top to bottom.
     case rowMajor = "row-major"
     /// Top to bottom down each column, columns left to right.

@@ -1,5 +1,5 @@
 import Foundation
-import Yams
+import Storage
 
 /// A configuration problem (config/wells.yaml or a pattern given on the command line).
 public struct WellConfigError: Error, CustomStringConvertible, Sendable {
@@ -31,38 +31,71 @@ public struct WellConfig: Sendable {
         return WellConfig(naming: WellNaming(patterns: patterns), grid: FieldGrid(), extensions: ["tif", "tiff"])
     }()
 
+    /// The file's shape; unknown keys are refused (a misspelt `colums:` must not be ignored) and
+    /// sizes are bounded, so a typo cannot ask for an impossible grid.
     private struct File: Decodable {
-        struct Pattern: Decodable { var name: String?; var regex: String }
+        struct Pattern: Decodable {
+            var name: String?, regex: String
+            enum CodingKeys: String, CodingKey, CaseIterable { case name, regex }
+            init(from decoder: Decoder) throws {
+                try decoder.rejectUnknownKeys(CodingKeys.self)
+                let c = try decoder.container(keyedBy: CodingKeys.self)
+                name = try c.decodeIfPresent(String.self, forKey: .name)
+                regex = try c.decode(String.self, forKey: .regex)
+            }
+        }
         struct Fields: Decodable {
             var columns: Int?, rows: Int?, width: Int?, height: Int?
-            var order: String?
-            var first_index: Int?
+            var order: FieldOrder?
+            var firstIndex: Int?
+            enum CodingKeys: String, CodingKey, CaseIterable {
+                case columns, rows, width, height, order, firstIndex = "first_index"
+            }
+            init(from decoder: Decoder) throws {
+                try decoder.rejectUnknownKeys(CodingKeys.self)
+                let c = try decoder.container(keyedBy: CodingKeys.self)
+                func count(_ key: CodingKeys, _ range: ClosedRange<Int>) throws -> Int? {
+                    guard let value = try c.decodeIfPresent(Int.self, forKey: key) else { return nil }
+                    guard range.contains(value) else {
+                        throw c.problem(key, "must be in \(range.lowerBound)…\(range.upperBound) (got \(value))")
+                    }
+                    return value
+                }
+                columns = try count(.columns, 1...100)
+                rows = try count(.rows, 1...100)
+                width = try count(.width, 1...100_000)
+                height = try count(.height, 1...100_000)
+                firstIndex = try count(.firstIndex, 0...1000)
+                order = try c.decodeIfPresent(FieldOrder.self, forKey: .order)
+            }
         }
         var patterns: [Pattern]?
         var fields: Fields?
         var extensions: [String]?
+        enum CodingKeys: String, CodingKey, CaseIterable { case patterns, fields, extensions }
+        init(from decoder: Decoder) throws {
+            try decoder.rejectUnknownKeys(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            patterns = try c.decodeIfPresent([Pattern].self, forKey: .patterns)
+            fields = try c.decodeIfPresent(Fields.self, forKey: .fields)
+            extensions = try c.decodeIfPresent([String].self, forKey: .extensions)
+        }
     }
 
     /// Reads a YAML file; keys it omits keep the built-in defaults.
     public static func load(_ path: String) throws -> WellConfig {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw WellConfigError("\(path): cannot read the well configuration")
-        }
+        let text = try ConfigFile.read(path)
         do {
-            return try parse(yaml: text)
+            return try parse(yaml: text, source: path)
         } catch let error as WellConfigError {
-            throw WellConfigError("\(path): \(error.description)")
-        } catch {
-            // YAML parser messages span lines (context, caret); keep the error to one line.
-            let detail = "\(error)".split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty && $0 != "^" }.joined(separator: " ")
-            throw WellConfigError("\(path): not a valid well configuration (\(detail))")
+            throw ConfigError(path: path, problem: error.description)
         }
     }
 
-    /// Parses YAML text (see config/wells.yaml).
-    public static func parse(yaml: String) throws -> WellConfig {
-        let file = try YAMLDecoder().decode(File.self, from: yaml)
+    /// Parses YAML text (see config/wells.yaml); `source` names the file in messages.
+    public static func parse(yaml: String, source: String = "wells configuration") throws -> WellConfig {
+        if yaml.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return .standard }
+        let file = try ConfigFile.decode(File.self, yaml: yaml, source: source)
         var config = WellConfig.standard
         if let patterns = file.patterns {
             guard !patterns.isEmpty else { throw WellConfigError("'patterns' is empty") }
@@ -76,16 +109,8 @@ public struct WellConfig: Sendable {
             if let v = f.rows { g.rows = v }
             if let v = f.width { g.fieldWidth = v }
             if let v = f.height { g.fieldHeight = v }
-            if let v = f.first_index { g.firstIndex = v }
-            if let o = f.order {
-                guard let order = FieldOrder(rawValue: o) else {
-                    throw WellConfigError("fields.order '\(o)' is not one of \(FieldOrder.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                g.order = order
-            }
-            guard g.columns > 0, g.rows > 0, g.fieldWidth > 0, g.fieldHeight > 0 else {
-                throw WellConfigError("fields: columns, rows, width and height must be positive")
-            }
+            if let v = f.firstIndex { g.firstIndex = v }
+            if let v = f.order { g.order = v }
             config.grid = g
         }
         if let e = file.extensions {

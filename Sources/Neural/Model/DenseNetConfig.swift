@@ -1,5 +1,5 @@
 import Foundation
-import Yams
+import Storage
 
 /// A DenseNet as config/models/*.yaml describes it (torchvision's parameterisation).
 public struct DenseNetConfig: Codable, Equatable, Sendable {
@@ -14,7 +14,7 @@ public struct DenseNetConfig: Codable, Equatable, Sendable {
     public var inputSize: Int
     public var dropRate: Double
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case name, growthRate = "growth_rate", blockConfig = "block_config", bottleneckSize = "bn_size"
         case compression, initialFeatures = "num_init_features", inputChannels = "input_channels"
         case numClasses = "num_classes", inputSize = "input_size", dropRate = "drop_rate"
@@ -30,26 +30,34 @@ public struct DenseNetConfig: Codable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
         growthRate = try c.decode(Int.self, forKey: .growthRate)
         blockConfig = try c.decode([Int].self, forKey: .blockConfig)
         bottleneckSize = try c.decodeIfPresent(Int.self, forKey: .bottleneckSize) ?? 4
-        compression = try c.decodeIfPresent(Double.self, forKey: .compression) ?? 0.5
+        compression = try c.decodeFiniteIfPresent(.compression) ?? 0.5
         initialFeatures = try c.decode(Int.self, forKey: .initialFeatures)
         inputChannels = try c.decodeIfPresent(Int.self, forKey: .inputChannels) ?? 1
         numClasses = try c.decodeIfPresent(Int.self, forKey: .numClasses) ?? 3
         inputSize = try c.decodeIfPresent(Int.self, forKey: .inputSize) ?? 112
-        dropRate = try c.decodeIfPresent(Double.self, forKey: .dropRate) ?? 0
+        dropRate = try c.decodeFiniteIfPresent(.dropRate) ?? 0
     }
 
-    /// Structural checks with messages that say which field is wrong.
+    /// Structural checks with messages that say which field is wrong. The upper bounds are far above
+    /// any DenseNet in use; they keep a typo from asking for more memory than exists.
     public func validate() throws {
         func fail(_ m: String) -> NeuralError { .badConfig("model '\(name)': \(m)") }
-        guard growthRate > 0, bottleneckSize > 0, initialFeatures > 0 else { throw fail("growth_rate, bn_size and num_init_features must be positive") }
-        guard !blockConfig.isEmpty, blockConfig.allSatisfy({ $0 > 0 }) else { throw fail("block_config must list positive layer counts") }
-        guard compression > 0 && compression <= 1 else { throw fail("compression must be in (0, 1]") }
-        guard inputChannels > 0, numClasses > 1 else { throw fail("input_channels ≥ 1 and num_classes ≥ 2 required") }
+        for (key, value, range) in [("growth_rate", growthRate, 1...1024), ("bn_size", bottleneckSize, 1...16),
+                                    ("num_init_features", initialFeatures, 1...4096), ("input_channels", inputChannels, 1...16),
+                                    ("num_classes", numClasses, 2...1000), ("input_size", inputSize, 1...4096)]
+        where !range.contains(value) {
+            throw fail("\(key) must be in \(range.lowerBound)…\(range.upperBound) (got \(value))")
+        }
+        guard (1...8).contains(blockConfig.count), blockConfig.allSatisfy({ (1...256).contains($0) }) else {
+            throw fail("block_config must list 1…8 layer counts, each 1…256 (got \(blockConfig))")
+        }
+        guard compression > 0 && compression <= 1 else { throw fail("compression must be in (0, 1] (got \(compression))") }
         guard dropRate == 0 else { throw fail("drop_rate \(dropRate) is not supported (the paper and torchvision use 0)") }
         var size = (inputSize + 6 - 7) / 2 + 1
         size = (size + 2 - 3) / 2 + 1
@@ -57,26 +65,18 @@ public struct DenseNetConfig: Codable, Equatable, Sendable {
         guard size >= 1 else { throw fail("input_size \(inputSize) is too small for \(blockConfig.count) blocks") }
     }
 
-    public static func parse(yaml: String) throws -> DenseNetConfig {
-        do {
-            let config = try YAMLDecoder().decode(DenseNetConfig.self, from: yaml)
-            try config.validate()
-            return config
-        } catch let error as NeuralError {
-            throw error
-        } catch {
-            throw NeuralError.badConfig("model configuration: \(error)")
-        }
+    /// Parses YAML text; `source` names the file in messages.
+    public static func parse(yaml: String, source: String = "model configuration") throws -> DenseNetConfig {
+        let config = try ConfigFile.decode(DenseNetConfig.self, yaml: yaml, source: source)
+        do { try config.validate() } catch { throw ConfigError(path: source, problem: "\(error)") }
+        return config
     }
 
     /// Loads `name` from a YAML path, or by name from config/models/ (searched from the current
     /// directory upwards and beside the executable), falling back to the built-in presets.
     public static func load(_ nameOrPath: String) throws -> DenseNetConfig {
         if nameOrPath.hasSuffix(".yaml") || nameOrPath.hasSuffix(".yml") || nameOrPath.contains("/") {
-            guard let text = try? String(contentsOfFile: nameOrPath, encoding: .utf8) else {
-                throw NeuralError.badConfig("cannot read model configuration \(nameOrPath)")
-            }
-            return try parse(yaml: text)
+            return try parse(yaml: ConfigFile.read(nameOrPath), source: nameOrPath)
         }
         var directories: [URL] = []
         var dir = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
@@ -85,10 +85,10 @@ public struct DenseNetConfig: Codable, Equatable, Sendable {
         for _ in 0..<6 { directories.append(exe); exe = exe.deletingLastPathComponent() }
         for d in directories {
             let path = d.appendingPathComponent("config/models/\(nameOrPath).yaml").path
-            if let text = try? String(contentsOfFile: path, encoding: .utf8) { return try parse(yaml: text) }
+            if let text = try? String(contentsOfFile: path, encoding: .utf8) { return try parse(yaml: text, source: path) }
         }
         if let preset = presets[nameOrPath] { return preset }
-        throw NeuralError.badConfig("unknown model '\(nameOrPath)': expected one of \(presets.keys.sorted()) or a .yaml path")
+        throw NeuralError.badConfig("unknown model '\(nameOrPath)': use one of \(presets.keys.sorted().joined(separator: ", ")) or a .yaml path")
     }
 
     /// Built-in copies of config/models/*.yaml (used when the config directory is not found).

@@ -93,7 +93,7 @@ public enum InferJob {
         guard FileManager.default.fileExists(atPath: path) else { throw FileFormatError(path: path, problem: "no such file") }
         let file: HDF5File
         do { file = try HDF5File.open(path, mode: .readOnly) } catch {
-            throw FileFormatError(path: path, problem: "not a readable HDF5 file; expected patches (\(error))")
+            throw FileFormatError(path: path, problem: "not a readable HDF5 file; expected patches (\((error as? HDF5Error)?.problem ?? "\(error)"))")
         }
         if file.hasAttribute("format") { _ = try FileHeader.read(file, path: path, expecting: PatchesSchema.format) }
         return file

@@ -18,19 +18,19 @@ struct Bench: DistributedCommand {
     @Option(help: "Model name (config/models/NAME.yaml) or a .yaml path.")
     var model = "densenet121"
 
-    @Option(help: "Images per iteration, over all ranks (each rank runs batch-size / ranks).")
+    @Option(help: "Images per iteration, over all ranks (each rank runs batch-size / ranks); 1…4096.")
     var batchSize = 32
 
-    @Option(help: "Timed iterations (the median is reported).")
+    @Option(help: "Timed iterations (the median is reported); 1…10000.")
     var iterations = 8
 
-    @Option(help: "Untimed warm-up iterations.")
+    @Option(help: "Untimed warm-up iterations; 0…10000.")
     var warmup = 2
 
-    @Option(help: "OpenBLAS threads per rank (default: what OpenBLAS chose).")
+    @Option(help: "OpenBLAS threads per rank, 1…1024 (default: what OpenBLAS chose).")
     var threads: Int?
 
-    @Option(help: "Override the model's input channels (3 matches torchvision's benchmark).")
+    @Option(help: "Override the model's input channels, 1…16 (3 matches torchvision's benchmark).")
     var inputChannels: Int?
 
     @Option(help: "What to measure: \(BenchMode.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -43,13 +43,11 @@ struct Bench: DistributedCommand {
     var overwrite = false
 
     func validate() throws {
-        guard (1...4096).contains(batchSize) else { throw ValidationError("--batch-size must be 1…4096 (got \(batchSize))") }
-        guard (1...10_000).contains(iterations) else { throw ValidationError("--iterations must be 1…10000 (got \(iterations))") }
-        guard (0...10_000).contains(warmup) else { throw ValidationError("--warmup must be 0…10000 (got \(warmup))") }
-        if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be 1…1024 (got \(threads))") }
-        if let inputChannels, !(1...16).contains(inputChannels) {
-            throw ValidationError("--input-channels must be 1…16 (got \(inputChannels))")
-        }
+        try requireFlag("--batch-size", batchSize, in: 1...4096)
+        try requireFlag("--iterations", iterations, in: 1...10_000)
+        try requireFlag("--warmup", warmup, in: 0...10_000)
+        try requireFlag("--threads", threads, in: 1...1024)
+        try requireFlag("--input-channels", inputChannels, in: 1...16)
     }
 
     func run(on world: Communicator) throws {

@@ -28,7 +28,7 @@ struct Infer: DistributedCommand {
     @Option(help: "Output HDF5 file (/logits, /probs).")
     var out: String
 
-    @Option(help: "Patches per forward pass (1–65536).")
+    @Option(help: "Patches per forward pass; 1…65536.")
     var batchSize = 64
 
     @Flag(help: "Replace an existing predictions file written by netosis infer (other files are never replaced).")
@@ -38,7 +38,7 @@ struct Infer: DistributedCommand {
     var normalize: PatchNormalization = .zscore
 
     func validate() throws {
-        guard (1...65536).contains(batchSize) else { throw ValidationError("--batch-size must be 1…65536 (got \(batchSize))") }
+        try requireFlag("--batch-size", batchSize, in: 1...65536)
     }
 
     func run(on world: Communicator) throws {

@@ -32,13 +32,13 @@ struct Prepare: DistributedCommand {
     @Option(help: "Leakage unit: image, well or experiment (default image; when appending, the file's).")
     var splitBy: SplitBy?
 
-    @Option(help: "Seed for the split and point-mode negatives (default 0; when appending, the file's).")
+    @Option(help: "Seed for the split and point-mode negatives, any whole number 0…2^64-1 (default 0; when appending, the file's).")
     var seed: UInt64?
 
-    @Option(help: "Fraction of groups for validation (default 0.1; when appending, the file's).")
+    @Option(help: "Fraction of groups for validation, 0 ≤ f < 1 (default 0.1; when appending, the file's).")
     var valFraction: Double?
 
-    @Option(help: "Fraction of groups for test (default 0.2; when appending, the file's).")
+    @Option(help: "Fraction of groups for test, 0 ≤ f < 1, with validation + test < 1 (default 0.2; when appending, the file's).")
     var testFraction: Double?
 
     @Option(help: "segment: patches at segmented objects (default); point: at markers plus random negatives (reference code).")
@@ -47,7 +47,7 @@ struct Prepare: DistributedCommand {
     @OptionGroup(title: "Segmentation")
     var segmentation: SegmentationOptions
 
-    @Option(help: "Label radius in pixels (overrides the segmentation config's label_radius).")
+    @Option(help: "Label radius in pixels, > 0 and ≤ 1000 (overrides the segmentation config's label_radius).")
     var labelRadius: Double?
 
     @Option(help: "Objects with no marker within the label radius: other (class 0) or drop.")
@@ -56,13 +56,13 @@ struct Prepare: DistributedCommand {
     @Option(help: "Objects no marker picked although one lies within the radius (e.g. a lobe split off an annotated nucleus): drop or other.")
     var ambiguous: PatchConfig.Unmatched = .drop
 
-    @Option(help: "Point mode: random negatives per image.")
+    @Option(help: "Point mode: random negatives per image; 0…10000.")
     var negatives: Int = 10
 
     @Option(help: "Wells YAML (config/wells.yaml): name patterns giving plate, well, experiment and field, and the field grid for wells stored as fields. Default: built-in.")
     var wellsConfig: String?
 
-    @Option(help: "Patch side in pixels (the model input is 112).")
+    @Option(help: "Patch side in pixels, 8…1024 (the model input is 112).")
     var patchSize: Int = 112
 
     @Flag(help: "Add images to an existing file (images already in it are skipped).")
@@ -77,14 +77,16 @@ struct Prepare: DistributedCommand {
     func validate() throws {
         if append && overwrite { throw ValidationError("--append and --overwrite exclude each other") }
         for (flag, value) in [("--val-fraction", valFraction), ("--test-fraction", testFraction)] {
-            if let value, !(0..<1).contains(value) { throw ValidationError("\(flag) must be in 0…1 (got \(value))") }
+            if let value, !(0..<1).contains(value) { throw ValidationError("\(flag) must be ≥ 0 and < 1 (got \(value))") }
         }
-        if (valFraction ?? 0) + (testFraction ?? 0) >= 1 { throw ValidationError("--val-fraction + --test-fraction must be < 1") }
+        if let valFraction, let testFraction, valFraction + testFraction >= 1 {
+            throw ValidationError("--val-fraction + --test-fraction must be < 1 (got \(valFraction) + \(testFraction))")
+        }
         if let labelRadius, !(labelRadius > 0 && labelRadius <= 1000) {
             throw ValidationError("--label-radius must be > 0 and ≤ 1000 px (got \(labelRadius))")
         }
-        guard (8...1024).contains(patchSize) else { throw ValidationError("--patch-size must be 8…1024 (got \(patchSize))") }
-        guard (0...10_000).contains(negatives) else { throw ValidationError("--negatives must be 0…10000 (got \(negatives))") }
+        try requireFlag("--patch-size", patchSize, in: 8...1024)
+        try requireFlag("--negatives", negatives, in: 0...10_000)
     }
 
     func run(on world: Communicator) throws {

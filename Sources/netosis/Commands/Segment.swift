@@ -28,7 +28,7 @@ struct Segment: DistributedCommand {
     @Option(help: "Folder of annotation files to report marker coverage (CellCounter_<stem>.xml, <stem>.xml or <stem>.csv).")
     var annotations: String?
 
-    @Option(help: "Marker types counted in the coverage report (default: types mapped to non-NETotic or NETotic).")
+    @Option(help: "Marker types counted in the coverage report, each 1…64 (default: types mapped to non-NETotic or NETotic).")
     var coverageTypes: [Int] = []
 
     @Flag(help: "Replace an existing object table written by netosis segment (other files are never replaced).")
@@ -42,6 +42,7 @@ struct Segment: DistributedCommand {
         guard lower.hasSuffix(".csv") || lower.hasSuffix(".h5") || lower.hasSuffix(".hdf5") else {
             throw ValidationError("--out must end in .csv or .h5 (got \(out))")
         }
+        for type in coverageTypes { try requireFlag("--coverage-types", type, in: 1...64) }
     }
 
     func run(on world: Communicator) throws {

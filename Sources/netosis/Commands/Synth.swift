@@ -31,19 +31,19 @@ struct Synth: DistributedCommand {
     @Option(help: "Output folder (created; see the rerun rules above).")
     var out: String
 
-    @Option(help: "Random seed.")
+    @Option(help: "Random seed (any whole number 0…2^64-1).")
     var seed: UInt64 = 1
 
-    @Option(help: "Number of plates (odd plates: control donors, even plates: sickle-cell donors).")
+    @Option(help: "Number of plates, 1…99 (odd plates: control donors, even plates: sickle-cell donors).")
     var plates: Int = 2
 
     @Option(help: "Wells per plate (1–96, filled row-major from A01).")
     var wells: Int = 12
 
-    @Option(help: "Well image width in pixels (the real stitched well is 4032).")
+    @Option(help: "Well image width in pixels, 64…16384 (the real stitched well is 4032).")
     var width: Int = 1344
 
-    @Option(help: "Well image height in pixels (the real stitched well is 3072).")
+    @Option(help: "Well image height in pixels, 64…16384 (the real stitched well is 3072).")
     var height: Int = 1024
 
     @Flag(help: "Real well size, 4032×3072 (overrides --width/--height).")
