@@ -107,6 +107,12 @@ final class OutputSafetyTests: XCTestCase {
         XCTAssertEqual(run.status, 1, run.output)
         XCTAssertTrue(errorLine(run).contains("/proc/netosis-test/objects.csv: cannot create folder /proc/netosis-test"), run.output)
         XCTAssertFalse(run.output.contains("segment: 1/2"), "work started before the output was checked: \(run.output)")
+        // An output path that is a folder (was: `AtomicFile Code=21 "(null)"` after all the work).
+        let folder = path("table.csv")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let intoFolder = try runProgram(netosis, ["segment", "--input", images, "--out", folder, "--overwrite"])
+        XCTAssertEqual(intoFolder.status, 1, intoFolder.output)
+        XCTAssertEqual(errorLine(intoFolder), "netosis: error: \(folder): is a folder; give a file path for the output")
         let infer = try runProgram(netosis, ["infer", "--checkpoint", path("none.h5"), "--patches", path("none.h5"),
                                              "--out", "/proc/self/predictions.h5"])
         XCTAssertEqual(infer.status, 1, infer.output)

@@ -217,6 +217,32 @@ final class PrepareSampleTests: XCTestCase {
         XCTAssertEqual(try HDF5File.open(out).dataset("labels").shape(), [imageIndex.count])
     }
 
+    /// Splits are planned before pixels are read: an unreadable image keeps its group's place,
+    /// and every other image lands in the split it gets when all are readable.
+    func testAnUnreadableImageDoesNotMoveTheOthersSplits() throws {
+        let stems = ["21b_b3.2_1", "22a_b1.1_2", "24a_d1.1_2", "24b_b4.0_1", "24b_d2.2_1", "5_c6.3_1",
+                     "22a_b1.1_3", "24b_b4.1_3", "21b_h1.2_0", "22a_f2.1_0"]
+        func splits(_ folder: (images: String, annotations: String), _ name: String) throws -> [String: UInt8] {
+            let out = work.appendingPathComponent(name).path
+            _ = try run(PrepareOptions(imagesDirectory: folder.images, annotationsDirectory: folder.annotations,
+                                       output: out, splitBy: .image, seed: 5, mode: .point))
+            let file = try HDF5File.open(out)
+            let names = try file.dataset("images/name").readStrings()
+            let split: [UInt8] = try file.read("images/split")
+            return Dictionary(uniqueKeysWithValues: zip(names, split))
+        }
+        let clean = try splits(try subset(stems, into: "clean"), "clean.h5")
+        let damaged = try subset(stems, into: "damaged")
+        for broken in ["22a_b1.1_2", "24b_b4.1_3"] {  // truncated to their headers
+            let path = damaged.images + "/\(broken).tif"
+            try Data(try Data(contentsOf: URL(fileURLWithPath: path)).prefix(300)).write(to: URL(fileURLWithPath: path))
+        }
+        let withFailures = try splits(damaged, "damaged.h5")
+        XCTAssertEqual(withFailures.count, stems.count - 2)
+        XCTAssertEqual(Set(clean.values), [0, 1, 2], "the test needs all three splits: \(clean)")
+        for (name, split) in withFailures { XCTAssertEqual(split, clean[name], "\(name) moved when other images failed") }
+    }
+
     func testPointModeCutsAtMarkersPlusTenNegativesPerImage() throws {
         let stems = ["21b_h1.2_0", "21b_h3.2_1"]
         let (images, notes) = try subset(stems, into: "point")

@@ -15,7 +15,8 @@ struct Prepare: DistributedCommand {
         near a marker that labelled another object are dropped (--ambiguous), objects far from every \
         marker become class 0 "other" (--unmatched). Whole images, wells or experiment groups go to \
         train/val/test, so no group straddles two splits. Bad files are reported one line each and \
-        skipped. With --append, new images are added to an existing file; groups already in it keep \
+        skipped. With --append, new images are added to an existing file (on a copy that replaces it only when \
+        complete, so an interrupted append leaves the file as it was); groups already in it keep \
         their split. Under mpirun, images are shared over ranks and rank 0 writes; the output is the \
         same for any rank count. See docs/prepare.md.
         """)
