@@ -187,6 +187,7 @@ public enum PrepareJob {
 
         let classOf = options.classMap.nucleusClass(forType:)
         let segmenter = Segmenter(config: options.segmentation)
+        let memory = ImageMemory(try MemoryBudget.current(world: world))
         let record = PrepareRecord(mode: mode, splitBy: splitBy, seed: seed, valFraction: valFraction,
                                    testFraction: testFraction, patch: patch, segmentation: options.segmentation,
                                    classMap: options.classMap, wellPatterns: options.wells.naming.patterns.map(\.pattern),
@@ -234,7 +235,8 @@ public enum PrepareJob {
                 for roundStart in stride(from: 0, to: work.count, by: size) {
                     let mine = roundStart + rank
                     let outcome: ImageOutcome? = mine < work.count
-                        ? process(work[mine], mode: mode, patch: patch, seed: seed, segmenter: segmenter, classOf: classOf)
+                        ? process(work[mine], mode: mode, patch: patch, seed: seed, segmenter: segmenter, classOf: classOf,
+                                  memory: memory)
                         : nil
                     var outcomes: [ImageOutcome] = []
                     if let world, size > 1 {
@@ -300,12 +302,15 @@ public enum PrepareJob {
 
     /// Segments (or, in point mode, reads markers of) one image and cuts its labelled patches.
     static func process(_ item: AnnotatedImage, mode: PatchMode, patch: PatchConfig, seed: UInt64,
-                        segmenter: Segmenter, classOf: (Int) -> NucleusClass?) -> ImageOutcome {
+                        segmenter: Segmenter, classOf: (Int) -> NucleusClass?, memory: ImageMemory? = nil) -> ImageOutcome {
         let start = Date()
         var outcome = ImageOutcome(header: .init(identity: item.identity, imagePath: item.imagePath,
                                                  annotationPath: item.annotationPath))
         let image: GrayImage
         do {
+            // Single files are checked against memory from their headers (a well from fields is
+            // bounded by its field grid).
+            if case .file(let path) = item.source, mode == .segment { try memory?.check(path) }
             image = try item.source.load()
         } catch {
             outcome.header.error = InputFiles.describe(error, path: item.imagePath)

@@ -78,6 +78,7 @@ public enum SegmentJob {
             outputs = try self.outputs(options, inputs: inputs)
         }
         let segmenter = Segmenter(config: options.segmentation)
+        let memory = ImageMemory(try MemoryBudget.current(world: world))
         let typesCounted: Set<Int> = options.coverageTypes.isEmpty
             ? Set((1...64).filter { t in options.classMap.nucleusClass(forType: t).map { $0 != .other } ?? false })
             : Set(options.coverageTypes)
@@ -87,7 +88,7 @@ public enum SegmentJob {
         var myWarnings: [String] = []
         for i in stride(from: rank, to: paths.count, by: size) {
             let outcome = SegmentOne.run(paths[i], segmenter: segmenter, annotations: annotationSets[paths[i]],
-                                         coverageTypes: typesCounted)
+                                         coverageTypes: typesCounted, memory: memory)
             mine[i] = outcome.image
             if let c = outcome.coverage { myCoverage[i] = c }
             myWarnings += outcome.warnings

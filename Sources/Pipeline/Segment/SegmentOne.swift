@@ -12,9 +12,10 @@ enum SegmentOne {
     }
 
     static func run(_ path: String, segmenter: Segmenter, annotations: AnnotationSet? = nil,
-                           coverageTypes: Set<Int>) -> Outcome {
+                    coverageTypes: Set<Int>, memory: ImageMemory? = nil) -> Outcome {
         let start = Date(), cpuStart = SegmentedImage.threadCPUTime()
         do {
+            try memory?.check(path)
             let image = try TIFFReader.read(path)
             let seg = segmenter.segment(image)
             let record = SegmentedImage(path: path, status: "ok", error: "", width: image.width, height: image.height,
