@@ -34,16 +34,21 @@ public enum AtomicFile {
     public static func writeBytes(_ data: Data, to path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw posixError("create") }
-        defer { close(fd) }
-        try FaultPoint.pass("write-bytes")
-        try data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 { if errno == EINTR { continue }; throw posixError("write") }
-                offset += n
+        do {
+            try FaultPoint.pass("write-bytes")
+            try data.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    if n < 0 { if errno == EINTR { continue }; throw posixError("write") }
+                    offset += n
+                }
             }
+        } catch {
+            close(fd)
+            throw error
         }
+        guard close(fd) == 0 else { throw posixError("close") }
     }
 
     /// fsync a file or directory by path.

@@ -62,6 +62,14 @@ public final class HDF5File: HDF5Group {
         return answer
     }
 
+    /// Flushes and closes the file, checking both; writers call it last so that a full disk or an
+    /// I/O error is an error, not a silently incomplete file. Objects still open keep their own
+    /// handles (HDF5 finishes closing when they are released).
+    public func close() throws {
+        try flush()
+        try handle.closeChecked(path: filePath, "close")
+    }
+
     /// Pushes buffered data to the operating system (not a durability guarantee: see AtomicFile).
     /// Writers call it last: a full disk shows here as an error instead of in a silent close.
     public func flush() throws {

@@ -12,7 +12,16 @@ public final class HDF5Handle {
         self.close = close
     }
 
-    deinit { _ = close(id) }
+    private var closed = false
+
+    deinit { if !closed { _ = close(id) } }
+
+    /// Closes now and checks the result (writers: a failure here means the file is not complete).
+    func closeChecked(path: String, _ operation: String) throws {
+        guard !closed else { return }
+        closed = true
+        _ = try h5check(close(id), path, operation)
+    }
 
     /// Checks a freshly returned id and wraps it, so no code path forgets to close it.
     static func make(_ id: hid_t, path: String, _ operation: @autoclosure () -> String,

@@ -61,6 +61,18 @@ final class OutputSafetyTests: XCTestCase {
         XCTAssertEqual(run.status, 1, run.output)
         XCTAssertTrue(errorLine(run).contains("\(csv): is also an input of this run"), run.output)
         XCTAssertEqual(bytes(csv), original)
+
+        // prepare: its output may not be one of its images; bench --json may not replace another file.
+        let image = images + "/w1.tif", imageBytes = bytes(image)
+        let prepare = try runProgram(netosis, ["prepare", "--images", images, "--annotations", notes, "--out", image, "--overwrite"])
+        XCTAssertEqual(prepare.status, 1, prepare.output)
+        XCTAssertTrue(errorLine(prepare).contains("\(image): is also an input of this run"), prepare.output)
+        XCTAssertEqual(bytes(image), imageBytes)
+        let bench = try runProgram(netosis, ["bench", "--model", "densenet-tiny", "--batch-size", "2", "--iterations", "1",
+                                             "--json", csv, "--overwrite"])
+        XCTAssertEqual(bench.status, 1, bench.output)
+        XCTAssertTrue(errorLine(bench).contains("\(csv): exists and is not a netosis bench report (JSON)"), bench.output)
+        XCTAssertEqual(bytes(csv), original)
     }
 
     func testOnlyTheVerbsOwnEarlierOutputIsReplacedAndOnlyWithOverwrite() throws {
@@ -178,7 +190,7 @@ final class OutputSafetyTests: XCTestCase {
     func testAFullDiskLeavesThePreviousFileOrNone() throws {
         let mountPoint = path("small")
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-        guard let mount = which("mount"), try runProgram(mount, ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mountPoint]).status == 0 else {
+        guard let mount = which("mount"), try runProgram(mount, ["-t", "tmpfs", "-o", "size=256k", "tmpfs", mountPoint]).status == 0 else {
             throw XCTSkip("cannot mount a tmpfs here (needs root): the full-disk case is not exercised")
         }
         defer { _ = try? runProgram(which("umount")!, [mountPoint]) }
@@ -201,7 +213,7 @@ final class OutputSafetyTests: XCTestCase {
                 try? FileManager.default.removeItem(atPath: filler)
                 _ = try runProgram("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=1024", "count=1024"])  // fills the disk
                 try? FileManager.default.removeItem(atPath: filler)
-                _ = try runProgram("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=1024", "count=\(max(0, 64 - 4 - free / 1024 - 1))"])
+                _ = try runProgram("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=1024", "count=\(max(0, 256 - 4 - free / 1024 - 1))"])
                 let run = try runProgram(netosis, arguments + [out], timeout: 120)
                 XCTAssertFalse(run.signaled, "\(name), \(free) B free: killed by signal \(run.status): \(run.output)")
                 if run.status == 0 {
@@ -220,6 +232,66 @@ final class OutputSafetyTests: XCTestCase {
                 }
                 XCTAssertEqual(temporaries(in: mountPoint), [], "\(name), \(free) B free")
             }
+            // synth into a full disk: one line, no signal, no temporary, no half file listed.
+            let set = mountPoint + "/set"
+            try? FileManager.default.removeItem(atPath: set)
+            let synth = try runProgram(netosis, ["synth", "--out", set, "--plates", "1", "--wells", "2", "--width", "336",
+                                                 "--height", "256"], timeout: 120)
+            XCTAssertFalse(synth.signaled, "synth, \(free) B free: \(synth.output)")
+            if synth.status != 0 {
+                XCTAssertEqual(synth.status, 1, synth.output)
+                XCTAssertTrue(errorLine(synth).hasPrefix("netosis: error: \(mountPoint)/"), synth.output)
+            }
+            for folder in [set, set + "/images", set + "/annotations"] { XCTAssertEqual(temporaries(in: folder), [], folder) }
         }
+
+        // An earlier output on a disk that is now full stays byte for byte when --overwrite fails.
+        for (name, arguments) in runs {
+            let out = mountPoint + "/" + name
+            for p in [out, ObjectTable.imagesCSVPath(for: out), mountPoint + "/filler"] { try? FileManager.default.removeItem(atPath: p) }
+            try? FileManager.default.removeItem(atPath: mountPoint + "/set")
+            let first = try runProgram(netosis, arguments + [out], timeout: 120)
+            guard first.status == 0 else { continue }  // did not fit even on the empty disk
+            let earlier = bytes(out)
+            _ = try runProgram("/bin/dd", ["if=/dev/zero", "of=\(mountPoint)/filler", "bs=1024", "count=1024"])
+            let again = try runProgram(netosis, arguments + [out, "--overwrite"], timeout: 120)
+            XCTAssertFalse(again.signaled, again.output)
+            XCTAssertEqual(again.status, 1, "\(name): \(again.output)")
+            XCTAssertEqual(bytes(out), earlier, "\(name): the earlier output changed on a full disk")
+            XCTAssertEqual(temporaries(in: mountPoint), [], name)
+        }
+    }
+
+    /// Short relative output names work (a one-letter `--out` once crashed synth).
+    func testAOneLetterRelativeOutputFolder() throws {
+        let run = try runProgram(netosis, ["synth", "--out", "x", "--plates", "1", "--wells", "1", "--width", "336",
+                                           "--height", "256"], directory: directory.path)
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path("x/images/plate01_A01.tif")))
+    }
+
+    /// Patch buffers are checked against memory before they are allocated (in-range flags that
+    /// once aborted prepare with a 27 GB allocation): the image is recorded as failed, one line.
+    func testPatchesThatDoNotFitAreRefusedBeforeAllocation() throws {
+        let (images, notes) = try imageFolder()
+        let run = try runProgram(netosis, ["prepare", "--images", images, "--annotations", notes, "--out", path("p.h5"),
+                                           "--mode", "point", "--negatives", "10000", "--patch-size", "1024"],
+                                 environment: ["SLURM_MEM_PER_NODE": "2000"], timeout: 120)
+        XCTAssertFalse(run.signaled, "killed by signal \(run.status): \(run.output)")
+        XCTAssertTrue(run.output.contains("warning: \(images)/w1.tif: 10002 patches of 1024×1024 px need ≈ 63 GB but this rank may use 2.1 GB"),
+                      run.output)
+    }
+
+    /// A file-size limit (ulimit -f) is a write error with one line, not a SIGXFSZ death.
+    func testAFileSizeLimitIsAWriteError() throws {
+        guard let prlimit = which("prlimit") else { throw XCTSkip("prlimit not installed") }
+        let set = path("set")
+        let run = try runProgram(prlimit, ["--fsize=8000000", netosis, "synth", "--full-size", "--plates", "1", "--wells", "1",
+                                           "--out", set], timeout: 300)
+        XCTAssertFalse(run.signaled, "killed by signal \(run.status): \(run.output)")
+        XCTAssertEqual(run.status, 1, run.output)
+        XCTAssertTrue(errorLine(run).hasPrefix("netosis: error: \(set)/images/plate01_A01.tif: not written"), run.output)
+        XCTAssertEqual(temporaries(in: set + "/images"), [])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: set + "/images/plate01_A01.tif"))
     }
 }

@@ -142,7 +142,7 @@ public enum ObjectTable {
             try o.write("max_intensity", maxI, options: opts)
             try o.write("solidity", solidity, options: opts)
             try o.write("eccentricity", ecc, options: opts)
-            try file.flush()
+            try file.close()
         }
     }
 

@@ -251,9 +251,9 @@ public struct SynthRun: Sendable {
             return
         }
         // Find the nearest existing ancestor to say what is wrong with it.
-        var ancestor = (out as NSString).deletingLastPathComponent
+        var ancestor = URL(fileURLWithPath: out).deletingLastPathComponent().path
         while !ancestor.isEmpty && ancestor != "/" && !fm.fileExists(atPath: ancestor) {
-            ancestor = (ancestor as NSString).deletingLastPathComponent
+            ancestor = URL(fileURLWithPath: ancestor).deletingLastPathComponent().path
         }
         if !ancestor.isEmpty && fm.fileExists(atPath: ancestor, isDirectory: &isDir) && !isDir.boolValue {
             throw ImageError(path: out, problem: "cannot be created: \(ancestor) is a file, not a folder")
@@ -278,7 +278,8 @@ public struct SynthRun: Sendable {
         let url = URL(fileURLWithPath: path)
         let name = url.lastPathComponent
         guard name.hasPrefix("."), let mark = name.range(of: ".tmp-", options: .backwards) else { return nil }
-        let directory = (path as NSString).deletingLastPathComponent
+        // `path` is relative to the set ("images/.x.tif.tmp-…"): keep it relative.
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ""
         let target = String(name[name.index(after: name.startIndex)..<mark.lowerBound])
         let targetPath = directory.isEmpty ? target : "\(directory)/\(target)"
         let rest = name[mark.upperBound...]

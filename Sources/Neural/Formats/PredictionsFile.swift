@@ -54,7 +54,7 @@ public enum PredictionsFile {
             try file.write("logits", logits, shape: [n, classes])
             try file.write("probs", PatchClassifier.probabilities(logits, classes: classes), shape: [n, classes])
             try file.write("valid", valid ?? [UInt8](repeating: 1, count: n), shape: [n])
-            try file.flush()
+            try file.close()
         }
     }
 

@@ -10,7 +10,7 @@ import Storage
 public enum WeightIO {
     /// Version 1: /model, /optimizer (DESIGN). Only additive changes keep older versions readable.
     public static let format = FileFormat(name: "netosis.checkpoint", version: 1,
-                                          madeBy: "netosis train` or `tools/import_torchvision.py")
+                                          madeBy: "tools/import_torchvision.py")
 
     /// Writes a checkpoint atomically (temp → fsync → rename): file attributes, /model and,
     /// if given, /optimizer. `configure` may add more (e.g. /state, /history) before the rename.
@@ -27,7 +27,7 @@ public enum WeightIO {
             try writeModel(model, into: file)
             if let optimizer { try writeOptimizer(optimizer, model: model, into: file) }
             try configure?(file)
-            try file.flush()
+            try file.close()
         }
     }
 

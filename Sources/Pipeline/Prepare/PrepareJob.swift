@@ -126,17 +126,16 @@ public enum PrepareJob {
 
         // Settings: explicit options, else the existing file's (append), else defaults.
         let exists = FileManager.default.fileExists(atPath: options.output)
-        if exists && !options.append && !options.overwrite {
-            throw PrepareError(path: options.output, problem: "already exists; pass --append to add images or --overwrite to replace it")
-        }
         // The output is checked before any image is read: never an input, never another kind of
         // file, in a folder that can be written (rank 0 writes; its error aborts every rank).
         var output: OutputFile?
         if isRoot {
             let inputs = scan.pairs.flatMap { $0.source.paths + [$0.annotationPath] }
             output = try OutputFile.check(options.output, kind: "patches file (\(PatchesSchema.format.name))", inputs: inputs,
-                                          overwrite: options.overwrite || options.append,
-                                          overwriteFlag: "--append or --overwrite") { PatchesSchema.format.isFormat(of: $0) }
+                                          overwrite: true) { PatchesSchema.format.isFormat(of: $0) }
+        }
+        if exists && !options.append && !options.overwrite {
+            throw PrepareError(path: options.output, problem: "already exists; pass --append to add images or --overwrite to replace it")
         }
         // Only rank 0 opens the file (HDF5 locks it); the others get what it found.
         struct Found: Codable { var stored: StoredPatches? }
@@ -281,7 +280,8 @@ public enum PrepareJob {
                 var writer: PatchesWriter? = try PatchesWriter.openForAppend(path: temporary, patchSize: patch.patchSize)
                 try processAll(writer)
                 try finish(writer!)
-                writer = nil  // closes the file before the rename
+                try writer!.close()
+                writer = nil
             }
         } else {
             // A new file appears only when complete (temporary → fsync → rename).
@@ -290,7 +290,8 @@ public enum PrepareJob {
                 try writer!.writeAttributes(header: header, settings: settings, runs: runs)
                 try processAll(writer)
                 try finish(writer!)
-                writer = nil  // closes the file before the rename
+                try writer!.close()
+                writer = nil
             }
         }
         summary.seconds = Date().timeIntervalSince(start)
@@ -346,6 +347,10 @@ public enum PrepareJob {
             outcome.header.stats = stats
         }
         let area = patch.patchSize * patch.patchSize
+        do { try memory?.checkPatches(sites.count, side: patch.patchSize, path: item.imagePath) } catch {
+            outcome.header.error = "\(error)"
+            return outcome
+        }
         outcome.patches = [UInt16](unsafeUninitializedCapacity: sites.count * area) { buffer, count in
             for (i, site) in sites.enumerated() {
                 PatchExtractor.cut(image, centerX: site.x, centerY: site.y, size: patch.patchSize,

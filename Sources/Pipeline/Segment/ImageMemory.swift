@@ -18,6 +18,17 @@ struct ImageMemory: Sendable {
         explanation = budget.explanation
     }
 
+    /// Throws a one-line error when `count` patches of `side`² px cut from the image at `path` would
+    /// not fit: uint16 pixels, their encoded copy for the gather, and rank 0's copy (≈ 6 B/px).
+    func checkPatches(_ count: Int, side: Int, path: String) throws {
+        guard let available else { return }
+        let need = Double(count) * Double(side) * Double(side) * 6 + MemoryBudget.runtimeOverhead
+        guard need > available else { return }
+        throw ImageError(path: path, problem: "\(count) patches of \(side)×\(side) px need ≈ \(MemoryBudget.text(bytes: need)) "
+            + "but this rank may use \(MemoryBudget.text(bytes: available)) (\(explanation)): use a smaller --patch-size "
+            + "or fewer --negatives")
+    }
+
     /// Throws a one-line error when the image at `path` would not fit.
     func check(_ path: String) throws {
         guard let available else { return }

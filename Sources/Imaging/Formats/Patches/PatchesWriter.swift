@@ -203,6 +203,12 @@ public final class PatchesWriter {
 
     public func flush() throws { try file?.flush() }
 
+    /// Flushes and closes the file, checked (call last, before the file is renamed into place).
+    public func close() throws {
+        try file?.close()
+        file = nil
+    }
+
     /// Class counts per split and images per split, over the whole file.
     public func summary() throws -> [PatchSplit: SplitCounts] {
         let l: [Int8] = try labels.read()
