@@ -8,8 +8,9 @@ import Storage
 /// Every tensor is stored with a Fletcher-32 checksum, so a damaged file fails to load
 /// instead of loading silently.
 public enum WeightIO {
-    /// Version 1: /model, /optimizer (DESIGN). Only additive changes keep older versions readable.
-    public static let format = FileFormat(name: "netosis.checkpoint", version: 1,
+    /// Version 1: /model, /optimizer (DESIGN). Version 2 adds /state and /history (training
+    /// runs); an addition, so version 1 stays readable.
+    public static let format = FileFormat(name: "netosis.checkpoint", version: 2, oldestReadable: 1,
                                           madeBy: "netosis train` or `tools/import_torchvision.py")
 
     /// Writes a checkpoint atomically (temp → fsync → rename): file attributes, /model and,

@@ -59,9 +59,23 @@ extension Model {
     public func trainStep(images: UnsafePointer<Float>, labels: [Int], height: Int, width: Int,
                           loss: ClassificationLoss, optimizer: Optimizer,
                           beforeUpdate: (([Parameter]) throws -> Void)? = nil) throws -> Double {
+        try trainBatch(images: images, labels: labels, height: height, width: width, loss: loss,
+                       optimizer: optimizer, beforeUpdate: beforeUpdate).loss
+    }
+
+    /// `trainStep` that also counts the batch's correct predictions (arg-max of the training-mode logits).
+    public func trainBatch(images: UnsafePointer<Float>, labels: [Int], height: Int, width: Int,
+                           loss: ClassificationLoss, optimizer: Optimizer,
+                           beforeUpdate: (([Parameter]) throws -> Void)? = nil) throws -> (loss: Double, correct: Int) {
         let n = labels.count, classes = numClasses
         zeroGrad()
         let logits = forward(images, batch: n, height: height, width: width, training: true)
+        var correct = 0
+        for i in 0..<n {
+            var best = 0
+            for j in 1..<classes where logits[i * classes + j] > logits[i * classes + best] { best = j }
+            if best == labels[i] { correct += 1 }
+        }
         var dLogits = [Float](repeating: 0, count: n * classes)
         let value = dLogits.withUnsafeMutableBufferPointer {
             loss(logits: logits, labels: labels, classes: classes, gradient: $0.baseAddress!)
@@ -70,7 +84,7 @@ extension Model {
         dLogits.withUnsafeBufferPointer { _ = backward(logitsGradient: $0.baseAddress!, inputGradient: false) }
         if let beforeUpdate { try Profiler.time(.communication) { try beforeUpdate(parameters) } }
         optimizer.update(parameters)
-        return value
+        return (value, correct)
     }
 
     /// Logits for channels-last images in inference mode, `batchSize` at a time.
