@@ -40,6 +40,7 @@ final class FileFormatTests: XCTestCase {
         ("infer --patches", "netosis.patches", { _ = try InferJob.openPatches($0) }),
         ("checkpoint weights", "netosis.checkpoint", { _ = try WeightIO.loadModel(path: $0) }),
         ("checkpoint config", "netosis.checkpoint", { _ = try WeightIO.config(atPath: $0) }),
+        ("checkpoint training state", "netosis.checkpoint", { _ = try TrainingCheckpoint.read(path: $0) }),
         ("predictions", "netosis.predictions", { _ = try PredictionsFile.read($0) }),
         ("object table", "netosis.segmentation", { _ = try ObjectTable.readHDF5($0) }),
     ]

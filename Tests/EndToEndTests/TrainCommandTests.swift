@@ -199,4 +199,27 @@ final class TrainCommandTests: XCTestCase {
         try WeightIO.save(try DenseNet(named: "densenet-small"), to: small)
         try refused(["--data", data, "--out", path("o"), "--init", small], "\(small): --init checkpoint holds densenet 'densenet-small', not the model being trained")
     }
+
+    /// The presets in config/train/ resolve; flags win over the file; a YAML problem is one line naming file and key.
+    func testRunConfigurationsAndPresets() throws {
+        let presets = repositoryRoot().appendingPathComponent("config/train")
+        let names = try FileManager.default.contentsOfDirectory(atPath: presets.path).filter { $0.hasSuffix(".yaml") }.sorted()
+        XCTAssertEqual(names, ["paper-ol.yaml", "sample.yaml"])
+        var flags = TrainSettings()
+        flags.data = "p.h5"; flags.out = "o"; flags.lr = 0.5
+        let paper = try TrainSettings.resolve(flags: flags, config: presets.appendingPathComponent("paper-ol.yaml").path)
+        XCTAssertEqual(paper.model, "densenet121"); XCTAssertEqual(paper.optimizer, .sgd); XCTAssertEqual(paper.momentum, 0.9)
+        XCTAssertEqual(paper.lrDecay, 1e-7); XCTAssertEqual(paper.lr, 0.5, "the flag wins over the file")
+        XCTAssertNoThrow(try TrainSettings.resolve(flags: flags, config: presets.appendingPathComponent("sample.yaml").path))
+        let bad = path("bad.yaml")
+        try "epochs: 3\nbatch_sise: 4\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try TrainSettings.resolve(flags: flags, config: bad)) { error in
+            XCTAssertTrue("\(error)".hasPrefix(bad + ": "), "\(error)")
+            XCTAssertTrue("\(error)".contains("batch_sise"), "\(error)")
+        }
+        try "class_weights: auto\nmomentum: 2\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try TrainSettings.resolve(flags: flags, config: bad)) { error in
+            XCTAssertEqual("\(error)", bad + ": momentum: must be 0.0…1.0 (got 2.0)")
+        }
+    }
 }
