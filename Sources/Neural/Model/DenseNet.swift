@@ -81,6 +81,13 @@ public final class DenseNet: Model {
     public var buffers: [Parameter] { allTensors.filter { !$0.trainable } }
     public var inputKernelName: String? { stem.conv0.weight.name }
 
+    public var batchNormSync: BatchNormSync? {
+        didSet {
+            for norm in allBatchNorms { norm.sync = batchNormSync }
+            for block in activations.blocks { block.sync = batchNormSync }
+        }
+    }
+
     /// Forward FLOPs per image (multiply-adds × 2) of the convolutions and the classifier.
     public func forwardFLOPs(height h: Int, width w: Int) -> Double {
         var flops = 0.0

@@ -17,6 +17,9 @@ public protocol Model: AnyObject {
     /// Every tensor a checkpoint holds, in PyTorch state_dict order; names are state_dict keys with
     /// '.' → '/' (e.g. `features/denseblock1/denselayer1/conv1/weight`).
     var stateTensors: [Parameter] { get }
+    /// Set: BatchNorm batch statistics over every rank's shard (synchronised BatchNorm); nil:
+    /// per-rank statistics.
+    var batchNormSync: BatchNormSync? { get set }
     /// The first convolution's kernel (its input channels may be summed when importing RGB weights).
     var inputKernelName: String? { get }
 

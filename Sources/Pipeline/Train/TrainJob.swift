@@ -34,7 +34,9 @@ public struct TrainSummary: Sendable {
 /// rank's part, one flat in-place all-reduce of the gradients (averaged) *and* of the BatchNorm
 /// running statistics (averaged, so every replica keeps the same buffers), the same update on
 /// every rank. Batch statistics inside a forward are per rank (B/N patches), as in PyTorch DDP
-/// without SyncBatchNorm: with N > 1 the result differs from one rank by that.
+/// without SyncBatchNorm: with N > 1 the result differs from one rank by that. `--sync-bn`
+/// all-reduces the BatchNorm sums in forward and backward, so N ranks compute what one rank with
+/// the whole batch would (up to summation order).
 public enum TrainJob {
     @discardableResult
     public static func run(_ options: TrainOptions, world: Communicator? = nil,
@@ -98,7 +100,15 @@ public enum TrainJob {
                 try loadInit(model, from: initFrom, log: log)
             }
         }
-        if let world, size > 1 { try broadcastState(model: model, optimizer: optimizer, world: world) }
+        if let world, size > 1 {
+            try broadcastState(model: model, optimizer: optimizer, world: world)
+            if settings.syncBN {
+                model.batchNormSync = BatchNormSync(ranks: size) { values, count in
+                    do { try world.allReduce(UnsafeMutableBufferPointer(start: values, count: count), .sum) }
+                    catch { world.abort(message: "BatchNorm all-reduce failed at step \(optimizer.step + 1): \(error)") }
+                }
+            }
+        }
         try checkMemory(model, perRank: perRank, world: world)
 
         let weights = settings.classWeights.weights(counts: dataset.classCounts(in: .train))

@@ -97,12 +97,13 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     public var augment: Bool?
     public var maxDegrees: Double?
     public var checksumEvery: Int?
+    public var syncBN: Bool?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case data, model, out, epochs, batchSize = "batch_size", optimizer, lr, momentum, weightDecay = "weight_decay"
         case lrDecay = "lr_decay", loss, focalGamma = "focal_gamma", classWeights = "class_weights", patience, seed, resume
         case initFrom = "init", checkpointEvery = "checkpoint_every", keep, augment, maxDegrees = "max_degrees"
-        case checksumEvery = "checksum_every"
+        case checksumEvery = "checksum_every", syncBN = "sync_bn"
     }
 
     public init() {}
@@ -132,6 +133,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         augment = try c.decodeIfPresent(Bool.self, forKey: .augment)
         maxDegrees = try c.decodeFiniteIfPresent(.maxDegrees)
         checksumEvery = try c.decodeIfPresent(Int.self, forKey: .checksumEvery)
+        syncBN = try c.decodeIfPresent(Bool.self, forKey: .syncBN)
     }
 
     /// `self` with every unset field taken from `base`.
@@ -145,7 +147,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         r.patience = patience ?? base.patience; r.seed = seed ?? base.seed; r.resume = resume ?? base.resume
         r.initFrom = initFrom ?? base.initFrom; r.checkpointEvery = checkpointEvery ?? base.checkpointEvery
         r.keep = keep ?? base.keep; r.augment = augment ?? base.augment; r.maxDegrees = maxDegrees ?? base.maxDegrees
-        r.checksumEvery = checksumEvery ?? base.checksumEvery
+        r.checksumEvery = checksumEvery ?? base.checksumEvery; r.syncBN = syncBN ?? base.syncBN
         return r
     }
 
@@ -156,7 +158,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         d.model = "densenet121"; d.epochs = 50; d.batchSize = 32; d.optimizer = .sgd; d.lr = 1e-3; d.momentum = 0.9
         d.weightDecay = 0; d.lrDecay = 1e-7; d.loss = .ce; d.focalGamma = 2; d.classWeights = ClassWeighting.none
         d.patience = 10; d.seed = 42; d.resume = .auto; d.checkpointEvery = 0; d.keep = 3; d.augment = true
-        d.maxDegrees = 10; d.checksumEvery = 50
+        d.maxDegrees = 10; d.checksumEvery = 50; d.syncBN = false
         return d
     }()
 
@@ -192,7 +194,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
             lrDecay: merged.lrDecay!, loss: merged.loss!, focalGamma: merged.focalGamma!, classWeights: merged.classWeights!,
             patience: merged.patience!, seed: merged.seed!, resume: merged.resume!, initFrom: merged.initFrom,
             checkpointEvery: merged.checkpointEvery!, keep: merged.keep!, augment: merged.augment!,
-            maxDegrees: merged.maxDegrees!, checksumEvery: merged.checksumEvery!, config: config)
+            maxDegrees: merged.maxDegrees!, checksumEvery: merged.checksumEvery!, syncBN: merged.syncBN!, config: config)
     }
 }
 
@@ -223,6 +225,8 @@ public struct ResolvedTrainSettings: Codable, Equatable, Sendable {
     public var maxDegrees: Double
     /// Compare the weight checksum over ranks every N steps (0: at checkpoints only).
     public var checksumEvery: Int
+    /// All-reduce the BatchNorm batch statistics (N ranks compute what one rank with the whole batch would).
+    public var syncBN: Bool
     public var config: String?
 
     public func json() -> String {

@@ -39,7 +39,7 @@ struct Train: DistributedCommand {
     @Option(help: "Global batch: patches per step over all ranks; must divide by the rank count (default 32).")
     var batchSize: Int?
 
-    @Option(help: "Optimizer: \(OptimizerKind.allCases.map(\.rawValue).joined(separator: " or ")) (default sgd).")
+    @Option(help: "Optimizer (default sgd).")
     var optimizer: OptimizerKind?
 
     @Option(help: "Learning rate, 0…10 (default 0.001).")
@@ -54,7 +54,7 @@ struct Train: DistributedCommand {
     @Option(help: "Keras time decay of the learning rate: lr / (1 + decay · step), 0…1 (default 1e-7, the paper's).")
     var lrDecay: Double?
 
-    @Option(help: "Loss: ce (cross-entropy) or focal (γ = 2) (default ce).")
+    @Option(help: "Loss: cross-entropy or focal (γ = 2) (default ce).")
     var loss: LossKind?
 
     @Option(help: "Class weights of the loss: auto (inverse frequency on the training split), none, or w0,w1,w2 (default none).")
@@ -71,6 +71,9 @@ struct Train: DistributedCommand {
 
     @Option(name: .customLong("init"), help: "Start from the weights of this checkpoint (fine-tuning); a classifier of another class count is re-initialised.")
     var initFrom: String?
+
+    @Flag(help: "Synchronised BatchNorm: batch statistics over the whole global batch (all ranks), so N ranks train as one would; costs two small all-reduces per BatchNorm and step.")
+    var syncBN = false
 
     @Option(help: "Also checkpoint every N steps inside an epoch; 0 = at epoch ends only (default 0).")
     var checkpointEvery: Int?
@@ -107,6 +110,7 @@ struct Train: DistributedCommand {
         flags.lrDecay = lrDecay; flags.loss = loss; flags.classWeights = classWeights.flatMap(ClassWeighting.init(argument:))
         flags.patience = patience; flags.seed = seed; flags.resume = resume.map(ResumeMode.init(argument:))
         flags.initFrom = initFrom; flags.checkpointEvery = checkpointEvery; flags.keep = keep
+        if syncBN { flags.syncBN = true }
         let console = Console("train", world: world)
         try TrainJob.run(TrainOptions(flags: flags, config: config), world: world,
                          log: console.log, warn: console.warn, progress: console.progress)
