@@ -251,4 +251,69 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertLessThanOrEqual(largestRelativeDifference(one, synced), 1e-5)
         XCTAssertGreaterThan(largestRelativeDifference(one, ddp), 1e-4, "per-rank BatchNorm statistics change the result")
     }
+
+    /// Under mpirun a failing rank ends the job (no hang) naming itself and the step: a non-finite
+    /// loss on rank 1 at step 3, and a replica whose weights drifted (caught by the checksum compare).
+    func testFailuresOnOneRankAbortTheJobNamingRankAndStep() throws {
+        let netosis = try productPath("netosis")
+        let data = path("patches.h5")
+        try TrainInputs.patches(data, train: 96, val: 12, test: 0)
+        let arguments = ["train", "--data", data, "--model", "densenet-tiny", "--epochs", "2", "--batch-size", "16", "--seed", "3"]
+        let nan = try mpirun(2, netosis, arguments + ["--out", path("nan")], environment: ["NETOSIS_FAULT": "train-nan-rank1:3:hit"])
+        XCTAssertNotEqual(nan.status, 0, nan.output)
+        XCTAssertTrue(nan.output.contains("rank 1 of 2 failed: rank 1, step 3 (epoch 1, batch 3): the loss is nan (not finite)"), nan.output)
+        let drift = try mpirun(2, netosis, arguments + ["--out", path("drift"), "--config", try yaml("checksum_every: 4\n")],
+                               environment: ["NETOSIS_FAULT": "train-diverge-rank1:2:hit"])
+        XCTAssertNotEqual(drift.status, 0, drift.output)
+        XCTAssertTrue(drift.output.contains("replicas diverged at step 4: the weights of rank(s) 1 differ from rank 0's"), drift.output)
+        XCTAssertTrue(TrainJob.checkpoints(in: path("drift")).isEmpty, "no checkpoint from diverged replicas")
+    }
+
+    func yaml(_ text: String) throws -> String {
+        let file = path("extra-\(text.count).yaml")
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    /// A run on 2 ranks resumed on 1 rank (global batch kept) ends where the 2-rank run does, with
+    /// --sync-bn within float tolerance.
+    func testResumeOnAnotherRankCount() throws {
+        let netosis = try productPath("netosis")
+        let data = path("patches.h5")
+        try TrainInputs.patches(data, train: 48, val: 12, test: 0)
+        let base = ["train", "--data", data, "--model", "densenet-tiny", "--batch-size", "16", "--lr", "0.05", "--seed", "3", "--sync-bn"]
+        let straight = try mpirun(2, netosis, base + ["--out", path("straight"), "--epochs", "2"])
+        XCTAssertEqual(straight.status, 0, straight.output)
+        let first = try mpirun(2, netosis, base + ["--out", path("moved"), "--epochs", "1"])
+        XCTAssertEqual(first.status, 0, first.output)
+        let second = try runProgram(netosis, base + ["--out", path("moved"), "--epochs", "2"], timeout: 120)
+        XCTAssertEqual(second.status, 0, second.output)
+        XCTAssertTrue(second.output.contains("resuming from \(path("moved"))/ckpt-3.h5 at epoch 2, step 3"), second.output)
+        let (state, _) = try XCTUnwrap(TrainingCheckpoint.read(path: path("moved/ckpt-6.h5")))
+        XCTAssertEqual(state.worldSize, 1)
+        let a = try weights(path("straight/ckpt-6.h5")), b = try weights(path("moved/ckpt-6.h5"))
+        let scale = a.map(abs).max()!
+        XCTAssertLessThanOrEqual(zip(a, b).map { abs($0 - $1) }.max()! / scale, 1e-5)
+    }
+
+    /// --init: the same network's weights are taken; another class count re-initialises the
+    /// classifier and says so.
+    func testInitFromCheckpoint() throws {
+        let data = path("patches.h5")
+        try TrainInputs.patches(data, train: 32, val: 0, test: 0)
+        let donor = path("donor.h5")
+        var config = DenseNetConfig.presets["densenet-tiny"]!
+        config.numClasses = 5
+        try WeightIO.save(try DenseNet(config: config, seed: 99), to: donor)
+        var f = flags(data: data, out: path("ft"), epochs: 1)
+        f.initFrom = donor; f.lr = 0
+        var lines: [String] = []
+        try TrainJob.run(TrainOptions(flags: f), log: { lines.append($0) })
+        XCTAssertTrue(lines.contains { $0.contains("its classifier has 5 classes, not 3: re-initialised classifier/weight, classifier/bias") },
+                      lines.joined(separator: "\n"))
+        // lr 0: the trained weights are the donor's (BatchNorm running statistics aside).
+        let trained = try WeightIO.loadModel(path: path("ft/ckpt-2.h5")), source = try WeightIO.loadModel(path: donor)
+        XCTAssertEqual(trained.stateTensors.first { $0.name == "features/conv0/weight" }?.value,
+                       source.stateTensors.first { $0.name == "features/conv0/weight" }?.value)
+    }
 }

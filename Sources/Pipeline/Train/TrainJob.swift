@@ -172,6 +172,7 @@ public enum TrainJob {
                     try loader.fill(batch: state.position, epoch: state.epoch, rank: rank, worldSize: size, into: $0, labels: &labels32)
                 }
                 let labels = labels32.map(Int.init)
+                if FaultPoint.fires("train-nan-rank\(rank)") { input[0] = .nan }   // test-only (NETOSIS_FAULT)
                 let result: (loss: Double, correct: Int)
                 do {
                     result = try model.trainBatch(images: input, labels: labels, height: s, width: s, loss: loss,
@@ -183,6 +184,7 @@ public enum TrainJob {
                 lossSum += result.loss * Double(n); correct += result.correct; seen += n
                 state.step += 1
                 state.position += 1
+                if FaultPoint.fires("train-diverge-rank\(rank)") { model.parameters[0].value[0] += 1 }   // test-only
                 if settings.checksumEvery > 0, state.step % settings.checksumEvery == 0 { try compareChecksums() }
                 progress(state.position, stepsPerEpoch)
                 if settings.checkpointEvery > 0, state.step % settings.checkpointEvery == 0, state.position < stepsPerEpoch {
