@@ -93,6 +93,13 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(warnings.count, 1, "\(warnings)")
         XCTAssertTrue(warnings.first?.hasPrefix(newest + ": not usable") ?? false, "\(warnings)")
         XCTAssertLessThanOrEqual(zip(try weights(newest), straight).map { abs($0 - $1) }.max()!, 1e-6)
+
+        // Every checkpoint damaged: refused (never a silent fresh start over the run's folder).
+        for checkpoint in TrainJob.checkpoints(in: path("split")) { XCTAssertEqual(truncate(checkpoint, 100), 0) }
+        XCTAssertThrowsError(try TrainJob.run(TrainOptions(flags: flags(data: data, out: path("split"), epochs: 3)),
+                                              log: { _ in }, warn: { _ in })) { error in
+            XCTAssertTrue("\(error)".hasPrefix(path("split") + ": none of its 2 checkpoints can be resumed"), "\(error)")
+        }
     }
 
     /// The binary alone and under `mpirun -np 2` with the same global batch: both learn and write

@@ -332,6 +332,11 @@ public enum TrainJob {
                     warn("\(path): not usable (\(error)); trying the previous checkpoint")
                 }
             }
+            // Checkpoints there but none usable: never start afresh over a run's folder silently.
+            if !existing.isEmpty {
+                throw TrainError("\(settings.out): none of its \(existing.count) checkpoints can be resumed (see the warnings); "
+                                 + "resume from a named one with --resume PATH, or start afresh with --resume never and another --out")
+            }
             return Start(checkpoint: nil, state: nil, history: [])
         }
     }
