@@ -26,4 +26,13 @@ mpirun -np 2 "$NETOSIS" prepare --images "$OUT/plates/images" --annotations "$OU
 step "patches.h5 as any HDF5 reader sees it"
 h5ls -r "$OUT/patches.h5"
 
+step "train: densenet-small, 1 epoch on 2 ranks (global batch 32, Adam, class weights auto) → $OUT/train (≈ 45 s)"
+rm -rf "$OUT/train"   # a fresh run each time (train resumes from DIR otherwise)
+mpirun -np 2 "$NETOSIS" train --data "$OUT/patches.h5" --model densenet-small --out "$OUT/train" --epochs 1 \
+    --batch-size 32 --optimizer adam --lr 0.001 --lr-decay 0 --class-weights auto --seed 1
+
+step "evaluate: confusion matrix and per-class metrics on the test wells → $OUT/evaluate.json"
+mpirun -np 2 "$NETOSIS" evaluate --checkpoint "$OUT/train/best.h5" --data "$OUT/patches.h5" --split test \
+    --json "$OUT/evaluate.json" --overwrite
+
 printf '\ndemo: done in %d s; outputs in %s/\n' $(( $(date +%s) - start )) "$OUT"

@@ -31,11 +31,11 @@ public enum PatchNormalization: String, CaseIterable, Codable, Sendable {
 
 /// Batched classification of a patches file with a checkpoint (`netosis infer`).
 public final class PatchClassifier {
-    public let model: DenseNet
+    public let model: any Model
     public let normalization: PatchNormalization
     public let batchSize: Int
 
-    public init(model: DenseNet, normalization: PatchNormalization = .zscore, batchSize: Int = 64) {
+    public init(model: any Model, normalization: PatchNormalization = .zscore, batchSize: Int = 64) {
         self.model = model; self.normalization = normalization; self.batchSize = max(1, batchSize)
     }
 
@@ -47,7 +47,7 @@ public final class PatchClassifier {
     public func layout(of file: HDF5File, path: String) throws -> PatchLayout {
         guard file.exists("patches") else { throw NeuralError.badInput("\(path): no /patches dataset") }
         let shape = try file.dataset("patches").shape()
-        let config = model.config
+        let config = model.modelConfig
         let expected = config.inputChannels == 1 ? "[N, \(config.inputSize), \(config.inputSize)] or [N, 1, \(config.inputSize), \(config.inputSize)]"
                                                  : "[N, \(config.inputChannels), \(config.inputSize), \(config.inputSize)]"
         let layout: PatchLayout
@@ -80,7 +80,7 @@ public final class PatchClassifier {
                          progress: ((Int) -> Void)? = nil) throws -> Scores {
         let layout = try layout(of: file, path: path)
         let dataset = try file.dataset("patches")
-        let classes = model.config.numClasses
+        let classes = model.numClasses
         let (c, h, w) = (layout.channels, layout.height, layout.width)
         var out = [Float](repeating: 0, count: range.count * classes)
         var valid = [UInt8](repeating: 1, count: range.count)

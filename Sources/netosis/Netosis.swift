@@ -20,6 +20,8 @@ struct Netosis: ParsableCommand {
             Segment.self,
             Synth.self,
             Prepare.self,
+            Train.self,
+            Evaluate.self,
             Infer.self,
             Bench.self,
         ]

@@ -22,7 +22,7 @@ final class FileFormatTests: XCTestCase {
         let model = try SmallInputs.checkpoint(checkpoint)
         let predictions = path("pred.h5")
         try PredictionsFile.write(path: predictions, logits: [0, 1, 2], classes: 3, checkpoint: checkpoint,
-                                  config: .init(model: model.config, normalization: .zscore, batchSize: 1, patches: patches))
+                                  config: .init(model: model.modelConfig, normalization: .zscore, batchSize: 1, patches: patches))
         let objects = path("objects.h5")
         let nucleus = Nucleus(label: 1, centroidX: 3, centroidY: 4, minX: 1, minY: 2, maxX: 5, maxY: 6, area: 20,
                               meanIntensity: 100, maxIntensity: 200, solidity: 0.9, eccentricity: 0.3)
@@ -40,6 +40,7 @@ final class FileFormatTests: XCTestCase {
         ("infer --patches", "netosis.patches", { _ = try InferJob.openPatches($0) }),
         ("checkpoint weights", "netosis.checkpoint", { _ = try WeightIO.loadModel(path: $0) }),
         ("checkpoint config", "netosis.checkpoint", { _ = try WeightIO.config(atPath: $0) }),
+        ("checkpoint training state", "netosis.checkpoint", { _ = try TrainingCheckpoint.read(path: $0) }),
         ("predictions", "netosis.predictions", { _ = try PredictionsFile.read($0) }),
         ("object table", "netosis.segmentation", { _ = try ObjectTable.readHDF5($0) }),
     ]

@@ -41,7 +41,7 @@ final class InferBenchCommandTests: XCTestCase {
         XCTAssertEqual(one.header.toolVersion, ToolVersion.string)
         let config = try JSONDecoder().decode(PredictionsFile.RunConfig.self, from: Data(one.header.config.utf8))
         XCTAssertEqual(config.batchSize, 3)
-        XCTAssertEqual(config.model, model.config)
+        XCTAssertEqual(config.model, model.modelConfig)
 
         // Usage errors exit 64 with the usage; runtime errors exit 1 with one line.
         let zero = try runProgram(netosis, arguments + ["--out", path("x.h5"), "--batch-size", "0"])

@@ -46,12 +46,12 @@ final class InferenceTests: XCTestCase {
         for i in 0..<n { XCTAssertEqual(probs[i * 3] + probs[i * 3 + 1] + probs[i * 3 + 2], 1, accuracy: 1e-5) }
         let out = directory + "/out.h5"
         try PredictionsFile.write(path: out, logits: logits, classes: 3, checkpoint: "ck.h5",
-                                  config: .init(model: model.config, normalization: .zscore, batchSize: 8, patches: "in.h5"))
+                                  config: .init(model: model.modelConfig, normalization: .zscore, batchSize: 8, patches: "in.h5"))
         let written = try HDF5File.open(out)
         XCTAssertEqual(try written.stringAttribute("format"), "netosis.predictions")
         let config = try JSONDecoder().decode(PredictionsFile.RunConfig.self,
                                               from: Data(try written.stringAttribute("config").utf8))
-        XCTAssertEqual(config.model, model.config)
+        XCTAssertEqual(config.model, model.modelConfig)
         XCTAssertEqual(config.batchSize, 8)
         XCTAssertEqual(try written.dataset("probs").shape(), [n, 3])
         XCTAssertEqual(try written.read("logits", as: Float.self), logits)
@@ -116,7 +116,7 @@ final class InferenceTests: XCTestCase {
 
         let out = directory + "/predictions.h5"
         try PredictionsFile.write(path: out, logits: result.logits, valid: result.valid, classes: 3, checkpoint: "ck.h5",
-                                  config: .init(model: model.config, normalization: .zscore, batchSize: 4, patches: "dirty.h5"))
+                                  config: .init(model: model.modelConfig, normalization: .zscore, batchSize: 4, patches: "dirty.h5"))
         let read = try PredictionsFile.read(out)
         XCTAssertEqual(read.valid, result.valid)
         XCTAssertEqual(read.header.formatVersion, 2)

@@ -16,7 +16,7 @@ final class ParityTests: XCTestCase {
     }
 
     func load() throws -> (DenseNet, HDF5File, Tensor, [Int]) {
-        let model = try WeightIO.loadModel(path: Self.fixture)
+        let model = try WeightIO.loadModel(path: Self.fixture) as! DenseNet
         let file = try HDF5File.open(Self.fixture)
         let shape = try file.dataset("input").shape()
         let x = Tensor.fromNCHW(try file.read("input"), n: shape[0], c: shape[1], h: shape[2], w: shape[3])

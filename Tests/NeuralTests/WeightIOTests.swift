@@ -25,7 +25,7 @@ final class WeightIOTests: XCTestCase {
         XCTAssertEqual(try file.dataset("model/features/denseblock1/denselayer1/conv2/weight").shape(), [4, 8, 3, 3])
         XCTAssertTrue(file.exists("model/features/norm0/running_var"))
         let restored = try WeightIO.loadModel(path: path)
-        XCTAssertEqual(restored.config, model.config)
+        XCTAssertEqual(restored.modelConfig, model.modelConfig)
         let a = model.predict(Tensor(shape: [2, 16, 16, 1], scalars: x))
         let b = restored.predict(Tensor(shape: [2, 16, 16, 1], scalars: x))
         XCTAssertEqual(a, b)

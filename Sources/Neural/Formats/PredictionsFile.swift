@@ -11,12 +11,12 @@ public enum PredictionsFile {
 
     /// What produced a predictions file, stored as its `config` attribute (JSON).
     public struct RunConfig: Codable, Sendable {
-        public var model: DenseNetConfig
+        public var model: ModelConfig
         public var normalization: String
         public var batchSize: Int
         public var patches: String
 
-        public init(model: DenseNetConfig, normalization: PatchNormalization, batchSize: Int, patches: String) {
+        public init(model: ModelConfig, normalization: PatchNormalization, batchSize: Int, patches: String) {
             self.model = model; self.normalization = normalization.rawValue
             self.batchSize = batchSize; self.patches = patches
         }

@@ -8,7 +8,21 @@ import Foundation
 /// Inference: normalise with the running statistics.
 /// Statistics may be supplied by the caller: a dense block computes each channel's statistics
 /// once when the channel is written, and every later BatchNorm reading it reuses them.
+/// Synchronised BatchNorm (`train --sync-bn`): the per-channel sums behind the batch statistics
+/// (forward) and behind dx (backward) are summed over `ranks` equal shards by `reduce` (an in-place
+/// all-reduce of `count` Doubles), so N ranks compute what one rank with the whole batch would.
+public final class BatchNormSync {
+    public let ranks: Int
+    public let reduce: (UnsafeMutablePointer<Double>, Int) -> Void
+
+    public init(ranks: Int, reduce: @escaping (UnsafeMutablePointer<Double>, Int) -> Void) {
+        self.ranks = ranks; self.reduce = reduce
+    }
+}
+
 public final class BatchNorm2D {
+    /// Set: batch statistics over every rank's shard (see `BatchNormSync`).
+    public var sync: BatchNormSync?
     public let channels: Int
     public var momentum: Float
     public var epsilon: Float
@@ -44,7 +58,8 @@ public final class BatchNorm2D {
     /// Per-channel mean and biased variance of `channels` columns of x (two passes, Float partial
     /// sums over blocks of 64 rows accumulated in Double, rows split over threads).
     public static func statistics(x: UnsafePointer<Float>, ldx: Int, rows: Int, channels c: Int,
-                                  mean: UnsafeMutablePointer<Double>, variance: UnsafeMutablePointer<Double>) {
+                                  mean: UnsafeMutablePointer<Double>, variance: UnsafeMutablePointer<Double>,
+                                  sync: BatchNormSync? = nil) {
         let threads = min(Parallel.threads, max(1, rows / 256))
         let partial = UnsafeMutablePointer<Double>.allocate(capacity: threads * c)
         let blockSums = UnsafeMutablePointer<Float>.allocate(capacity: threads * c)
@@ -85,15 +100,21 @@ public final class BatchNorm2D {
             }
             if threads == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: work) }
         }
+        let total = Double(rows * (sync?.ranks ?? 1))
         pass(nil)
-        for j in 0..<c { var s = 0.0; for t in 0..<threads { s += partial[t * c + j] }; mean[j] = s / Double(rows) }
+        for j in 0..<c { var s = 0.0; for t in 0..<threads { s += partial[t * c + j] }; mean[j] = s }
+        sync?.reduce(mean, c)
+        for j in 0..<c { mean[j] /= total }
         pass(UnsafePointer(mean))
-        for j in 0..<c { var s = 0.0; for t in 0..<threads { s += partial[t * c + j] }; variance[j] = s / Double(rows) }
+        for j in 0..<c { var s = 0.0; for t in 0..<threads { s += partial[t * c + j] }; variance[j] = s }
+        sync?.reduce(variance, c)
+        for j in 0..<c { variance[j] /= total }
     }
 
     /// Adopts batch statistics (mean, biased variance over `rows`): sets the normalisation used
     /// by this forward and backward and updates the running statistics.
     public func setBatchStatistics(mean m: UnsafePointer<Double>, variance v: UnsafePointer<Double>, rows: Int) {
+        let rows = rows * (sync?.ranks ?? 1)
         let n = Double(rows)
         for j in 0..<channels {
             mean[j] = Float(m[j])
@@ -128,7 +149,7 @@ public final class BatchNorm2D {
             statMean.withUnsafeMutableBufferPointer { m in
                 statVariance.withUnsafeMutableBufferPointer { v in
                     BatchNorm2D.statistics(x: x, ldx: ldx, rows: rows, channels: channels,
-                                           mean: m.baseAddress!, variance: v.baseAddress!)
+                                           mean: m.baseAddress!, variance: v.baseAddress!, sync: sync)
                     setBatchStatistics(mean: m.baseAddress!, variance: v.baseAddress!, rows: rows)
                 }
             }
@@ -252,13 +273,18 @@ public final class BatchNorm2D {
                 }
             }
             var meanDy = [Float](repeating: 0, count: c), meanDyXhat = meanDy
+            var totals = [Double](repeating: 0, count: 2 * c)
             for j in 0..<c {
                 var sd = 0.0, sx = 0.0
                 for t in 0..<threads { sd += sums[t * 2 * c + j]; sx += sums[t * 2 * c + c + j] }
-                bias.grad[j] += Float(sd)
+                bias.grad[j] += Float(sd)     // this rank's share; the gradient all-reduce adds the others
                 weight.grad[j] += Float(sx)
-                meanDy[j] = Float(sd / Double(rows)); meanDyXhat[j] = Float(sx / Double(rows))
+                totals[j] = sd; totals[c + j] = sx
             }
+            // dx needs the means over the whole batch: with sync, over every rank's shard.
+            if let sync { totals.withUnsafeMutableBufferPointer { sync.reduce($0.baseAddress!, 2 * c) } }
+            let total = Double(rows * (sync?.ranks ?? 1))
+            for j in 0..<c { meanDy[j] = Float(totals[j] / total); meanDyXhat[j] = Float(totals[c + j] / total) }
             // dx = γσ⁻¹ · (g − mean(g) − x̂ · mean(g·x̂)), with x̂ = (x − μ)σ⁻¹.
             var k1 = meanDy, k2 = meanDy
             for j in 0..<c { k2[j] = meanDyXhat[j] * invStd[j]; k1[j] = meanDy[j] }

@@ -9,6 +9,8 @@ final class BlockActivations {
     /// written (training); every BatchNorm reading the channel reuses them.
     private var mean: [Double], variance: [Double]
     private(set) var batch = 0, height = 0, width = 0
+    /// Set: channel statistics over every rank's shard (`train --sync-bn`).
+    var sync: BatchNormSync?
     var rows: Int { batch * height * width }
 
     init(channels: Int, layers: Int) {
@@ -29,7 +31,7 @@ final class BlockActivations {
                 Profiler.time(.batchNorm) {
                     BatchNorm2D.statistics(x: features.pointer + range.lowerBound, ldx: channels, rows: rows,
                                            channels: range.count, mean: m.baseAddress! + range.lowerBound,
-                                           variance: v.baseAddress! + range.lowerBound)
+                                           variance: v.baseAddress! + range.lowerBound, sync: sync)
                 }
             }
         }

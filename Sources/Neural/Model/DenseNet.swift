@@ -14,7 +14,7 @@ import Determinism
 /// BN+ReLU outputs (the large tensors) are not kept: backward recomputes them into shared scratch
 /// from the block buffer and the saved batch statistics. Per layer only the bottleneck output
 /// (bn_size·k channels) is stored.
-public final class DenseNet {
+public final class DenseNet: Model {
     public let config: DenseNetConfig
     public let stem: Stem
     public let blocks: [DenseBlock]
@@ -75,9 +75,18 @@ public final class DenseNet {
         return out + [head.norm5]
     }
 
-    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+    public var modelConfig: ModelConfig { .densenet(config) }
+    public var stateTensors: [Parameter] { allTensors }
+    /// BatchNorm running statistics, state_dict order.
+    public var buffers: [Parameter] { allTensors.filter { !$0.trainable } }
+    public var inputKernelName: String? { stem.conv0.weight.name }
 
-    public func zeroGrad() { for p in parameters { p.zeroGrad() } }
+    public var batchNormSync: BatchNormSync? {
+        didSet {
+            for norm in allBatchNorms { norm.sync = batchNormSync }
+            for block in activations.blocks { block.sync = batchNormSync }
+        }
+    }
 
     /// Forward FLOPs per image (multiply-adds × 2) of the convolutions and the classifier.
     public func forwardFLOPs(height h: Int, width w: Int) -> Double {
@@ -97,6 +106,12 @@ public final class DenseNet {
             }
         }
         return flops + 2 * Double(head.classifier.inFeatures * head.classifier.outFeatures)
+    }
+
+    public func trainingFLOPs(height h: Int, width w: Int) -> Double {
+        let (oh, ow) = stem.conv0.outputSize(height: h, width: w)
+        let stemFLOPs = 2 * Double(oh * ow * stem.conv0.outChannels * stem.conv0.patchLength)
+        return 3 * forwardFLOPs(height: h, width: w) - stemFLOPs   // no input gradient for the stem
     }
 
     // MARK: forward and backward
@@ -130,44 +145,5 @@ public final class DenseNet {
             blocks[i].backward(a, a.blocks[i])
         }
         return stem.backward(a, from: a.blocks[0], inputGradient: wantInput).map { UnsafePointer($0) }
-    }
-
-    // MARK: training and inference helpers
-
-    /// One optimisation step on a batch: forward, loss, backward, update. Throws (naming the
-    /// step) if the loss is not finite, before any weight is touched.
-    /// `beforeUpdate` sees the gradients before the optimizer does (data-parallel training
-    /// all-reduces them there).
-    @discardableResult
-    public func trainStep(images: UnsafePointer<Float>, labels: [Int], height: Int, width: Int,
-                          loss: ClassificationLoss, optimizer: Optimizer,
-                          beforeUpdate: (([Parameter]) throws -> Void)? = nil) throws -> Double {
-        let n = labels.count
-        zeroGrad()
-        let logits = forward(images, batch: n, height: height, width: width, training: true)
-        let dLogits = activations.logitsGradient.reserve(n * config.numClasses)
-        let value = loss(logits: logits, labels: labels, classes: config.numClasses, gradient: dLogits)
-        guard value.isFinite else { throw NeuralError.nonFiniteLoss(step: optimizer.step, value: Float(value)) }
-        backward(logitsGradient: dLogits)
-        if let beforeUpdate { try Profiler.time(.communication) { try beforeUpdate(parameters) } }
-        optimizer.update(parameters)
-        return value
-    }
-
-    /// Logits for channels-last images in inference mode, `batchSize` at a time.
-    public func predict(_ images: Tensor, batchSize: Int = 32) -> Tensor {
-        let (n, h, w, c) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
-        precondition(c == config.inputChannels)
-        var out = [Float](repeating: 0, count: n * config.numClasses)
-        images.scalars.withUnsafeBufferPointer { x in
-            var start = 0
-            while start < n {
-                let count = min(batchSize, n - start)
-                let logits = forward(x.baseAddress! + start * h * w * c, batch: count, height: h, width: w, training: false)
-                for i in 0..<count * config.numClasses { out[start * config.numClasses + i] = logits[i] }
-                start += count
-            }
-        }
-        return Tensor(shape: [n, config.numClasses], scalars: out)
     }
 }

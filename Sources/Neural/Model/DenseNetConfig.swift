@@ -18,6 +18,7 @@ public struct DenseNetConfig: Codable, Equatable, Sendable {
         case name, growthRate = "growth_rate", blockConfig = "block_config", bottleneckSize = "bn_size"
         case compression, initialFeatures = "num_init_features", inputChannels = "input_channels"
         case numClasses = "num_classes", inputSize = "input_size", dropRate = "drop_rate"
+        case architecture
     }
 
     public init(name: String, growthRate: Int, blockConfig: [Int], bottleneckSize: Int = 4, compression: Double = 0.5,
@@ -32,6 +33,10 @@ public struct DenseNetConfig: Codable, Equatable, Sendable {
     public init(from decoder: Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        if let architecture = try c.decodeIfPresent(String.self, forKey: .architecture), architecture != "densenet" {
+            throw DecodingError.dataCorruptedError(forKey: .architecture, in: c,
+                                                   debugDescription: "architecture '\(architecture)' is not a DenseNet")
+        }
         name = try c.decode(String.self, forKey: .name)
         growthRate = try c.decode(Int.self, forKey: .growthRate)
         blockConfig = try c.decode([Int].self, forKey: .blockConfig)
@@ -42,6 +47,22 @@ public struct DenseNetConfig: Codable, Equatable, Sendable {
         numClasses = try c.decodeIfPresent(Int.self, forKey: .numClasses) ?? 3
         inputSize = try c.decodeIfPresent(Int.self, forKey: .inputSize) ?? 112
         dropRate = try c.decodeFiniteIfPresent(.dropRate) ?? 0
+    }
+
+    /// Always names its architecture (`densenet`), so a file says which network it holds.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode("densenet", forKey: .architecture)
+        try c.encode(name, forKey: .name)
+        try c.encode(growthRate, forKey: .growthRate)
+        try c.encode(blockConfig, forKey: .blockConfig)
+        try c.encode(bottleneckSize, forKey: .bottleneckSize)
+        try c.encode(compression, forKey: .compression)
+        try c.encode(initialFeatures, forKey: .initialFeatures)
+        try c.encode(inputChannels, forKey: .inputChannels)
+        try c.encode(numClasses, forKey: .numClasses)
+        try c.encode(inputSize, forKey: .inputSize)
+        try c.encode(dropRate, forKey: .dropRate)
     }
 
     /// Structural checks with messages that say which field is wrong. The upper bounds are far above

@@ -4,13 +4,18 @@ import Foundation
 /// data-parallel training: `pack` → all-reduce `buffer` in place → `unpack(scale: 1/ranks)`.
 public final class GradientBuffer {
     public let parameters: [Parameter]
+    /// Non-learnable tensors whose *values* ride along after the gradients (data-parallel training
+    /// averages the BatchNorm running statistics in the same all-reduce).
+    public let buffers: [Parameter]
+    /// Floats of the gradients (the buffers' values follow them in `buffer`).
     public let count: Int
     public let buffer: UnsafeMutableBufferPointer<Float>
 
-    public init(parameters: [Parameter]) {
+    public init(parameters: [Parameter], buffers: [Parameter] = []) {
         self.parameters = parameters.filter(\.trainable)
+        self.buffers = buffers
         count = self.parameters.reduce(0) { $0 + $1.count }
-        buffer = .allocate(capacity: max(count, 1))
+        buffer = .allocate(capacity: max(count + buffers.reduce(0) { $0 + $1.count }, 1))
     }
 
     deinit { buffer.deallocate() }
@@ -21,6 +26,10 @@ public final class GradientBuffer {
         for p in parameters {
             p.grad.withUnsafeBufferPointer { g in (buffer.baseAddress! + offset).update(from: g.baseAddress!, count: g.count) }
             offset += p.count
+        }
+        for b in buffers {
+            b.value.withUnsafeBufferPointer { v in (buffer.baseAddress! + offset).update(from: v.baseAddress!, count: v.count) }
+            offset += b.count
         }
     }
 
@@ -36,6 +45,12 @@ public final class GradientBuffer {
                 while i < n { dst[i] = src[i] * scale; i += 1 }
             }
             offset += p.count
+        }
+        for b in buffers {
+            b.value.withUnsafeMutableBufferPointer { v in
+                for i in 0..<v.count { v[i] = buffer[offset + i] * scale }
+            }
+            offset += b.count
         }
     }
 }

@@ -53,13 +53,12 @@ public enum BenchJob {
               }
             : nil
         if let threads = options.threads { BLAS.threads = threads; Parallel.refresh() }
-        var config = try DenseNetConfig.load(options.model)
-        if let inputChannels = options.inputChannels { config.inputChannels = inputChannels }
+        let config = try ModelConfig.load(options.model).with(inputChannels: options.inputChannels)
         guard options.batchSize % size == 0, options.batchSize >= size else {
             throw NeuralError.badInput("--batch-size \(options.batchSize) does not split over \(size) ranks")
         }
         // Checked before the model and the random images are made (batch / ranks images per rank).
-        let model = try DenseNet(config: config, seed: 0)
+        let model = try config.makeModel(seed: 0)
         let s = config.inputSize, training = options.mode != .infer
         try MemoryBudget.current(world: world).check(batchSize: options.batchSize, ranksSharingBatch: size,
                                                      for: "\(config.name) at \(s)×\(s)") { batch in

@@ -82,20 +82,17 @@ public enum Benchmark {
     }
 
     /// Runs inference then training (so the training peak RSS includes the inference one).
-    public static func run(config: DenseNetConfig, batch: Int, iterations: Int = 8, warmup: Int = 2,
+    public static func run(config: ModelConfig, batch: Int, iterations: Int = 8, warmup: Int = 2,
                            train: Bool = true, infer: Bool = true,
-                           gradientHook: (([Parameter]) throws -> Void)? = nil, model: DenseNet? = nil,
+                           gradientHook: (([Parameter]) throws -> Void)? = nil, model: (any Model)? = nil,
                            log: ((String) -> Void)? = nil) throws -> BenchmarkResult {
-        let model = try model ?? DenseNet(config: config, seed: 0)
+        let model = try model ?? config.makeModel(seed: 0)
         let size = config.inputSize, c = config.inputChannels
         var g = SplitMix64(seed: 1, skipping: 1)
         let images = (0..<batch * size * size * c).map { _ in g.nextNormal() }
         let labels = (0..<batch).map { $0 % config.numClasses }
         let forwardFLOPs = model.forwardFLOPs(height: size, width: size)
-        let stem = 2 * Double(model.stem.conv0.outputSize(height: size, width: size).height
-                              * model.stem.conv0.outputSize(height: size, width: size).width
-                              * model.stem.conv0.outChannels * model.stem.conv0.patchLength)
-        let trainFLOPs = 3 * forwardFLOPs - stem   // no input gradient for the stem
+        let trainFLOPs = model.trainingFLOPs(height: size, width: size)
         var result = BenchmarkResult(model: config.name, batch: batch, inputChannels: c, inputSize: size,
                                      threads: BLAS.threads, blasCore: BLAS.coreName,
                                      trainSecondsPerIteration: [], inferSecondsPerIteration: [],

@@ -51,7 +51,7 @@ public enum InferJob {
         let scores = try classifier.classify(file: file, path: options.patches, range: lower..<upper) { done in
             progress(min(total, done * size), total)  // rank 0 speaks for all
         }
-        let classes = model.config.numClasses
+        let classes = model.numClasses
         var all = scores
         if let world, size > 1 {
             guard let logitParts = try world.gather(bytes: scores.logits.withUnsafeBytes { Array($0) }) else {
@@ -72,7 +72,7 @@ public enum InferJob {
         try FaultPoint.pass("infer-write")
         try PredictionsFile.write(to: output!, logits: all.logits, valid: all.valid, classes: classes,
                                   checkpoint: options.checkpoint,
-                                  config: .init(model: model.config, normalization: options.normalization,
+                                  config: .init(model: model.modelConfig, normalization: options.normalization,
                                                 batchSize: options.batchSize, patches: options.patches))
         log("infer: \(total) patches → \(options.output) (/logits, /probs [\(total), \(classes)]) in "
             + String(format: "%.1f s", Date().timeIntervalSince(started)))
@@ -81,8 +81,8 @@ public enum InferJob {
 
     /// Refuses a batch whose buffers exceed this rank's memory budget, before any is allocated:
     /// the network's activations plus the batch as read and as fed (float32 each).
-    static func checkMemory(_ model: DenseNet, batchSize: Int, world: Communicator?) throws {
-        let config = model.config, s = config.inputSize
+    static func checkMemory(_ model: any Model, batchSize: Int, world: Communicator?) throws {
+        let config = model.modelConfig, s = config.inputSize
         try MemoryBudget.current(world: world).check(batchSize: batchSize, for: "\(config.name) at \(s)×\(s)") { batch in
             model.memoryBytes(batch: batch, height: s, width: s, training: false) + 2 * 4 * Double(batch) * Double(s * s * config.inputChannels)
         }

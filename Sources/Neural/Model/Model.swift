@@ -1,0 +1,181 @@
+import Foundation
+import Storage
+
+/// What every network of the engine offers, so that `train`, `evaluate`, `infer`, `bench` (and the
+/// coming `screen`) never name a concrete architecture. A model owns its parameters and the
+/// activations of its last forward pass; it is not thread-safe.
+///
+/// Images are channels-last [batch, height, width, inputChannels] float32; logits are
+/// [batch, numClasses].
+public protocol Model: AnyObject {
+    /// The configuration (its JSON names the `architecture`), stored in every checkpoint.
+    var modelConfig: ModelConfig { get }
+    /// Learnable tensors, in state_dict order (what optimizers update and the all-reduce averages).
+    var parameters: [Parameter] { get }
+    /// Non-learnable state, in state_dict order (BatchNorm running mean/var).
+    var buffers: [Parameter] { get }
+    /// Every tensor a checkpoint holds, in PyTorch state_dict order; names are state_dict keys with
+    /// '.' → '/' (e.g. `features/denseblock1/denselayer1/conv1/weight`).
+    var stateTensors: [Parameter] { get }
+    /// Set: BatchNorm batch statistics over every rank's shard (synchronised BatchNorm); nil:
+    /// per-rank statistics.
+    var batchNormSync: BatchNormSync? { get set }
+    /// The first convolution's kernel (its input channels may be summed when importing RGB weights).
+    var inputKernelName: String? { get }
+
+    /// Runs the network; `training` uses batch statistics (and updates running ones) and keeps what
+    /// `backward` needs. Returns the logits, valid until the next call.
+    @discardableResult
+    func forward(_ images: UnsafePointer<Float>, batch: Int, height: Int, width: Int, training: Bool) -> UnsafePointer<Float>
+
+    /// Accumulates parameter gradients for dLoss/dLogits of the last training forward; returns
+    /// dLoss/dInput when `inputGradient` is true.
+    @discardableResult
+    func backward(logitsGradient: UnsafePointer<Float>, inputGradient: Bool) -> UnsafePointer<Float>?
+
+    /// Forward FLOPs per image (multiply-adds × 2).
+    func forwardFLOPs(height: Int, width: Int) -> Double
+
+    /// Training FLOPs per image: forward + backward (≈ 3× forward, less the input gradient of the
+    /// first layer, which is never computed).
+    func trainingFLOPs(height: Int, width: Int) -> Double
+
+    /// Bytes one forward (with `training`: backward, gradients, one optimizer slot) of `batch` images needs.
+    func memoryBytes(batch: Int, height: Int, width: Int, training: Bool) -> Double
+}
+
+extension Model {
+    public var architecture: String { modelConfig.architecture }
+    public var name: String { modelConfig.name }
+    public var numClasses: Int { modelConfig.numClasses }
+    public var inputSize: Int { modelConfig.inputSize }
+    public var inputChannels: Int { modelConfig.inputChannels }
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    public func zeroGrad() { for p in parameters { p.zeroGrad() } }
+
+    /// One optimisation step on a batch: forward, loss, backward, update. Throws (naming the
+    /// step) if the loss is not finite, before any weight is touched.
+    /// `beforeUpdate` sees the gradients before the optimizer does (data-parallel training
+    /// all-reduces them there).
+    @discardableResult
+    public func trainStep(images: UnsafePointer<Float>, labels: [Int], height: Int, width: Int,
+                          loss: ClassificationLoss, optimizer: Optimizer,
+                          beforeUpdate: (([Parameter]) throws -> Void)? = nil) throws -> Double {
+        try trainBatch(images: images, labels: labels, height: height, width: width, loss: loss,
+                       optimizer: optimizer, beforeUpdate: beforeUpdate).loss
+    }
+
+    /// `trainStep` that also counts the batch's correct predictions (arg-max of the training-mode logits).
+    public func trainBatch(images: UnsafePointer<Float>, labels: [Int], height: Int, width: Int,
+                           loss: ClassificationLoss, optimizer: Optimizer,
+                           beforeUpdate: (([Parameter]) throws -> Void)? = nil) throws -> (loss: Double, correct: Int) {
+        let n = labels.count, classes = numClasses
+        zeroGrad()
+        let logits = forward(images, batch: n, height: height, width: width, training: true)
+        var correct = 0
+        for i in 0..<n {
+            var best = 0
+            for j in 1..<classes where logits[i * classes + j] > logits[i * classes + best] { best = j }
+            if best == labels[i] { correct += 1 }
+        }
+        var dLogits = [Float](repeating: 0, count: n * classes)
+        let value = dLogits.withUnsafeMutableBufferPointer {
+            loss(logits: logits, labels: labels, classes: classes, gradient: $0.baseAddress!)
+        }
+        guard value.isFinite else { throw NeuralError.nonFiniteLoss(step: optimizer.step, value: Float(value)) }
+        dLogits.withUnsafeBufferPointer { _ = backward(logitsGradient: $0.baseAddress!, inputGradient: false) }
+        if let beforeUpdate { try Profiler.time(.communication) { try beforeUpdate(parameters) } }
+        optimizer.update(parameters)
+        return (value, correct)
+    }
+
+    /// Logits for channels-last images in inference mode, `batchSize` at a time.
+    public func predict(_ images: Tensor, batchSize: Int = 32) -> Tensor {
+        let (n, h, w, c) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
+        precondition(c == inputChannels)
+        let classes = numClasses
+        var out = [Float](repeating: 0, count: n * classes)
+        images.scalars.withUnsafeBufferPointer { x in
+            var start = 0
+            while start < n {
+                let count = min(batchSize, n - start)
+                let logits = forward(x.baseAddress! + start * h * w * c, batch: count, height: h, width: w, training: false)
+                for i in 0..<count * classes { out[start * classes + i] = logits[i] }
+                start += count
+            }
+        }
+        return Tensor(shape: [n, classes], scalars: out)
+    }
+}
+
+/// A model configuration of any architecture: the JSON/YAML object whose `architecture` key says
+/// which network it builds (absent: `densenet`, what every file before the key held). New
+/// architectures add a case here and a `Model` type; nothing that trains or runs models changes.
+public enum ModelConfig: Codable, Equatable, Sendable {
+    case densenet(DenseNetConfig)
+
+    /// Architectures this build knows.
+    public static let architectures = ["densenet"]
+
+    public var architecture: String {
+        switch self { case .densenet: "densenet" }
+    }
+    public var name: String {
+        switch self { case let .densenet(c): c.name }
+    }
+    public var numClasses: Int {
+        switch self { case let .densenet(c): c.numClasses }
+    }
+    public var inputSize: Int {
+        switch self { case let .densenet(c): c.inputSize }
+    }
+    public var inputChannels: Int {
+        switch self { case let .densenet(c): c.inputChannels }
+    }
+
+    /// The same configuration with another class count / input channel count.
+    public func with(numClasses: Int? = nil, inputChannels: Int? = nil) -> ModelConfig {
+        switch self {
+        case var .densenet(c):
+            if let numClasses { c.numClasses = numClasses }
+            if let inputChannels { c.inputChannels = inputChannels }
+            return .densenet(c)
+        }
+    }
+
+    /// Builds the network with weights drawn from `seed`.
+    public func makeModel(seed: UInt64 = 0) throws -> any Model {
+        switch self { case let .densenet(c): try DenseNet(config: c, seed: seed) }
+    }
+
+    private enum ArchitectureKey: String, CodingKey { case architecture }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: ArchitectureKey.self)
+        let architecture = try c.decodeIfPresent(String.self, forKey: .architecture) ?? "densenet"
+        switch architecture {
+        case "densenet": self = .densenet(try DenseNetConfig(from: decoder))
+        default:
+            throw DecodingError.dataCorruptedError(forKey: .architecture, in: c, debugDescription:
+                "unknown architecture '\(architecture)' (this netosis knows: \(Self.architectures.joined(separator: ", ")))")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        switch self { case let .densenet(c): try c.encode(to: encoder) }
+    }
+
+    /// JSON with sorted keys (what checkpoints store).
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// Loads a model configuration from a YAML path or a name in config/models/ (see
+    /// `DenseNetConfig.load`); the `architecture` key picks the network.
+    public static func load(_ nameOrPath: String) throws -> ModelConfig {
+        .densenet(try DenseNetConfig.load(nameOrPath))
+    }
+}
