@@ -9,6 +9,12 @@ extension Communicator {
             try body()
             MPIRuntime.finalize()
             exit(0)
+        } catch let request as RequeueRequest {
+            // Every rank agreed to stop (collectively), so each leaves on its own: no abort.
+            if rank == 0 { FileHandle.standardError.write(Data("netosis: \(request)\n".utf8)) }
+            MPIRuntime.finalize()
+            fflush(stdout)
+            _exit(RequeueRequest.exitStatus)
         } catch {
             if size > 1 { abort(code: 1, message: "\(error)") }
             FileHandle.standardError.write(Data("netosis: error: \(error)\n".utf8))

@@ -161,6 +161,7 @@ public enum TrainJob {
                 + "\(settings.batchSize), \(stepsPerEpoch) steps per epoch")
         }
         var lastCheckpoint = start?.checkpoint ?? ""
+        Preemption.install()
         var stoppedEarly = false
         let firstEpoch = state.epoch
         while state.epoch < settings.epochs {
@@ -187,7 +188,9 @@ public enum TrainJob {
                 if FaultPoint.fires("train-diverge-rank\(rank)") { model.parameters[0].value[0] += 1 }   // test-only
                 if settings.checksumEvery > 0, state.step % settings.checksumEvery == 0 { try compareChecksums() }
                 progress(state.position, stepsPerEpoch)
-                if settings.checkpointEvery > 0, state.step % settings.checkpointEvery == 0, state.position < stepsPerEpoch {
+                // Mid-epoch checkpoints carry the epoch's running sums, so a resumed epoch reports
+                // the same totals as an uninterrupted one.
+                func checkpointMidEpoch() throws {
                     var sums = [lossSum, Double(correct), Double(seen)]
                     if let world, size > 1 { try world.allReduce(&sums, .sum) }
                     let saved = state
@@ -195,6 +198,17 @@ public enum TrainJob {
                     state.epochSeconds = secondsBefore + Date().timeIntervalSince(epochStarted)
                     lastCheckpoint = try checkpoint()
                     state.epochLossSum = saved.epochLossSum; state.epochCorrect = saved.epochCorrect; state.epochSeen = saved.epochSeen
+                }
+                if FaultPoint.fires("train-usr1-rank\(rank)") { kill(getpid(), SIGUSR1) }   // test-only (NETOSIS_FAULT)
+                if state.position < stepsPerEpoch {
+                    let signal = try Preemption.agreed(world)
+                    if signal != 0 {
+                        try checkpointMidEpoch()
+                        throw RequeueRequest("train: \(Preemption.name(signal)) at step \(state.step) (epoch \(state.epoch + 1), batch "
+                                             + "\(state.position) of \(stepsPerEpoch)); saved \(lastCheckpoint); stopping with status "
+                                             + "\(RequeueRequest.exitStatus) so the job can be requeued (resume: rerun with --resume auto)")
+                    }
+                    if settings.checkpointEvery > 0, state.step % settings.checkpointEvery == 0 { try checkpointMidEpoch() }
                 }
             }
             // Epoch totals over ranks, then validation (each validation patch counted once).
@@ -231,6 +245,11 @@ public enum TrainJob {
                            val.loss.isNaN ? "—" : String(format: "%.4f", val.loss),
                            val.accuracy.isNaN ? "—" : String(format: "%.3f", val.accuracy),
                            record.learningRate, record.imagesPerSecond, seconds, remaining))
+            }
+            let signal = try Preemption.agreed(world)
+            if signal != 0, state.epoch < settings.epochs {
+                throw RequeueRequest("train: \(Preemption.name(signal)) at the end of epoch \(state.epoch); saved \(lastCheckpoint); "
+                                     + "stopping with status \(RequeueRequest.exitStatus) so the job can be requeued (resume: rerun with --resume auto)")
             }
             if settings.patience > 0, state.badEpochs >= settings.patience, state.epoch < settings.epochs {
                 if rank == 0 { log("train: early stopping after epoch \(state.epoch): no better validation loss for \(settings.patience) epochs") }

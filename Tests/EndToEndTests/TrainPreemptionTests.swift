@@ -1,0 +1,43 @@
+import Foundation
+import Neural
+import Pipeline
+import TestSupport
+import XCTest
+
+/// SIGUSR1 on one rank mid-epoch (test-only NETOSIS_FAULT hook sends it at a fixed step): the ranks
+/// agree at the next step, write one checkpoint and stop with status 75; `--resume auto` then ends
+/// with the weights of an uninterrupted run.
+final class TrainPreemptionTests: XCTestCase {
+    func testASignalCheckpointsStopsWith75AndTheResumedRunMatches() throws {
+        let directory = try makeTemporaryDirectory("preempt")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+        let netosis = try productPath("netosis")
+        let data = path("patches.h5")
+        try TrainInputs.patches(data)
+        let config = path("run.yaml")
+        try "model: densenet-tiny\nepochs: 2\nbatch_size: 16\nlr: 0.05\nseed: 7\npatience: 0\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        func weights(_ checkpoint: String) throws -> [Float] { try WeightIO.loadModel(path: checkpoint).stateTensors.flatMap(\.value) }
+        for ranks in [1, 2] {
+            func train(_ out: String, fault: String? = nil) throws -> ProcessResult {
+                let arguments = ["train", "--config", config, "--data", data, "--out", out]
+                let environment = fault.map { ["NETOSIS_FAULT": $0] } ?? [:]
+                return ranks == 1 ? try runProgram(netosis, arguments, environment: environment, timeout: 300)
+                                  : try mpirun(2, netosis, arguments, timeout: 300, environment: environment)
+            }
+            let straight = path("straight-\(ranks)"), stopped = path("stopped-\(ranks)")
+            XCTAssertEqual(try train(straight).status, 0)
+            // 15 steps per epoch: the signal arrives on the last rank during step 20 (epoch 2, batch 5).
+            let interrupted = try train(stopped, fault: "train-usr1-rank\(ranks - 1):20:hit")
+            XCTAssertEqual(interrupted.status, 75, interrupted.output)
+            XCTAssertTrue(interrupted.output.contains("train: SIGUSR1 at step 20 (epoch 2, batch 5 of 15); saved \(stopped)/ckpt-20.h5"),
+                          interrupted.output)
+            let resumed = try train(stopped)
+            XCTAssertEqual(resumed.status, 0, resumed.output)
+            XCTAssertTrue(resumed.output.contains("resuming from \(stopped)/ckpt-20.h5"), resumed.output)
+            XCTAssertEqual(try weights(stopped + "/ckpt-30.h5"), try weights(straight + "/ckpt-30.h5"),
+                           "\(ranks) rank(s): the resumed run differs from the uninterrupted one")
+        }
+    }
+}
