@@ -8,6 +8,37 @@ import XCTest
 /// agree at the next step, write one checkpoint and stop with status 75; `--resume auto` then ends
 /// with the weights of an uninterrupted run.
 final class TrainPreemptionTests: XCTestCase {
+    /// SIGKILL of one rank mid-epoch (a node dies): the job ends within seconds instead of hanging
+    /// in a collective, and `--resume auto` continues from the last checkpoint to the weights of an
+    /// uninterrupted run.
+    func testAKilledRankEndsTheJobQuicklyAndTheRunResumes() throws {
+        let directory = try makeTemporaryDirectory("killed")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+        let netosis = try productPath("netosis")
+        let data = path("patches.h5")
+        try TrainInputs.patches(data)
+        let config = path("run.yaml")
+        try "model: densenet-tiny\nepochs: 2\nbatch_size: 16\nlr: 0.05\nseed: 7\npatience: 0\ncheckpoint_every: 4\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        func train(_ out: String, fault: String? = nil) throws -> ProcessResult {
+            try mpirun(2, netosis, ["train", "--config", config, "--data", data, "--out", out], timeout: 120,
+                       environment: fault.map { ["NETOSIS_FAULT": $0] } ?? [:])
+        }
+        let straight = path("straight"), killed = path("killed")
+        XCTAssertEqual(try train(straight).status, 0)
+        // Rank 1 dies during step 22 (epoch 2, batch 7); the last checkpoint is ckpt-20.
+        let died = try train(killed, fault: "train-kill-rank1:22:hit")
+        XCTAssertFalse(died.timedOut, "the job hung after a rank died: \(died.output)")
+        XCTAssertNotEqual(died.status, 0, died.output)
+        XCTAssertLessThan(died.seconds, 60, died.output)
+        let resumed = try train(killed)
+        XCTAssertEqual(resumed.status, 0, resumed.output)
+        XCTAssertTrue(resumed.output.contains("resuming from \(killed)/ckpt-20.h5"), resumed.output)
+        func weights(_ checkpoint: String) throws -> [Float] { try WeightIO.loadModel(path: checkpoint).stateTensors.flatMap(\.value) }
+        XCTAssertEqual(try weights(killed + "/ckpt-30.h5"), try weights(straight + "/ckpt-30.h5"))
+    }
+
     func testASignalCheckpointsStopsWith75AndTheResumedRunMatches() throws {
         let directory = try makeTemporaryDirectory("preempt")
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -200,6 +200,7 @@ public enum TrainJob {
                     state.epochLossSum = saved.epochLossSum; state.epochCorrect = saved.epochCorrect; state.epochSeen = saved.epochSeen
                 }
                 if FaultPoint.fires("train-usr1-rank\(rank)") { kill(getpid(), SIGUSR1) }   // test-only (NETOSIS_FAULT)
+                if FaultPoint.fires("train-kill-rank\(rank)") { kill(getpid(), SIGKILL) }   // test-only: a node dies
                 if state.position < stepsPerEpoch {
                     let signal = try Preemption.agreed(world)
                     if signal != 0 {
