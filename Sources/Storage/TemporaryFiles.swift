@@ -67,22 +67,31 @@ public enum TemporaryFiles {
         }
     }
 
+    /// For a file name `.NAME.tmp-HOST-PID-XXXX`: the name of the target it was written for, and
+    /// whether its writer was a process of this host that no longer exists (so it may be removed).
+    /// nil for any other name.
+    public static func writer(ofTemporary name: String) -> (target: String, deadOnThisHost: Bool)? {
+        guard name.hasPrefix("."), let mark = name.range(of: ".tmp-", options: .backwards) else { return nil }
+        let target = String(name[name.index(after: name.startIndex)..<mark.lowerBound])
+        let rest = name[mark.upperBound...]
+        guard rest.hasPrefix(host + "-") else { return (target, false) }   // another host: cannot tell
+        let pidAndRandom = rest.dropFirst(host.count + 1).split(separator: "-")
+        guard pidAndRandom.count == 2, let pid = Int32(pidAndRandom[0]), pid != getpid() else { return (target, false) }
+        return (target, kill(pid, 0) == -1 && errno == ESRCH)
+    }
+
     /// Removes temporaries of `target` left on this host by processes that no longer exist.
     /// Returns the paths removed.
     @discardableResult
     public static func removeStale(besides target: String) -> [String] {
         let url = URL(fileURLWithPath: target)
         let directory = url.deletingLastPathComponent().path
-        let start = prefix(for: url.lastPathComponent)
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
         var removed: [String] = []
-        for name in names where name.hasPrefix(start) {
-            let rest = name.dropFirst(start.count)
-            guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]), pid != getpid() else { continue }
-            if kill(pid, 0) == -1 && errno == ESRCH {
-                let path = "\(directory)/\(name)"
-                if unlink(path) == 0 { removed.append(path) }
-            }
+        for name in names {
+            guard let writer = writer(ofTemporary: name), writer.target == url.lastPathComponent, writer.deadOnThisHost else { continue }
+            let path = "\(directory)/\(name)"
+            if unlink(path) == 0 { removed.append(path) }
         }
         return removed
     }

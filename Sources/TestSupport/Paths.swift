@@ -53,3 +53,13 @@ public struct TestSetupError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
+
+/// SLURM_CONF of the single-node Slurm that `make test` starts (slurm/with-local-slurm.sh), or
+/// nil when there is none on a developer machine (the caller skips). Under CI it must be there.
+public func localSlurmConfiguration() throws -> String? {
+    if let conf = ProcessInfo.processInfo.environment["SLURM_CONF"] { return conf }
+    if ProcessInfo.processInfo.environment["CI"] != nil {
+        throw TestSetupError("SLURM_CONF is not set under CI: run the tests through `make test` (slurm/with-local-slurm.sh)")
+    }
+    return nil
+}

@@ -68,13 +68,7 @@ final class DoctorTests: XCTestCase {
 
     /// A real `sbatch --wait` of a 2-task job running `srun --mpi=pmix netosis doctor` (jobs/doctor.job).
     func testSbatchTwoTaskJobRunsDoctorOnBothRanks() throws {
-        guard let conf = ProcessInfo.processInfo.environment["SLURM_CONF"] else {
-            if ProcessInfo.processInfo.environment["CI"] != nil {
-                XCTFail("SLURM_CONF is not set under CI: run the tests through `make test` (slurm/with-local-slurm.sh)")
-                return
-            }
-            throw XCTSkip("no local Slurm (run via `make test`)")
-        }
+        guard let conf = try localSlurmConfiguration() else { throw XCTSkip("no local Slurm (run via `make test`)") }
         let sbatch = try XCTUnwrap(which("sbatch"), "sbatch not installed")
         let directory = try makeTemporaryDirectory("sbatch")
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -6,13 +6,7 @@ import XCTest
 /// them in order on every task, and leaves no step record behind when it completes.
 final class SlurmJobTests: XCTestCase {
     func testAMultiStepJobRunsItsStepsInOrder() throws {
-        guard let conf = ProcessInfo.processInfo.environment["SLURM_CONF"] else {
-            if ProcessInfo.processInfo.environment["CI"] != nil {
-                XCTFail("SLURM_CONF is not set under CI: run the tests through `make test` (slurm/with-local-slurm.sh)")
-                return
-            }
-            throw XCTSkip("no local Slurm (run via `make test`)")
-        }
+        guard let conf = try localSlurmConfiguration() else { throw XCTSkip("no local Slurm (run via `make test`)") }
         let sbatch = try XCTUnwrap(which("sbatch"), "sbatch not installed")
         let directory = try makeTemporaryDirectory("sbatch-steps")
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -10,13 +10,7 @@ import XCTest
 /// an uninterrupted run.
 final class SlurmPreemptionTests: XCTestCase {
     func testATrainingJobSignalledBySlurmRequeuesAndEndsLikeAnUninterruptedRun() throws {
-        guard let conf = ProcessInfo.processInfo.environment["SLURM_CONF"] else {
-            if ProcessInfo.processInfo.environment["CI"] != nil {
-                XCTFail("SLURM_CONF is not set under CI: run the tests through `make test` (slurm/with-local-slurm.sh)")
-                return
-            }
-            throw XCTSkip("no local Slurm (run via `make test`)")
-        }
+        guard let conf = try localSlurmConfiguration() else { throw XCTSkip("no local Slurm (run via `make test`)") }
         let sbatch = try XCTUnwrap(which("sbatch")), scancel = try XCTUnwrap(which("scancel"))
         let scontrol = try XCTUnwrap(which("scontrol"))
         let directory = try makeTemporaryDirectory("slurm-preempt")

@@ -272,25 +272,13 @@ public struct SynthRun: Sendable {
         return files
     }
 
-    /// For `.NAME.tmp-HOST-PID-XXXX` (TemporaryFiles): the target it was written for, and whether
-    /// its writer was a process of this host that no longer exists (then it may be removed).
+    /// For a temporary (`TemporaryFiles`) at `path`, relative to the set: the path of its target,
+    /// relative too, and whether its writer was a process of this host that no longer exists.
     static func temporaryTarget(_ path: String) -> (path: String, deadOnThisHost: Bool)? {
-        let url = URL(fileURLWithPath: path)
-        let name = url.lastPathComponent
-        guard name.hasPrefix("."), let mark = name.range(of: ".tmp-", options: .backwards) else { return nil }
-        // `path` is relative to the set ("images/.x.tif.tmp-…"): keep it relative.
-        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ""
-        let target = String(name[name.index(after: name.startIndex)..<mark.lowerBound])
-        let targetPath = directory.isEmpty ? target : "\(directory)/\(target)"
-        let rest = name[mark.upperBound...]
-        var dead = false
-        if rest.hasPrefix(TemporaryFiles.host + "-") {
-            let pidAndRandom = rest.dropFirst(TemporaryFiles.host.count + 1).split(separator: "-")
-            if pidAndRandom.count == 2, let pid = Int32(pidAndRandom[0]), pid != getpid() {
-                dead = kill(pid, 0) == -1 && errno == ESRCH
-            }
-        }
-        return (targetPath, dead)
+        let slash = path.lastIndex(of: "/")
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        guard let writer = TemporaryFiles.writer(ofTemporary: name) else { return nil }
+        return (slash.map { String(path[..<$0]) + "/" + writer.target } ?? writer.target, writer.deadOnThisHost)
     }
 }
 
