@@ -193,6 +193,15 @@ public final class Communicator: @unchecked Sendable {
         }
     }
 
+    /// A message waiting to be received, without receiving it (MPI_Iprobe): its source and tag, or nil.
+    public func probe(from source: Int? = nil, tag: Int? = nil) throws -> (source: Int, tag: Int)? {
+        var status = MPI_Status()
+        var flag: Int32 = 0
+        try mpiCheck(MPI_Iprobe(Int32(source ?? Int(cmpi_any_source())), Int32(tag ?? Int(cmpi_any_tag())), handle,
+                                &flag, &status), "MPI_Iprobe")
+        return flag != 0 ? (Int(status.MPI_SOURCE), Int(status.MPI_TAG)) : nil
+    }
+
     /// A received message and where it came from.
     public struct Message<T> {
         public let payload: [T]

@@ -80,26 +80,39 @@ public final class PatchClassifier {
                          progress: ((Int) -> Void)? = nil) throws -> Scores {
         let layout = try layout(of: file, path: path)
         let dataset = try file.dataset("patches")
-        let classes = model.numClasses
         let (c, h, w) = (layout.channels, layout.height, layout.width)
-        var out = [Float](repeating: 0, count: range.count * classes)
-        var valid = [UInt8](repeating: 1, count: range.count)
-        var nhwc = [Float](repeating: 0, count: batchSize * h * w * c)
-        var start = range.lowerBound
-        while start < range.upperBound {
-            let n = min(batchSize, range.upperBound - start)
+        return try classify(count: range.count, channels: c, height: h, width: w, progress: progress) { first, n, raw in
+            let start = range.lowerBound + first
             let offset = layout.channelAxis ? [start, 0, 0, 0] : [start, 0, 0]
             let count = layout.channelAxis ? [n, c, h, w] : [n, h, w]
-            var raw: [Float]
             do { raw = try dataset.read(offset: offset, count: count, as: Float.self) }
             catch { throw NeuralError.badInput("\(path): cannot read patches \(start)..<\(start + n): \(error)") }
+        }
+    }
+
+    /// Scores of `count` patches [C,H,W] that `read(first, n, &raw)` supplies batch by batch as float32
+    /// NCHW (e.g. from a file, or cut from an image by `screen`); the same batches give the same logits
+    /// whatever the source.
+    public func classify(count: Int, channels c: Int, height h: Int, width w: Int,
+                         progress: ((Int) -> Void)? = nil,
+                         read: (_ first: Int, _ n: Int, _ raw: inout [Float]) throws -> Void) throws -> Scores {
+        let classes = model.numClasses
+        var out = [Float](repeating: 0, count: count * classes)
+        var valid = [UInt8](repeating: 1, count: count)
+        var nhwc = [Float](repeating: 0, count: batchSize * h * w * c)
+        var raw: [Float] = []
+        var start = 0
+        while start < count {
+            let n = min(batchSize, count - start)
+            try read(start, n, &raw)
             let per = c * h * w
+            precondition(raw.count >= n * per, "PatchClassifier: reader supplied \(raw.count) values for \(n) patches")
             raw.withUnsafeMutableBufferPointer { r in
                 for i in 0..<n {
                     let patch = r.baseAddress! + i * per
                     // Zeroed in place, so the batch (and every other patch's logits) stays as it was.
                     if !UnsafeBufferPointer(start: patch, count: per).allSatisfy(\.isFinite) {
-                        valid[start - range.lowerBound + i] = 0
+                        valid[start + i] = 0
                         patch.update(repeating: 0, count: per)
                     }
                     normalization.apply(patch, count: per)
@@ -116,11 +129,11 @@ public final class PatchClassifier {
             }
             let logits = model.forward(nhwc, batch: n, height: h, width: w, training: false)
             for i in 0..<n * classes {
-                let row = start - range.lowerBound + i / classes
-                out[(start - range.lowerBound) * classes + i] = valid[row] == 1 ? logits[i] : .nan
+                let row = start + i / classes
+                out[start * classes + i] = valid[row] == 1 ? logits[i] : .nan
             }
             start += n
-            progress?(start - range.lowerBound)
+            progress?(start)
         }
         return Scores(logits: out, valid: valid)
     }

@@ -23,6 +23,7 @@ struct Netosis: ParsableCommand {
             Train.self,
             Evaluate.self,
             Infer.self,
+            Screen.self,
             Bench.self,
         ]
     )

@@ -30,5 +30,8 @@ enum Preemption {
         return seen
     }
 
+    /// The signal received so far on this rank (0: none), without agreeing with the others.
+    static var raised: Int32 { flag.pointee }
+
     static func name(_ signal: Int32) -> String { signal == SIGUSR1 ? "SIGUSR1" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)" }
 }

@@ -1,0 +1,103 @@
+import Foundation
+import Imaging
+import Neural
+import Storage
+
+/// Screens one image: read (assembling a well from its fields), segment, cut one patch per nucleus
+/// centred on its centroid (as `prepare` cuts training patches), classify in batches, count.
+/// Never throws: a bad image comes back as a failed row whose error a biologist can act on.
+final class ScreenWorker {
+    let classifier: PatchClassifier
+    let segmenter: Segmenter
+    let grid: FieldGrid
+    let memory: ImageMemory?
+    let checkpointID: String
+    let rank: Int
+
+    init(classifier: PatchClassifier, segmenter: Segmenter, grid: FieldGrid, memory: ImageMemory?,
+         checkpointID: String, rank: Int) {
+        self.classifier = classifier; self.segmenter = segmenter; self.grid = grid; self.memory = memory
+        self.checkpointID = checkpointID; self.rank = rank
+    }
+
+    /// `progress` sees (patches classified, patches in the image).
+    func screen(_ item: ScreenItem, progress: ((Int, Int) -> Void)? = nil) -> ScreenResult {
+        let start = Date()
+        var row = ScreenedImage(name: item.name, plate: item.plate, well: item.well, field: item.field, path: item.pathText,
+                                status: "failed", error: "", width: 0, height: 0, counts: [0, 0, 0],
+                                meanProbabilities: [.nan, .nan, .nan], checkpointID: checkpointID, seconds: 0, rank: rank)
+        defer { row.seconds = Date().timeIntervalSince(start) }
+        if let problem = item.problem {
+            row.error = problem
+            row.seconds = Date().timeIntervalSince(start)
+            return ScreenResult(image: row)
+        }
+        do {
+            let image = try load(item)
+            row.width = image.width; row.height = image.height
+            let size = classifier.model.inputSize
+            let nuclei = segmenter.segment(image).nuclei
+            try FaultPoint.pass("screen-image")  // tests: a rank killed (or an I/O error) mid-image
+            let k = ScreenClasses.names.count
+            var patch = [UInt16](repeating: 0, count: size * size)
+            let scores = try classifier.classify(count: nuclei.count, channels: 1, height: size, width: size,
+                                                 progress: { progress?($0, nuclei.count) }) { first, n, raw in
+                raw.removeAll(keepingCapacity: true)
+                raw.reserveCapacity(n * size * size)
+                for i in first..<first + n {
+                    patch.withUnsafeMutableBufferPointer {
+                        PatchExtractor.cut(image, centerX: nuclei[i].centroidX, centerY: nuclei[i].centroidY, size: size, into: $0)
+                    }
+                    for v in patch { raw.append(Float(v)) }
+                }
+            }
+            let probabilities = PatchClassifier.probabilities(scores.logits, classes: k)
+            var objects = ObjectRows()
+            var sums = [Double](repeating: 0, count: k)
+            for (i, n) in nuclei.enumerated() {
+                let p = Array(probabilities[i * k..<(i + 1) * k])
+                // A non-finite patch cannot happen with integer pixels; argmax of NaN would be 0 "other".
+                let c = p.indices.max { p[$0] < p[$1] } ?? 0
+                objects.x.append(Float(n.centroidX)); objects.y.append(Float(n.centroidY))
+                objects.bbox += [Int32(n.minX), Int32(n.minY), Int32(n.maxX), Int32(n.maxY)]
+                objects.area.append(Int32(n.area)); objects.intensity.append(Float(n.meanIntensity))
+                objects.solidity.append(Float(n.solidity)); objects.classes.append(Int8(c))
+                objects.probabilities += p
+                row.counts[c] += 1
+                for j in 0..<k { sums[j] += Double(p[j]) }
+            }
+            if !nuclei.isEmpty { row.meanProbabilities = sums.map { $0 / Double(nuclei.count) } }
+            row.status = "ok"
+            row.seconds = Date().timeIntervalSince(start)
+            return ScreenResult(image: row, objects: objects)
+        } catch {
+            row.error = Self.reason(error, item: item)
+            row.seconds = Date().timeIntervalSince(start)
+            return ScreenResult(image: row)
+        }
+    }
+
+    func load(_ item: ScreenItem) throws -> GrayImage {
+        let size = classifier.model.inputSize
+        let image: GrayImage
+        if item.assembled {
+            let fields = try item.paths.map { path -> GrayImage in
+                try memory?.check(path)
+                return try TIFFReader.read(path)
+            }
+            image = try grid.assemble(fields, names: item.paths)
+        } else {
+            try memory?.check(item.paths[0])
+            image = try TIFFReader.read(item.paths[0])
+        }
+        guard image.width >= 2, image.height >= 2 else {
+            throw ImageError(path: item.pathText, problem: "image is \(image.width)×\(image.height) pixels; too small to segment (patches are \(size)×\(size))")
+        }
+        return image
+    }
+
+    /// One line naming the file and what is wrong with it.
+    static func reason(_ error: Error, item: ScreenItem) -> String {
+        InputFiles.describe(error, path: item.paths.count == 1 ? item.paths[0] : item.pathText)
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Cluster
+import Imaging
+import Neural
+import Pipeline
+
+/// `netosis screen`: per-image NETotic / non-NETotic counts of a plate set into results.h5.
+struct Screen: DistributedCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Segment and classify every nucleus of a plate set: per-image counts and per-object rows in results.h5.",
+        discussion: """
+        --input is a folder of 8/16-bit greyscale TIFFs (searched recursively; wells stored as fields are \
+        assembled by config/wells.yaml, as prepare does) or a manifest CSV with columns plate,well,field,path. \
+        Each image is segmented, one patch per nucleus is cut around its centroid (the model's input size) and \
+        classified; results.h5 gets one row per image (status ok/failed, counts per class, percent NETotic) and \
+        one row per object (docs/file-formats.md). Exactly once: every finished image is fsynced into \
+        OUT.journal, and OUT is rewritten atomically at the end; after a crash, a killed rank or a time limit, \
+        the same command screens only what is missing. Images that failed stay failed unless --retry-failed. \
+        A bad image (truncated, RGB, 12-bit, an incomplete field set) is recorded as failed with the reason and \
+        the screen goes on. Under mpirun rank 0 hands out one image at a time and screens too; SIGUSR1/SIGTERM \
+        stop the hand-out, the images in flight finish, OUT is written and the exit status is 75 (requeue).
+        """)
+
+    @Option(help: "Checkpoint (netosis.checkpoint) of a 3-class model: other, non-NETotic, NETotic.")
+    var checkpoint: String
+
+    @Option(help: "Folder of images, or a manifest CSV (plate,well,field,path).")
+    var input: String
+
+    @Option(help: "Results file (netosis.results); an existing one from the same checkpoint and settings is completed.")
+    var out: String
+
+    @Option(help: "Patches per forward pass; 1…65536.")
+    var batchSize = 64
+
+    @OptionGroup var segmentation: SegmentationOptions
+
+    @Option(help: "Wells YAML (config/wells.yaml): name patterns and the field grid. Default: built-in.")
+    var wellsConfig: String?
+
+    @Option(help: "Per-patch normalisation: \(PatchNormalization.allCases.map(\.rawValue).joined(separator: " or ")) (as the checkpoint was trained).")
+    var normalize: PatchNormalization = .zscore
+
+    @Flag(help: "Screen images again whose earlier row is failed.")
+    var retryFailed = false
+
+    @Flag(help: "Start OUT afresh, dropping its earlier rows (and an interrupted run's journal).")
+    var overwrite = false
+
+    func validate() throws {
+        try requireFlag("--batch-size", batchSize, in: 1...65536)
+    }
+
+    func run(on world: Communicator) throws {
+        let options = ScreenOptions(checkpoint: checkpoint, input: input, output: out, batchSize: batchSize,
+                                    segmentation: try segmentation.settings(),
+                                    wells: try wellsConfig.map { try WellConfig.load($0) } ?? .standard,
+                                    normalization: normalize, retryFailed: retryFailed, overwrite: overwrite)
+        let console = Console("screen", world: world)
+        _ = try ScreenJob.run(options, world: world, log: console.log, warn: console.warn, status: console.status)
+    }
+}
