@@ -86,7 +86,7 @@ public struct ScreenResult: Equatable, Sendable {
     /// columns as raw little-endian arrays.
     public func encoded() throws -> [UInt8] {
         var out: [UInt8] = []
-        let json = try JSONEncoder().encode(image)
+        let json = try Self.encoder.encode(image)
         func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
         func put<T>(_ a: [T]) { put(UInt64(a.count)); a.withUnsafeBytes { out += $0 } }
         put(UInt32(json.count)); out += json
@@ -94,6 +94,18 @@ public struct ScreenResult: Equatable, Sendable {
         put(objects.solidity); put(objects.classes); put(objects.probabilities)
         return out
     }
+
+    // Means of an image without objects are NaN, which plain JSON cannot hold.
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return e
+    }()
+    static let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return d
+    }()
 
     public static func decode(_ bytes: [UInt8]) throws -> ScreenResult {
         var at = 0
@@ -114,7 +126,7 @@ public struct ScreenResult: Equatable, Sendable {
         }
         do {
             let jsonLength = Int(try int(UInt32.self))
-            let image = try JSONDecoder().decode(ScreenedImage.self, from: Data(try take(jsonLength)))
+            let image = try Self.decoder.decode(ScreenedImage.self, from: Data(try take(jsonLength)))
             var o = ObjectRows()
             o.x = try array(Float.self); o.y = try array(Float.self); o.bbox = try array(Int32.self)
             o.area = try array(Int32.self); o.intensity = try array(Float.self); o.solidity = try array(Float.self)

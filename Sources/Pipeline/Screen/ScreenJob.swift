@@ -90,7 +90,7 @@ public enum ScreenJob {
         }
         let identity = ScreenIdentity(
             checkpoint: URL(fileURLWithPath: options.checkpoint).path, checkpointSHA256: sha,
-            model: String(decoding: try JSONEncoder().encode(model.modelConfig), as: UTF8.self),
+            model: String(decoding: try ResultsFile.encoder().encode(model.modelConfig), as: UTF8.self),
             segmentation: options.segmentation, method: "ol", normalization: options.normalization.rawValue,
             patchSize: model.inputSize, classes: ScreenClasses.names)
         let lock = ResultsLock(results: options.output)

@@ -1,0 +1,183 @@
+import Foundation
+import Neural
+@testable import Pipeline
+import TestSupport
+import XCTest
+
+/// `netosis screen` as users run it: identical results.h5 at any rank count, exactly once under
+/// SIGKILL of any rank at any point, bad images recorded as failed while the rest go on, refusals.
+/// One small synthetic plate (6 wells, 1344×1024) and a densenet-tiny trained on it for 2 epochs.
+final class ScreenCommandTests: XCTestCase {
+    static var directory: URL!
+    static var reference: ResultsFile.Contents!
+
+    static var netosis: String { get throws { try productPath("netosis") } }
+    static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+    var checkpoint: String { Self.path("train/best.h5") }
+    var plates: String { Self.path("plates/images") }
+
+    override class func setUp() {
+        super.setUp()
+        do {
+            directory = try makeTemporaryDirectory("netosis-screen")
+            let n = try netosis
+            for (program, arguments) in [
+                ("synth", ["--out", path("plates"), "--seed", "3", "--plates", "1", "--wells", "6"]),
+                ("prepare", ["--images", path("plates/images"), "--annotations", path("plates/annotations"), "--out",
+                             path("patches.h5"), "--patch-size", "32", "--split-by", "well", "--seed", "1"]),
+                ("train", ["--data", path("patches.h5"), "--model", "densenet-tiny", "--out", path("train"), "--epochs", "2",
+                           "--batch-size", "32", "--optimizer", "adam", "--lr", "0.003", "--seed", "1"]),
+                ("screen", ["--checkpoint", path("train/best.h5"), "--input", path("plates/images"), "--out", path("reference.h5")]),
+            ] {
+                let result = try mpirun(program == "screen" ? 1 : 2, n, [program] + arguments, timeout: 300)
+                guard result.status == 0 else { throw TestSetupError("\(program) failed: \(result.output)") }
+            }
+            reference = try ResultsFile.read(path("reference.h5"))
+        } catch {
+            XCTFail("set-up: \(error)")
+        }
+    }
+
+    override class func tearDown() {
+        if let directory { try? FileManager.default.removeItem(at: directory) }
+        super.tearDown()
+    }
+
+    func screen(_ ranks: Int, out: String, input: String? = nil, extra: [String] = [], fault: String? = nil) throws -> ProcessResult {
+        var env: [String: String] = [:]
+        if let fault { env["NETOSIS_FAULT"] = fault }
+        let args = ["screen", "--checkpoint", checkpoint, "--input", input ?? plates, "--out", out] + extra
+        return try mpirun(ranks, try Self.netosis, args, timeout: 120, environment: env)
+    }
+
+    /// Row for row equal to the uninterrupted single-rank run, timing and rank columns aside.
+    func assertSameAsReference(_ path: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let got = try ResultsFile.read(path), want = Self.reference!
+        XCTAssertEqual(got.identity, want.identity, file: file, line: line)
+        XCTAssertEqual(got.results.count, want.results.count, file: file, line: line)
+        for (a, b) in zip(got.results, want.results) {
+            XCTAssertTrue(a.image.sameResult(as: b.image), "\(a.image) vs \(b.image)", file: file, line: line)
+            XCTAssertEqual(a.objects, b.objects, "objects of \(a.image.name)", file: file, line: line)
+        }
+    }
+
+    func testTheReferenceCountsEveryNucleusOfTheSyntheticPlate() throws {
+        let results = try XCTUnwrap(Self.reference).results
+        XCTAssertEqual(results.count, 6)
+        XCTAssertTrue(results.allSatisfy { $0.image.isOK && $0.image.objects > 100 }, "\(results.map(\.image))")
+        for r in results {
+            XCTAssertEqual(r.objects.count, r.image.objects)
+            XCTAssertEqual(r.objects.classes.filter { $0 == 2 }.count, r.image.counts[2])
+            let p = r.image.percentNETotic
+            XCTAssertEqual(p, 100 * Double(r.image.counts[2]) / Double(r.image.counts[1] + r.image.counts[2]), accuracy: 1e-12)
+        }
+    }
+
+    func testResultsAreTheSameAtOneTwoAndThreeRanks() throws {
+        for ranks in [2, 3] {
+            let out = Self.path("ranks\(ranks).h5")
+            let result = try screen(ranks, out: out)
+            XCTAssertEqual(result.status, 0, result.output)
+            try assertSameAsReference(out)
+            let used = Set(try ResultsFile.read(out).results.map(\.image.rank))
+            XCTAssertEqual(used, Set(0..<ranks), "every rank, rank 0 included, screens images")
+        }
+    }
+
+    func testAKilledRankLosesOnlyTheImagesInFlight() throws {
+        // worker mid-image, rank 0 mid-image, rank 0 mid-journal-record, rank 0 while renaming results.h5 into place
+        for (i, fault) in ["screen-image:1:kill:1", "screen-image:2:kill:0", "screen-journal-torn:3:hit:0", "atomic-rename:1:kill:0"].enumerated() {
+            let out = Self.path("killed\(i).h5")
+            let killed = try screen(2, out: out, fault: fault)
+            XCTAssertNotEqual(killed.status, 0, "\(fault): \(killed.output)")
+            XCTAssertFalse(killed.timedOut, "\(fault): the job must end, not hang")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out + ".journal"), fault)
+            let rerun = try screen(2, out: out)
+            XCTAssertEqual(rerun.status, 0, "\(fault): \(rerun.output)")
+            XCTAssertTrue(rerun.output.contains("recorded by an interrupted run"), "\(fault): \(rerun.output)")
+            try assertSameAsReference(out)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out + ".journal"), "\(fault): journal removed when complete")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out + ".lock"), fault)
+        }
+    }
+
+    func testBadImagesFailWithReasonsAndTheRestIsScreened() throws {
+        let folder = Self.directory.appendingPathComponent("bad", isDirectory: true)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        func copy(_ from: String, _ to: String) throws {
+            try FileManager.default.copyItem(atPath: from, toPath: folder.appendingPathComponent(to).path)
+        }
+        try copy(plates + "/plate01_A01.tif", "plate01_A01.tif")
+        try copy(plates + "/plate01_A02.tif", "plate01_A02.tif")
+        // Truncated: the first 30 kB of a well.
+        let whole = try Data(contentsOf: URL(fileURLWithPath: plates + "/plate01_A03.tif"))
+        try whole.prefix(30_000).write(to: folder.appendingPathComponent("plate01_B01.tif"))
+        // RGB(A), as a colour export from another tool would be.
+        let rgb = try runProgram("/usr/bin/tiff2rgba", [plates + "/plate01_A04.tif", folder.appendingPathComponent("plate01_B02.tif").path])
+        XCTAssertEqual(rgb.status, 0, rgb.output)
+        // A well stored as fields with one of its four missing (a 2×2 grid of 672×512 fields).
+        let fields = try runProgram(try Self.netosis, ["synth", "--out", Self.path("fields"), "--seed", "4", "--plates", "1",
+                                                       "--wells", "1", "--layout", "fields"])
+        XCTAssertEqual(fields.status, 0, fields.output)
+        for k in 1...3 { try copy(Self.path("fields/images/plate01_A01_f0\(k).tif"), "plate01_C01_f0\(k).tif") }
+        let wells = Self.path("wells-2x2.yaml")
+        try "fields: {columns: 2, rows: 2, width: 672, height: 512, order: row-major, first_index: 1}\n"
+            .write(toFile: wells, atomically: true, encoding: .utf8)
+
+        let out = Self.path("bad.h5")
+        let first = try screen(2, out: out, input: folder.path, extra: ["--wells-config", wells])
+        XCTAssertEqual(first.status, 0, first.output)
+        let rows = Dictionary(uniqueKeysWithValues: try ResultsFile.read(out).results.map { ($0.image.name, $0.image) })
+        XCTAssertEqual(rows.count, 5)
+        for good in ["plate01_A01", "plate01_A02"] {
+            XCTAssertEqual(rows[good]?.status, "ok")
+            XCTAssertTrue(rows[good]!.sameResult(as: Self.reference.results.first { $0.image.name == good }!.image.with(path: rows[good]!.path)))
+        }
+        XCTAssertEqual(rows["plate01_B01"]?.status, "failed")
+        XCTAssertTrue(rows["plate01_B01"]!.error.contains("plate01_B01.tif: "), rows["plate01_B01"]!.error)
+        XCTAssertEqual(rows["plate01_B02"]?.status, "failed")
+        XCTAssertTrue(rows["plate01_B02"]!.error.contains("TIFF is RGB"), rows["plate01_B02"]!.error)
+        XCTAssertEqual(rows["plate01_C01"]?.status, "failed")
+        XCTAssertTrue(rows["plate01_C01"]!.error.contains("1 of its 4 field images are missing (first missing: field 4)"),
+                      rows["plate01_C01"]!.error)
+        XCTAssertTrue(first.output.contains("3 failed"), first.output)
+
+        // Rerun: nothing to do; --retry-failed tries the three failed ones again (and only those).
+        let again = try screen(1, out: out, input: folder.path, extra: ["--wells-config", wells])
+        XCTAssertTrue(again.output.contains("0 to screen"), again.output)
+        XCTAssertTrue(again.output.contains("--retry-failed screens them again"), again.output)
+        let retry = try screen(1, out: out, input: folder.path, extra: ["--wells-config", wells, "--retry-failed"])
+        XCTAssertTrue(retry.output.contains("3 to screen"), retry.output)
+        XCTAssertEqual(try ResultsFile.read(out).results.filter(\.image.isOK).count, 2)
+    }
+
+    func testRefusals() throws {
+        let out = Self.path("refusals.h5")
+        XCTAssertEqual(try screen(1, out: out).status, 0)
+        // Another checkpoint into the same file.
+        let other = Self.path("other.h5")
+        _ = try SmallInputs.checkpoint(other)
+        let mixed = try mpirun(1, try Self.netosis, ["screen", "--checkpoint", other, "--input", plates, "--out", out])
+        XCTAssertNotEqual(mixed.status, 0)
+        XCTAssertTrue(mixed.output.contains("\(out): was screened with checkpoint \(checkpoint)"), mixed.output)
+        // A checkpoint with five classes.
+        let five = Self.path("five.h5")
+        var c5 = try DenseNetConfig.load("densenet-tiny")
+        c5.numClasses = 5
+        try WeightIO.save(try DenseNet(config: c5, seed: 1), to: five)
+        let wrong = try mpirun(1, try Self.netosis, ["screen", "--checkpoint", five, "--input", plates, "--out", Self.path("five-out.h5")])
+        XCTAssertTrue(wrong.output.contains("has 5 classes; screen counts other / non-NETotic / NETotic and needs a 3-class checkpoint"), wrong.output)
+        // Two writers: the second names the first.
+        let lock = open(out + ".lock", O_RDWR | O_CREAT, 0o644)
+        XCTAssertEqual(flock(lock, LOCK_EX), 0)
+        _ = "host testhost, pid 4242, Slurm job 777\n".withCString { write(lock, $0, strlen($0)) }
+        let second = try screen(1, out: out)
+        XCTAssertNotEqual(second.status, 0)
+        XCTAssertTrue(second.output.contains("is being written by another screen (host testhost, pid 4242, Slurm job 777)"), second.output)
+        close(lock)
+    }
+}
+
+extension ScreenedImage {
+    func with(path: String) -> ScreenedImage { var c = self; c.path = path; return c }
+}
