@@ -14,6 +14,27 @@ struct ScipyReference: Decodable {
         let mae: Double, bias: Double, sd: Double, loa_low: Double, loa_high: Double
         let bias_ci_low: Double, bias_ci_high: Double, mae_percent: Double
     }
+    struct Sample: Decodable {
+        let name: String
+        let x: [Double]
+        let mean: Double, var0: Double, var1: Double?, median: Double
+        let ps: [Double], quantiles: [Double]
+    }
+    struct KS: Decodable {
+        struct Generated: Decodable { let a_count: Int, b_count: Int, b_power: Double }
+        let name: String
+        let a: [Double]?, b: [Double]?
+        let generated: Generated?
+        let statistic: Double, p_auto: Double, p_asymp_scipy: Double?, p_kstwobign: Double
+
+        /// The two samples, rebuilt from their recipe when too large to store.
+        var samples: (a: [Double], b: [Double]) {
+            if let a, let b { return (a, b) }
+            let g = generated!
+            return ((0..<g.a_count).map { (Double($0) + 0.5) / Double(g.a_count) },
+                    (0..<g.b_count).map { pow((Double($0) + 0.5) / Double(g.b_count), g.b_power) })
+        }
+    }
     let scipy: String
     /// [a, b, x, I_x(a, b)]
     let betainc: [[Double]]
@@ -23,6 +44,8 @@ struct ScipyReference: Decodable {
     let t_quantiles: [[Double]]
     let pearson: [Pearson]
     let agreement: [Agreement]
+    let statistics: [Sample]
+    let ks_2samp: [KS]
 
     static let shared: ScipyReference = {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

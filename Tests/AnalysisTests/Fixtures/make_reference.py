@@ -8,6 +8,10 @@ Every value comes from scipy / numpy (versions recorded in the file), never from
                p_exact: the p of scipy's r (as a double) to 50 digits with mpmath (scipy's own p
                moves with the rounding of (1 + r)/2 when |r| is within ~1e-6 of 1)
   agreement    paired samples with MAE, bias, sd (ddof=1), bias ± 1.96 sd, bias ± t.ppf(0.975, n−1)·sd/√n
+  statistics   samples with numpy mean, var (ddof 0 and 1), median, quantile (default 'linear')
+  ks_2samp     sample pairs with scipy.stats.ks_2samp statistic and p (method 'auto' = exact up to
+               10 000 values per sample), and for the asymptotic route kstwobign.sf(√(mn/(m+n))·D)
+               next to scipy's own method='asymp' p (kstwo with n = round(mn/(m+n)))
 Run once with numpy + scipy in a venv under /tmp:
   python3 -m venv /tmp/venv-analysis && /tmp/venv-analysis/bin/pip install numpy scipy mpmath
   /tmp/venv-analysis/bin/python Tests/AnalysisTests/Fixtures/make_reference.py
@@ -78,6 +82,27 @@ def agreement_case(name, predicted, manual):
             "mae_percent": float(100 * np.mean(np.abs(d)) / np.mean(manual))}
 
 
+QUANTILE_PS = [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975, 1.0]
+
+
+def statistics_case(name, x):
+    x = np.asarray(x, float)
+    return {"name": name, "x": x.tolist(), "mean": float(np.mean(x)), "var0": float(np.var(x)),
+            "var1": float(np.var(x, ddof=1)) if len(x) > 1 else None, "median": float(np.median(x)),
+            "ps": QUANTILE_PS, "quantiles": [float(q) for q in np.quantile(x, QUANTILE_PS)]}
+
+
+def ks_case(name, a, b, generated=None):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    auto = stats.ks_2samp(a, b, method="auto")
+    asymp = stats.ks_2samp(a, b, method="asymp")
+    en = len(a) * len(b) / (len(a) + len(b))
+    case = {"name": name, "a": a.tolist(), "b": b.tolist()} if generated is None else {"name": name, "generated": generated}
+    return {**case, "statistic": float(auto.statistic),
+            "p_auto": float(auto.pvalue), "p_asymp_scipy": None if np.isnan(asymp.pvalue) else float(asymp.pvalue),
+            "p_kstwobign": float(stats.kstwobign.sf(np.sqrt(en) * auto.statistic))}
+
+
 def main():
     t_rows, t_quantiles = student_t()
     pearson = []
@@ -99,13 +124,37 @@ def main():
         agreement.append(agreement_case(name, predicted + 2, manual))  # a systematic over-count
     agreement.append(agreement_case("n2", [3.0, 5.0], [4.0, 4.0]))
 
+    statistics = [statistics_case("n1", [4.5]), statistics_case("n2", [3.0, -1.0]),
+                  statistics_case("n7_ties", [5, 1, 3, 3, 9, 2, 3]),
+                  statistics_case("n50_normal", rng.normal(10, 3, size=50)),
+                  statistics_case("n101_lognormal", rng.lognormal(0, 1.5, size=101))]
+
+    ks = [ks_case("n20_n20_shift", rng.normal(size=20), rng.normal(0.8, size=20)),
+          ks_case("n30_n45", rng.normal(size=30), rng.normal(0.3, 1.5, size=45)),
+          ks_case("n7_n5_ties", [1, 2, 2, 3, 5, 5, 8], [2, 3, 3, 4, 9]),
+          ks_case("identical", [1.0, 2.0, 3.0], [1.0, 2.0, 3.0]),
+          ks_case("n200_n150_far", rng.normal(size=200), rng.normal(1.5, size=150)),
+          ks_case("n1_n1", [0.0], [1.0]),
+          ks_case("n600_n1000_counts", rng.poisson(4, size=600), rng.poisson(4.3, size=1000)),
+          # Too large to store: a = (i + 0.5)/12000, b = ((j + 0.5)/300)^1.3, rebuilt by the test.
+          ks_case("n12000_n300_asymp", (np.arange(12000) + 0.5) / 12000, ((np.arange(300) + 0.5) / 300) ** 1.3,
+                  generated={"a_count": 12000, "b_count": 300, "b_power": 1.3})]
+
     out = {"generated_by": "Tests/AnalysisTests/Fixtures/make_reference.py",
            "numpy": np.__version__, "scipy": scipy.__version__, "mpmath": mpmath.__version__,
            "betainc": betainc_grid(), "student_t": t_rows, "t_quantiles": t_quantiles,
-           "pearson": pearson, "agreement": agreement}
+           "pearson": pearson, "agreement": agreement,
+           "statistics": statistics, "ks_2samp": ks}
+    # One line per table row or case: small, and diffs show which case changed.
     with open(os.path.join(HERE, "scipy-reference.json"), "w") as f:
-        json.dump(out, f, indent=1)
-        f.write("\n")
+        entries = []
+        for key, value in out.items():
+            if isinstance(value, list):
+                rows = ",\n  ".join(json.dumps(v, allow_nan=False) for v in value)
+                entries.append(f'"{key}": [\n  {rows}\n ]')
+            else:
+                entries.append(f"{json.dumps(key)}: {json.dumps(value)}")
+        f.write("{\n " + ",\n ".join(entries) + "\n}\n")
 
 
 if __name__ == "__main__":
