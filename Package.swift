@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers (dependencies point one way; picture in docs/architecture.md, generated from this file):
-//   netosis → Pipeline → (Neural, Imaging) → (Storage, Cluster) → C system libraries
+//   netosis → Pipeline → (Neural, Imaging, Analysis) → (Storage, Cluster) → C system libraries
 let package = Package(
     name: "netosis",
     platforms: [.macOS(.v14)],
@@ -42,7 +42,9 @@ let package = Package(
         .target(name: "Neural", dependencies: ["COpenBLAS", "Storage", "Determinism",
                                                .product(name: "Yams", package: "Yams")],
                 swiftSettings: optimized),
-        .target(name: "Pipeline", dependencies: ["Cluster", "Storage", "Imaging", "Neural", "Determinism"],
+        // Statistics and the experiment's plain-text design (plate map): Foundation only, no MPI or HDF5.
+        .target(name: "Analysis", dependencies: [], swiftSettings: swift5),
+        .target(name: "Pipeline", dependencies: ["Cluster", "Storage", "Imaging", "Neural", "Determinism", "Analysis"],
                 swiftSettings: swift5),
         .executableTarget(name: "netosis", dependencies: [
             "Pipeline", "Cluster", "Storage", "Imaging", "Neural",
@@ -60,6 +62,7 @@ let package = Package(
                     exclude: ["Fixtures"], swiftSettings: swift5),
         .testTarget(name: "NeuralTests", dependencies: ["Neural", "Storage", "TestSupport", "Determinism"],
                     exclude: ["Fixtures"], swiftSettings: swift5),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis"], exclude: ["Fixtures"], swiftSettings: swift5),
         .testTarget(name: "EndToEndTests", dependencies: ["Pipeline", "TestSupport", "netosis", "Determinism"],
                     exclude: ["Fixtures"], swiftSettings: swift5),
     ]
