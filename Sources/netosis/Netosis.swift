@@ -24,6 +24,8 @@ struct Netosis: ParsableCommand {
             Evaluate.self,
             Infer.self,
             Screen.self,
+            Counts.self,
+            Export.self,
             Bench.self,
         ]
     )
