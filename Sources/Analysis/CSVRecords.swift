@@ -2,7 +2,8 @@ import Foundation
 
 /// Splits CSV text into records of fields (RFC 4180 plus what spreadsheets write): LF or CRLF line
 /// ends, fields in double quotes may hold commas, line breaks and doubled quotes (`""`), a leading
-/// byte-order mark is dropped, blank lines are skipped, fields are trimmed of surrounding spaces.
+/// byte-order mark is dropped, blank lines (also rows of empty cells, `,,,`) are skipped, unquoted
+/// fields are trimmed of surrounding spaces.
 enum CSVRecords {
     struct Record {
         /// 1-based line on which the record starts.
@@ -31,7 +32,7 @@ enum CSVRecords {
         }
         func endRecord() {
             endField()
-            if !(fields.count == 1 && fields[0].isEmpty) { records.append(Record(line: recordLine, fields: fields)) }
+            if !fields.allSatisfy(\.isEmpty) { records.append(Record(line: recordLine, fields: fields)) }
             fields = []
         }
 

@@ -1,11 +1,14 @@
 import Foundation
 
 /// Two-sample Kolmogorov–Smirnov test (two-sided): are two samples drawn from the same continuous
-/// distribution? As scipy.stats.ks_2samp: D = max |F₁ − F₂| over the pooled values (ties count
-/// together), p exact (`SmirnovDistribution`) while both samples have at most 10 000 values.
+/// distribution? D = max |F₁ − F₂| over the pooled values (ties count together) and the exact p
+/// (`SmirnovDistribution`), as scipy.stats.ks_2samp(method='exact'). That is also scipy's 'auto' up
+/// to 10 000 values per sample; beyond, scipy approximates (kstwo, ~1 % off at 12 000 vs 300 values)
+/// while `.auto` here stays exact as long as the recursion is cheap (`exactWorkLimit`).
 public struct KolmogorovSmirnov: Equatable, Sendable {
     public enum Method: String, Codable, Sendable {
-        /// Exact up to 10 000 values per sample, asymptotic beyond (scipy's method='auto').
+        /// Exact while it takes at most `exactWorkLimit` steps (always up to 10 000 values per
+        /// sample), Kolmogorov's limit beyond.
         case auto
         /// The exact null distribution of D for these sample sizes.
         case exact
@@ -22,8 +25,9 @@ public struct KolmogorovSmirnov: Equatable, Sendable {
     /// How `pValue` was computed (never `.auto`).
     public let method: Method
 
-    /// scipy's limit for method 'auto'.
-    public static let exactLimit = 10_000
+    /// Steps of the exact recursion (≈ larger size × (2·D·smaller size + 1)) that `.auto` allows:
+    /// about a second; 10 000 against 10 000 values at any D stays below it.
+    public static let exactWorkLimit = 3e8
 
     /// Throws when a sample is empty or holds a non-finite value.
     public static func test(_ first: [Double], _ second: [Double], method: Method = .auto) throws -> KolmogorovSmirnov {
@@ -46,7 +50,8 @@ public struct KolmogorovSmirnov: Equatable, Sendable {
         }
         let lcm = (m / g) * n
         let d = Double(h) / Double(lcm)
-        let chosen: Method = method == .auto ? (max(m, n) <= exactLimit ? .exact : .asymptotic) : method
+        let work = Double(max(m, n)) * (2 * d * Double(min(m, n)) + 1)
+        let chosen: Method = method == .auto ? (work <= exactWorkLimit ? .exact : .asymptotic) : method
         let p: Double
         switch chosen {
         case .exact, .auto:

@@ -127,6 +127,9 @@ public struct PlateMap: Sendable {
             index[key] = entries.count
             entries.append(entry)
         }
+        guard !entries.isEmpty else {
+            throw PlateMapError(path: path, problem: "has a header but no wells")
+        }
         return PlateMap(path: path, columns: columns, extraColumns: extraIndices.map { columns[$0] },
                         entries: entries, index: index)
     }

@@ -29,7 +29,7 @@ final class PlateMapTests: XCTestCase {
         let text = "\u{FEFF}Timepoint,PLATE,Well,Agonist,Concentration,Unit,Vehicle_Pct,Donor,Genotype,Note\r\n"
             + "4h,P1,b3,PMA,20,nM,0.1,\"Smith, J.\",HbAA,\"said \"\"ok\"\"\"\r\n"
             + "4h,P1,B10,DMSO,0,nM,0.1,D2,HbSS,\"two\r\nlines\"\r\n"
-            + "\r\n"
+            + ",,,,,,,,,\r\n"
             + "2h,P1,c01,PMA,1e-3,nM,0.1,D2,HbSS,,\r\n"
         let map = try PlateMap.parse(text, path: "map.csv")
         XCTAssertEqual(map.columns, ["timepoint", "plate", "well", "agonist", "concentration", "unit", "vehicle_pct",
@@ -68,6 +68,7 @@ final class PlateMapTests: XCTestCase {
         XCTAssertEqual(error(header + "P1,B4,PMA,1,nM,0.1,\"D1,HbAA\n"), "pm.csv: line 2: a quoted field is never closed (missing \")")
         XCTAssertEqual(error(""), "pm.csv: is empty; expected the header plate,well,agonist,concentration,unit,vehicle_pct,donor,genotype")
         XCTAssertEqual(error("Plate,plate,well\n"), "pm.csv: line 1: header names column 'plate' twice")
+        XCTAssertEqual(error(header + "\n"), "pm.csv: has a header but no wells")
     }
 
     func testReadsAFileAndNamesAMissingOne() throws {

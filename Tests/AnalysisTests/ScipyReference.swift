@@ -25,7 +25,7 @@ struct ScipyReference: Decodable {
         let name: String
         let a: [Double]?, b: [Double]?
         let generated: Generated?
-        let statistic: Double, p_auto: Double, p_asymp_scipy: Double?, p_kstwobign: Double
+        let statistic: Double, p_auto: Double, p_exact: Double, p_asymp_scipy: Double?, p_kstwobign: Double
 
         /// The two samples, rebuilt from their recipe when too large to store.
         var samples: (a: [Double], b: [Double]) {

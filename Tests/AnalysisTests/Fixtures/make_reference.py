@@ -9,9 +9,9 @@ Every value comes from scipy / numpy (versions recorded in the file), never from
                moves with the rounding of (1 + r)/2 when |r| is within ~1e-6 of 1)
   agreement    paired samples with MAE, bias, sd (ddof=1), bias ± 1.96 sd, bias ± t.ppf(0.975, n−1)·sd/√n
   statistics   samples with numpy mean, var (ddof 0 and 1), median, quantile (default 'linear')
-  ks_2samp     sample pairs with scipy.stats.ks_2samp statistic and p (method 'auto' = exact up to
-               10 000 values per sample), and for the asymptotic route kstwobign.sf(√(mn/(m+n))·D)
-               next to scipy's own method='asymp' p (kstwo with n = round(mn/(m+n)))
+  ks_2samp     sample pairs with scipy.stats.ks_2samp statistic and p: method 'exact', method 'auto'
+               (the same up to 10 000 values per sample, kstwo beyond), method 'asymp'; and
+               kstwobign.sf(√(mn/(m+n))·D), Kolmogorov's limit
 Run once with numpy + scipy in a venv under /tmp:
   python3 -m venv /tmp/venv-analysis && /tmp/venv-analysis/bin/pip install numpy scipy mpmath
   /tmp/venv-analysis/bin/python Tests/AnalysisTests/Fixtures/make_reference.py
@@ -95,11 +95,12 @@ def statistics_case(name, x):
 def ks_case(name, a, b, generated=None):
     a, b = np.asarray(a, float), np.asarray(b, float)
     auto = stats.ks_2samp(a, b, method="auto")
+    exact = stats.ks_2samp(a, b, method="exact")
     asymp = stats.ks_2samp(a, b, method="asymp")
     en = len(a) * len(b) / (len(a) + len(b))
     case = {"name": name, "a": a.tolist(), "b": b.tolist()} if generated is None else {"name": name, "generated": generated}
     return {**case, "statistic": float(auto.statistic),
-            "p_auto": float(auto.pvalue), "p_asymp_scipy": None if np.isnan(asymp.pvalue) else float(asymp.pvalue),
+            "p_auto": float(auto.pvalue), "p_exact": float(exact.pvalue), "p_asymp_scipy": None if np.isnan(asymp.pvalue) else float(asymp.pvalue),
             "p_kstwobign": float(stats.kstwobign.sf(np.sqrt(en) * auto.statistic))}
 
 
@@ -138,7 +139,9 @@ def main():
           ks_case("n600_n1000_counts", rng.poisson(4, size=600), rng.poisson(4.3, size=1000)),
           # Too large to store: a = (i + 0.5)/12000, b = ((j + 0.5)/300)^1.3, rebuilt by the test.
           ks_case("n12000_n300_asymp", (np.arange(12000) + 0.5) / 12000, ((np.arange(300) + 0.5) / 300) ** 1.3,
-                  generated={"a_count": 12000, "b_count": 300, "b_power": 1.3})]
+                  generated={"a_count": 12000, "b_count": 300, "b_power": 1.3}),
+          ks_case("n20000_n15000_generated", (np.arange(20000) + 0.5) / 20000, ((np.arange(15000) + 0.5) / 15000) ** 1.04,
+                  generated={"a_count": 20000, "b_count": 15000, "b_power": 1.04})]
 
     out = {"generated_by": "Tests/AnalysisTests/Fixtures/make_reference.py",
            "numpy": np.__version__, "scipy": scipy.__version__, "mpmath": mpmath.__version__,
