@@ -47,7 +47,7 @@ final class ScreenAccuracyTests: XCTestCase {
         for (k, name) in [(1, "non-NETotic"), (2, "NETotic")] {
             let predicted = rows.map { Double($0.counts[k]) }
             let actual = rows.map { k == 1 ? truthByImage[$0.name]!.0 : truthByImage[$0.name]!.1 }
-            let r = pearson(predicted, actual)
+            let r = textbookPearson(predicted, actual)
             let mae = zip(predicted, actual).map { abs($0 - $1) }.reduce(0, +) / Double(rows.count)
             let mean = actual.reduce(0, +) / Double(rows.count)
             lines.append(String(format: "%@: r %.4f, MAE %.1f (%.1f%% of mean %.0f)", name, r, mae, 100 * mae / mean, mean))
@@ -57,11 +57,12 @@ final class ScreenAccuracyTests: XCTestCase {
         print("accuracy \(accuracy); " + lines.joined(separator: "; "))
     }
 
-    /// Textbook Pearson r (the Analysis module has the full statistics; this is the test's own).
-    func pearson(_ x: [Double], _ y: [Double]) -> Double {
-        let n = Double(x.count), mx = x.reduce(0, +) / n, my = y.reduce(0, +) / n
-        let sxy = zip(x, y).map { ($0 - mx) * ($1 - my) }.reduce(0, +)
-        let sxx = x.map { ($0 - mx) * ($0 - mx) }.reduce(0, +), syy = y.map { ($0 - my) * ($0 - my) }.reduce(0, +)
-        return sxy / (sxx * syy).squareRoot()
-    }
+}
+
+/// Textbook Pearson r (the Analysis module has the full statistics; this is the tests' own).
+func textbookPearson(_ x: [Double], _ y: [Double]) -> Double {
+    let n = Double(x.count), mx = x.reduce(0, +) / n, my = y.reduce(0, +) / n
+    let sxy = zip(x, y).map { ($0 - mx) * ($1 - my) }.reduce(0, +)
+    let sxx = x.map { ($0 - mx) * ($0 - mx) }.reduce(0, +), syy = y.map { ($0 - my) * ($0 - my) }.reduce(0, +)
+    return sxy / (sxx * syy).squareRoot()
 }

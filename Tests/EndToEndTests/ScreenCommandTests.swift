@@ -178,6 +178,72 @@ final class ScreenCommandTests: XCTestCase {
     }
 }
 
+extension ScreenCommandTests {
+    func testExportWritesTablesWithThePlateMapJoined() throws {
+        let folder = Self.path("tables")
+        let result = try mpirun(1, try Self.netosis, ["export", "--results", Self.path("reference.h5"), "--csv", folder,
+                                                      "--platemap", Self.path("plates/platemap.csv")])
+        XCTAssertEqual(result.status, 0, result.output)
+        func table(_ name: String) throws -> [[String: String]] {
+            let lines = try String(contentsOfFile: folder + "/" + name, encoding: .utf8).split(separator: "\n").map(String.init)
+            let header = lines[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            return lines.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(header, $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init))) }
+        }
+        let images = try table("images.csv"), wells = try table("wells.csv"), objects = try table("objects.csv")
+        let reference = Self.reference.results
+        XCTAssertEqual(images.count, reference.count)
+        XCTAssertEqual(wells.count, reference.count, "one stitched image per well")
+        XCTAssertEqual(objects.count, reference.map(\.objects.count).reduce(0, +))
+        let platemap = try String(contentsOfFile: Self.path("plates/platemap.csv"), encoding: .utf8).split(separator: "\n")
+            .dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        for (row, want) in zip(images, reference.map(\.image)) {
+            XCTAssertEqual(row["image"], want.name)
+            XCTAssertEqual(row["count_netotic"], "\(want.counts[2])")
+            XCTAssertEqual(Double(row["percent_netotic"]!)!, want.percentNETotic, accuracy: 1e-12)
+            let map = try XCTUnwrap(platemap.first { $0[0] == want.plate && $0[1] == want.well })
+            XCTAssertEqual(row["agonist"], map[2]); XCTAssertEqual(row["concentration"], map[3]); XCTAssertEqual(row["genotype"], map[7])
+        }
+        for (row, want) in zip(wells, reference.map(\.image)) {
+            XCTAssertEqual(row["count_non_netotic"], "\(want.counts[1])")
+            XCTAssertEqual(Double(row["percent_netotic"]!)!, want.percentNETotic, accuracy: 1e-12)
+        }
+        // Two files holding the same images: reported, one row each kept.
+        let twice = try mpirun(1, try Self.netosis, ["export", "--results", Self.path("reference.h5"), Self.path("reference.h5"),
+                                                     "--csv", Self.path("tables2")])
+        XCTAssertEqual(twice.status, 0, twice.output)
+        XCTAssertTrue(twice.output.contains("image plate01_A01 (plate plate01) is in \(Self.path("reference.h5")) (ok) and"), twice.output)
+        XCTAssertEqual(try table("../tables2/images.csv").count, reference.count)
+    }
+
+    func testCountsComparesWithTheMarkersOfEachImage() throws {
+        let json = Self.path("counts.json")
+        let result = try mpirun(1, try Self.netosis, ["counts", "--results", Self.path("reference.h5"), "--annotations",
+                                                      Self.path("plates/annotations"), "--json", json])
+        XCTAssertEqual(result.status, 0, result.output)
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as! [String: Any]
+        let classes = report["classes"] as! [[String: Any]]
+        // The synthetic markers are the truth: one per object, type 1 non-NETotic, 2 NETotic, 4 other.
+        let truth = try String(contentsOfFile: Self.path("plates/truth_wells.csv"), encoding: .utf8).split(separator: "\n")
+            .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let h = truth[0]
+        let rows = Self.reference.results.map(\.image)
+        for (k, column) in [(1, "non_netotic"), (2, "netotic")] {
+            let manual = rows.map { r in Double(truth.first { $0[h.firstIndex(of: "image")!] == r.name }![h.firstIndex(of: column)!])! }
+            let predicted = rows.map { Double($0.counts[k]) }
+            let entry = try XCTUnwrap(classes.first { $0["class"] as? String == ScreenClasses.names[k] })
+            XCTAssertEqual(entry["n"] as? Int, 6)
+            let n = Double(rows.count)
+            let r = textbookPearson(predicted, manual)
+            XCTAssertEqual(entry["pearson_r"] as! Double, r, accuracy: 1e-12)
+            XCTAssertEqual(entry["mae"] as! Double, zip(predicted, manual).map { abs($0 - $1) }.reduce(0, +) / n, accuracy: 1e-9)
+            XCTAssertEqual(entry["bias"] as! Double, zip(predicted, manual).map { $0 - $1 }.reduce(0, +) / n, accuracy: 1e-9)
+            let z = atanh(r), se = 1 / (n - 3).squareRoot()
+            XCTAssertEqual(entry["r_ci95_low"] as! Double, tanh(z - 1.959963984540054 * se), accuracy: 1e-9)
+        }
+        XCTAssertTrue(result.output.contains("NETotic"), result.output)
+    }
+}
+
 extension ScreenedImage {
     func with(path: String) -> ScreenedImage { var c = self; c.path = path; return c }
 }
