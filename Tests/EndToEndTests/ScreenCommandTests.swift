@@ -101,6 +101,20 @@ final class ScreenCommandTests: XCTestCase {
         }
     }
 
+    func testASignalStopsTheHandOutWritesResultsAndExits75() throws {
+        let out = Self.path("signalled.h5")
+        let stopped = try screen(2, out: out, fault: "screen-signal:2:hit:0")
+        XCTAssertEqual(stopped.status, 75, stopped.output)
+        XCTAssertTrue(stopped.output.contains("SIGUSR1 received"), stopped.output)
+        let partial = try ResultsFile.read(out).results
+        XCTAssertTrue((2..<6).contains(partial.count), "images in flight finish, no new ones start: \(partial.count)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + ".journal"))
+        let rest = try screen(2, out: out)
+        XCTAssertEqual(rest.status, 0, rest.output)
+        XCTAssertTrue(rest.output.contains("\(6 - partial.count) to screen"), rest.output)
+        try assertSameAsReference(out)
+    }
+
     func testBadImagesFailWithReasonsAndTheRestIsScreened() throws {
         let folder = Self.directory.appendingPathComponent("bad", isDirectory: true)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -145,6 +145,8 @@ public enum ScreenJob {
         try WorkQueue.coordinate(todo, world: world, local: worker, record: { result in
             try journal.append(result)
             rows[result.image.name] = result
+            // Tests: Slurm's warning signal at a fixed point of the run.
+            if FaultPoint.fires("screen-signal") { kill(getpid(), SIGUSR1) }
             done += 1
             summary.screened += 1
             if !result.image.isOK {
