@@ -4,18 +4,18 @@ import Foundation
 /// ends, fields in double quotes may hold commas, line breaks and doubled quotes (`""`), a leading
 /// byte-order mark is dropped, blank lines (also rows of empty cells, `,,,`) are skipped, unquoted
 /// fields are trimmed of surrounding spaces.
-enum CSVRecords {
-    struct Record {
+public enum CSVRecords {
+    public struct Record: Sendable {
         /// 1-based line on which the record starts.
-        let line: Int
-        let fields: [String]
+        public let line: Int
+        public let fields: [String]
     }
 
-    struct UnterminatedQuote: Error {
-        let line: Int
+    public struct UnterminatedQuote: Error {
+        public let line: Int
     }
 
-    static func parse(_ text: String) throws -> [Record] {
+    public static func parse(_ text: String) throws -> [Record] {
         var records: [Record] = []
         var fields: [String] = []
         var field = String.UnicodeScalarView()

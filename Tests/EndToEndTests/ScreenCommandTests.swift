@@ -165,6 +165,24 @@ final class ScreenCommandTests: XCTestCase {
         XCTAssertEqual(try ResultsFile.read(out).results.filter(\.image.isOK).count, 2)
     }
 
+    func testAManifestListsTheImagesToScreen() throws {
+        let manifest = Self.path("plates/manifest.csv")
+        try "Plate,Well,Field,Path\r\nplate01,a1,,images/plate01_A01.tif\r\n\"plate01\",B2,x,\"images/plate01_A02.tif\"\r\n"
+            .write(toFile: manifest, atomically: true, encoding: .utf8)
+        let out = Self.path("manifest.h5")
+        let result = try screen(2, out: out, input: manifest)
+        XCTAssertEqual(result.status, 0, result.output)
+        let rows = try ResultsFile.read(out).results
+        XCTAssertEqual(rows.map(\.image.name), ["plate01_A01", "plate01_A02"])
+        XCTAssertEqual(rows.map(\.image.well), ["A01", "B02"], "wells from the manifest, normalised")
+        XCTAssertEqual(rows[1].image.field, "x")
+        for r in rows {
+            let want = try XCTUnwrap(Self.reference.results.first { $0.image.name == r.image.name })
+            XCTAssertEqual(r.objects, want.objects)
+            XCTAssertEqual(r.image.counts, want.image.counts)
+        }
+    }
+
     func testRefusals() throws {
         let out = Self.path("refusals.h5")
         XCTAssertEqual(try screen(1, out: out).status, 0)

@@ -1,4 +1,5 @@
 import Foundation
+import Analysis
 import Imaging
 import Storage
 
@@ -74,29 +75,33 @@ enum ScreenWorkList {
         return items.sorted { $0.name < $1.name }
     }
 
-    /// `plate,well,field,path` (header required, any column order, extra columns ignored).
+    /// `plate,well,field,path` (header required, any column order and case, extra columns ignored;
+    /// CSV as `CSVRecords` reads it). Paths are relative to the manifest's folder unless absolute.
     static func manifest(_ path: String) throws -> [ScreenItem] {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw ImageError(path: path, problem: "cannot read the manifest: \(FileProblem.reason(error))")
         }
-        let lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
-        guard let headerLine = lines.first else { throw ImageError(path: path, problem: "is empty; expected a header plate,well,field,path") }
-        let header = CSVLine.split(String(headerLine).replacingOccurrences(of: "\u{FEFF}", with: "")).map { $0.lowercased().trimmingCharacters(in: .whitespaces) }
+        let records: [CSVRecords.Record]
+        do { records = try CSVRecords.parse(text) } catch let error as CSVRecords.UnterminatedQuote {
+            throw ImageError(path: path, problem: "line \(error.line): a quoted field is never closed")
+        }
+        guard let headerRecord = records.first else { throw ImageError(path: path, problem: "is empty; expected a header plate,well,field,path") }
+        let header = headerRecord.fields.map { $0.lowercased() }
         guard let pathColumn = header.firstIndex(of: "path") else {
-            throw ImageError(path: path, problem: "line 1: no 'path' column (expected plate,well,field,path)")
+            throw ImageError(path: path, problem: "line \(headerRecord.line): no 'path' column (expected plate,well,field,path)")
         }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         func column(_ name: String, _ fields: [String]) -> String {
-            header.firstIndex(of: name).flatMap { $0 < fields.count ? fields[$0].trimmingCharacters(in: .whitespaces) : nil } ?? ""
+            header.firstIndex(of: name).flatMap { $0 < fields.count ? fields[$0] : nil } ?? ""
         }
         var items: [ScreenItem] = []
-        for (i, line) in lines.enumerated().dropFirst() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            let fields = CSVLine.split(String(line))
+        for record in records.dropFirst() {
+            let fields = record.fields
             guard pathColumn < fields.count, !fields[pathColumn].isEmpty else {
-                throw ImageError(path: path, problem: "line \(i + 1): no path")
+                throw ImageError(path: path, problem: "line \(record.line): no path")
             }
-            let given = fields[pathColumn].trimmingCharacters(in: .whitespaces)
+            let given = fields[pathColumn]
             let file = given.hasPrefix("/") ? given : folder.appendingPathComponent(given).path
             var well = column("well", fields)
             if let w = WellName.normaliseWell(well) { well = w.well }
@@ -120,24 +125,5 @@ enum ScreenWorkList {
             }
             return item
         }
-    }
-}
-
-/// Splits one CSV line: commas, double-quoted fields with "" escapes.
-enum CSVLine {
-    static func split(_ line: String) -> [String] {
-        var fields: [String] = [], current = "", quoted = false
-        var chars = Array(line)[...]
-        while let c = chars.popFirst() {
-            if quoted {
-                if c == "\"" {
-                    if chars.first == "\"" { current.append("\""); chars.removeFirst() } else { quoted = false }
-                } else { current.append(c) }
-            } else if c == "\"" { quoted = true }
-            else if c == "," { fields.append(current); current = "" }
-            else { current.append(c) }
-        }
-        fields.append(current)
-        return fields
     }
 }
