@@ -88,6 +88,7 @@ public enum ResultsFile {
         try g.writeStrings("checkpoint_id", images.map(\.checkpointID))
         try g.write("seconds", images.map(\.seconds), options: opts)
         try g.write("rank", images.map { Int32($0.rank) }, options: opts)
+        for (k, key) in ScreenStages.keys.enumerated() { try g.write(key, images.map { $0.stageSeconds[k] }, options: opts) }
         var first: [Int64] = [], total: Int64 = 0
         for r in rows { first.append(total); total += Int64(r.objects.count) }
         try g.write("first_object", first, options: opts)
@@ -145,6 +146,7 @@ public enum ResultsFile {
             let counts = try ScreenClasses.keys.map { try column(g, "count_\($0)", m, as: Int64.self) }
             let means = try ScreenClasses.keys.map { try column(g, "mean_prob_\($0)", m, as: Double.self) }
             let seconds = try column(g, "seconds", m, as: Double.self), rank = try column(g, "rank", m, as: Int32.self)
+            let stages = try ScreenStages.keys.map { try column(g, $0, m, as: Double.self) }
             let first = try column(g, "first_object", m, as: Int64.self)
             let image: [Int64] = try o.read("image")
             let n = image.count, k = ScreenClasses.names.count
@@ -166,10 +168,11 @@ public enum ResultsFile {
                 rows.area = Array(area[lo..<hi]); rows.intensity = Array(intensity[lo..<hi])
                 rows.solidity = Array(solidity[lo..<hi]); rows.classes = Array(classes[lo..<hi])
                 rows.probabilities = Array(probabilities[k * lo..<k * hi])
-                let row = ScreenedImage(name: names[i], plate: plate[i], well: well[i], field: field[i], path: paths[i],
+                var row = ScreenedImage(name: names[i], plate: plate[i], well: well[i], field: field[i], path: paths[i],
                                         status: status[i], error: errors[i], width: Int(width[i]), height: Int(height[i]),
                                         counts: counts.map { Int($0[i]) }, meanProbabilities: means.map { $0[i] },
                                         checkpointID: ids[i], seconds: seconds[i], rank: Int(rank[i]))
+                row.stageSeconds = stages.map { $0[i] }
                 guard row.objects == hi - lo else {
                     throw bad("image \(names[i]) counts \(row.objects) objects but /objects holds \(hi - lo)")
                 }

@@ -1,6 +1,11 @@
 import Foundation
 
 /// The classes `screen` counts, in model output order (the patches' labels).
+public enum ScreenStages {
+    /// Stage columns of results.h5 `/images`.
+    public static let keys = ["seconds_read", "seconds_segment", "seconds_classify"]
+}
+
 public enum ScreenClasses {
     public static let names = ["other", "non-NETotic", "NETotic"]
     /// Column suffixes in results.h5 and the CSV exports.
@@ -29,6 +34,8 @@ public struct ScreenedImage: Codable, Equatable, Sendable {
     public var checkpointID: String
     /// Wall time of the image on its rank (read, segment, classify).
     public var seconds: Double
+    /// Where that time went: reading (and assembling), segmenting, cutting + classifying.
+    public var stageSeconds: [Double] = [0, 0, 0]
     public var rank: Int
 
     public var isOK: Bool { status == "ok" }
@@ -50,7 +57,7 @@ public struct ScreenedImage: Codable, Equatable, Sendable {
     /// Equal apart from where and how long it ran (what "the same results" means across runs).
     public func sameResult(as other: ScreenedImage) -> Bool {
         var a = self, b = other
-        a.seconds = 0; b.seconds = 0; a.rank = 0; b.rank = 0
+        a.seconds = 0; b.seconds = 0; a.rank = 0; b.rank = 0; a.stageSeconds = []; b.stageSeconds = []
         // NaN ≠ NaN: compare the bit patterns of the means.
         return a.name == b.name && a.plate == b.plate && a.well == b.well && a.field == b.field && a.path == b.path
             && a.status == b.status && a.error == b.error && a.width == b.width && a.height == b.height

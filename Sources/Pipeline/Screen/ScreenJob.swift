@@ -38,6 +38,8 @@ public struct ScreenSummary: Codable, Sendable {
     public var seconds = 0.0
     /// Counts per class over the images screened in this run.
     public var counts = [0, 0, 0]
+    /// Seconds spent reading, segmenting, classifying, summed over the images (and so over ranks).
+    public var stageSeconds = [0.0, 0.0, 0.0]
     /// True if a signal ended the run before every image was screened (exit 75, requeue).
     public var interrupted = false
 }
@@ -154,6 +156,7 @@ public enum ScreenJob {
                 warn("\(result.image.error)")
             }
             summary.nuclei += result.objects.count
+            for k in 0..<3 { summary.stageSeconds[k] += result.image.stageSeconds[k] }
             for k in 0..<3 { summary.counts[k] += result.image.counts[k] }
             let elapsed = Date().timeIntervalSince(started)
             status(done, todo.count, String(format: "%.0f nuclei/s, %d failed", Double(summary.nuclei) / max(elapsed, 1e-9), summary.failed))
@@ -191,6 +194,12 @@ public enum ScreenJob {
         let perHour = s.seconds > 0 ? Double(s.screened) / s.seconds * 3600 : 0
         var lines = [String(format: "screen: %d image(s) screened in %.1f s (%.0f nuclei/s, %.0f images/hour), %d failed, %d already done → %@",
                             s.screened, s.seconds, rate, perHour, s.failed, s.alreadyDone, output)]
+        let busy = s.stageSeconds.reduce(0, +)
+        if busy > 0 {
+            lines.append(String(format: "time per stage (summed over ranks): read %.1f s (%.0f%%), segment %.1f s (%.0f%%), classify %.1f s (%.0f%%)",
+                                s.stageSeconds[0], 100 * s.stageSeconds[0] / busy, s.stageSeconds[1], 100 * s.stageSeconds[1] / busy,
+                                s.stageSeconds[2], 100 * s.stageSeconds[2] / busy))
+        }
         let d = s.counts[1] + s.counts[2]
         if s.nuclei > 0 {
             lines.append(String(format: "objects: %d other, %d non-NETotic, %d NETotic (%.1f%% NETotic)", s.counts[0], s.counts[1],

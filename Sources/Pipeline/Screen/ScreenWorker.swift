@@ -33,10 +33,14 @@ final class ScreenWorker {
             return ScreenResult(image: row)
         }
         do {
+            var mark = Date()
+            func lap(_ stage: Int) { let now = Date(); row.stageSeconds[stage] += now.timeIntervalSince(mark); mark = now }
             let image = try load(item)
+            lap(0)
             row.width = image.width; row.height = image.height
             let size = classifier.model.inputSize
             let nuclei = segmenter.segment(image).nuclei
+            lap(1)
             try FaultPoint.pass("screen-image")  // tests: a rank killed (or an I/O error) mid-image
             let k = ScreenClasses.names.count
             var patch = [UInt16](repeating: 0, count: size * size)
@@ -67,6 +71,7 @@ final class ScreenWorker {
                 for j in 0..<k { sums[j] += Double(p[j]) }
             }
             if !nuclei.isEmpty { row.meanProbabilities = sums.map { $0 / Double(nuclei.count) } }
+            lap(2)
             row.status = "ok"
             row.seconds = Date().timeIntervalSince(start)
             return ScreenResult(image: row, objects: objects)
