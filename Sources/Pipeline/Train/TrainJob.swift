@@ -126,11 +126,15 @@ public enum TrainJob {
         var input = [Float](repeating: 0, count: max(perRank, 64) * s * s)
         var labels32: [Int32] = []
         let gradients = size > 1 ? GradientBuffer(parameters: model.parameters, buffers: model.buffers) : nil
+        // Time in the gradient exchange (pack, all-reduce, unpack) vs in steps, for the closing line.
+        var reduceSeconds = 0.0, stepSeconds = 0.0
         let allReduce: (([Parameter]) throws -> Void)? = gradients.map { g in
             { _ in
+                let t0 = Date()
                 g.pack()
                 try world!.allReduce(g.buffer, .sum)
                 g.unpack(scale: 1 / Float(size))
+                reduceSeconds += Date().timeIntervalSince(t0)
             }
         }
         func compareChecksums() throws {
@@ -175,6 +179,8 @@ public enum TrainJob {
                 let labels = labels32.map(Int.init)
                 if FaultPoint.fires("train-nan-rank\(rank)") { input[0] = .nan }   // test-only (NETOSIS_FAULT)
                 let result: (loss: Double, correct: Int)
+                let stepStarted = Date()
+                defer { stepSeconds += Date().timeIntervalSince(stepStarted) }
                 do {
                     result = try model.trainBatch(images: input, labels: labels, height: s, width: s, loss: loss,
                                                   optimizer: optimizer, beforeUpdate: allReduce)
@@ -258,7 +264,21 @@ public enum TrainJob {
                 break
             }
         }
+        // Every rank reaches here (early stopping is decided from all-reduced numbers).
+        var cost = [reduceSeconds, stepSeconds, Benchmark.peakRSSMegabytes()]
+        if let world, size > 1 {
+            var sums = [cost[0], cost[1]]
+            try world.allReduce(&sums, .sum)
+            let peak = try world.allReduce(cost[2], .max)
+            cost = [sums[0], sums[1], peak]
+        }
         guard rank == 0 else { return nil }
+        if size > 1, cost[1] > 0 {
+            log(String(format: "train: gradient all-reduce %.1f%% of step time (%.2f s of %.1f s, summed over ranks); peak RSS per rank %.0f MB",
+                       100 * cost[0] / cost[1], cost[0], cost[1], cost[2]))
+        } else {
+            log(String(format: "train: peak RSS %.0f MB", cost[2]))
+        }
         log("train: \(state.step) steps; checkpoints in \(settings.out) (last \(lastCheckpoint.isEmpty ? "—" : lastCheckpoint))")
         return TrainSummary(epochsRun: state.epoch - firstEpoch, steps: state.step, history: history,
                             resumedFrom: start?.checkpoint, stoppedEarly: stoppedEarly, lastCheckpoint: lastCheckpoint)
