@@ -5,6 +5,8 @@ import XCTest
 /// parameters, standard errors, CIs, EC50 CI, R² and bands within 1e-4 relative; and the verdicts.
 final class DoseResponseFitTests: XCTestCase {
     func testMatchesCurveFit() throws {
+        var worst = 0.0   // the largest relative difference of a parameter, SE or EC50 CI end
+        func track(_ a: Double, _ e: Double) { worst = max(worst, abs(a - e) / abs(e)) }
         for case_ in DoseResponseReference.shared.fits {
             let data = try DoseResponseData(concentrations: case_.concentrations, responses: case_.responses)
             let fit = try DoseResponseFit.fit(data, model: DoseResponseModel(fixture: case_.model))
@@ -33,10 +35,14 @@ final class DoseResponseFitTests: XCTestCase {
                 XCTAssertEqual(fit.value(at: x), case_.band_fit[k], accuracy: 1e-4 * max(abs(case_.band_fit[k]), width), "\(name) ŷ(\(x))")
                 assertClose(band.upper - band.lower, width, relative: 1e-4, "\(name) band width at \(x)")
             }
+            for i in case_.parameters.indices { track(fit.parameters[i], case_.parameters[i]); track(se[i], case_.standard_errors[i]) }
+            track(ec50.interval.lower, case_.ec50_ci[0])
+            track(ec50.interval.upper, case_.ec50_ci[1])
             print(String(format: "%@: EC50 %.4g (95%% CI %.4g–%.4g), hill %.3f, R² %.4f, %d iterations",
                          name, fit.ec50, ec50.interval.lower, ec50.interval.upper,
                          fit.parameters[fit.model == .fourParameter ? 3 : 1], fit.rSquared, fit.iterations))
         }
+        print("DoseResponseFit: worst relative difference from curve_fit (parameters, SEs, EC50 CIs) \(worst)")
     }
 
     func testVehicleIsKeptApart() throws {
