@@ -42,8 +42,9 @@ let package = Package(
         .target(name: "Neural", dependencies: ["COpenBLAS", "Storage", "Determinism",
                                                .product(name: "Yams", package: "Yams")],
                 swiftSettings: optimized),
-        // Statistics and the experiment's plain-text design (plate map): Foundation only, no MPI or HDF5.
-        .target(name: "Analysis", dependencies: [], swiftSettings: swift5),
+        // Statistics, curve fitting and the experiment's plain-text design (plate map): no MPI or HDF5;
+        // LAPACK (from OpenBLAS) for the small linear systems of least squares.
+        .target(name: "Analysis", dependencies: ["COpenBLAS"], swiftSettings: swift5),
         .target(name: "Pipeline", dependencies: ["Cluster", "Storage", "Imaging", "Neural", "Determinism", "Analysis"],
                 swiftSettings: swift5),
         .executableTarget(name: "netosis", dependencies: [
@@ -62,7 +63,7 @@ let package = Package(
                     exclude: ["Fixtures"], swiftSettings: swift5),
         .testTarget(name: "NeuralTests", dependencies: ["Neural", "Storage", "TestSupport", "Determinism"],
                     exclude: ["Fixtures"], swiftSettings: swift5),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis"], exclude: ["Fixtures"], swiftSettings: swift5),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Determinism"], exclude: ["Fixtures"], swiftSettings: swift5),
         .testTarget(name: "EndToEndTests", dependencies: ["Pipeline", "TestSupport", "netosis", "Determinism"],
                     exclude: ["Fixtures"], swiftSettings: swift5),
     ]

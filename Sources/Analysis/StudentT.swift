@@ -26,6 +26,9 @@ public struct StudentT: Sendable {
         return t < 0 ? tail : 1 - tail
     }
 
+    /// P(T > t) = cdf(−t), with relative precision in the upper tail.
+    public func sf(_ t: Double) -> Double { cdf(-t) }
+
     /// The t with P(T ≤ t) = p, for 0 < p < 1 (nil otherwise): bisection on the CDF, which is
     /// monotone, to the last bits of a Double (scipy.stats.t.ppf agrees to ~1e-12).
     public func quantile(_ p: Double) -> Double? {
