@@ -105,4 +105,28 @@ final class PrepareSplitTests: XCTestCase {
         let plan3 = SplitPlanner.assign(keys: three.map { $0.splitKey(.experiment) }, seed: 1, valFraction: 0.1, testFraction: 0.2)
         XCTAssertEqual(plan3.values.sorted { $0.rawValue < $1.rawValue }, [.train, .val, .test])
     }
+
+    /// Folds 0…4 of one seed: every image is test in exactly one fold, test chunks differ in size by at
+    /// most one, val never overlaps test, and each fold keeps a training split.
+    func testCrossValidationFoldsTestEveryGroupExactlyOnce() {
+        let keys = (0..<27).map { "img\($0)" }
+        var testedIn: [String: Int] = [:]
+        var sizes: [Int] = []
+        for k in 0..<5 {
+            let plan = SplitPlanner.assign(keys: keys, seed: 7, valFraction: 0.15, testFraction: 0,
+                                           fold: CrossValidationFold(count: 5, index: k))
+            XCTAssertEqual(plan.count, 27)
+            let test = plan.filter { $0.value == .test }.map(\.key)
+            for key in test { testedIn[key, default: 0] += 1 }
+            sizes.append(test.count)
+            XCTAssertEqual(plan.values.filter { $0 == .val }.count, 4, "fold \(k): round(27 × 0.15) val images")
+            XCTAssertGreaterThan(plan.values.filter { $0 == .train }.count, 15)
+            let again = SplitPlanner.assign(keys: keys.reversed(), seed: 7, valFraction: 0.15, testFraction: 0,
+                                            fold: CrossValidationFold(count: 5, index: k))
+            XCTAssertEqual(plan, again, "fold \(k) must not depend on input order")
+        }
+        XCTAssertEqual(testedIn.count, 27)
+        XCTAssertTrue(testedIn.values.allSatisfy { $0 == 1 }, "\(testedIn)")
+        XCTAssertLessThanOrEqual(sizes.max()! - sizes.min()!, 1, "\(sizes)")
+    }
 }

@@ -276,6 +276,33 @@ extension ScreenCommandTests {
     }
 }
 
+extension ScreenCommandTests {
+    /// The cluster path: a 2-task `sbatch` job (slurm/run.sbatch) that screens, then exports and counts.
+    func testAScreenJobOnSlurm() throws {
+        guard let conf = try localSlurmConfiguration() else {
+            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("no local Slurm under CI") }
+            throw XCTSkip("no local Slurm (run via `make test`)")
+        }
+        let sbatch = try XCTUnwrap(which("sbatch"), "sbatch not installed")
+        let out = Self.path("slurm.h5"), job = Self.path("screen.job"), log = Self.path("screen-job.out")
+        try """
+        step screen --checkpoint \(checkpoint) --input \(plates) --out \(out)
+        step export --results \(out) --csv \(Self.path("slurm-tables")) --platemap \(Self.path("plates/platemap.csv"))
+        step counts --results \(out) --annotations \(Self.path("plates/annotations")) --json \(Self.path("slurm-counts.json"))
+        """.write(toFile: job, atomically: true, encoding: .utf8)
+        let result = try runProgram(sbatch, ["--wait", "--ntasks=2", "--output=\(log)",
+                                             repositoryRoot().appendingPathComponent("slurm/run.sbatch").path, job],
+                                    environment: ["SLURM_CONF": conf, "NETOSIS": try Self.netosis],
+                                    timeout: 300, directory: Self.directory.path)
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? "(no job output)"
+        XCTAssertEqual(result.status, 0, "\(result.output)\n\(text)")
+        XCTAssertTrue(text.contains("6 to screen on 2 rank(s)"), text)
+        try assertSameAsReference(out)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: Self.path("slurm-tables/wells.csv")))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: Self.path("slurm-counts.json")))
+    }
+}
+
 extension ScreenedImage {
     func with(path: String) -> ScreenedImage { var c = self; c.path = path; return c }
 }

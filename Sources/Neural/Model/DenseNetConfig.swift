@@ -118,6 +118,8 @@ public struct DenseNetConfig: Codable, Equatable, Sendable {
                                       bottleneckSize: 4, compression: 0.5, initialFeatures: 64),
         "densenet-small": DenseNetConfig(name: "densenet-small", growthRate: 12, blockConfig: [6, 12, 8],
                                          bottleneckSize: 4, compression: 0.5, initialFeatures: 32),
+        "densenet-sample": DenseNetConfig(name: "densenet-sample", growthRate: 12, blockConfig: [6, 12, 8],
+                                          bottleneckSize: 4, compression: 0.5, initialFeatures: 32, inputSize: 64),
         "densenet-tiny": DenseNetConfig(name: "densenet-tiny", growthRate: 4, blockConfig: [2, 2],
                                         bottleneckSize: 2, compression: 0.5, initialFeatures: 8, inputSize: 32),
     ]

@@ -17,6 +17,8 @@ public struct PrepareOptions: Sendable {
     public var valFraction: Double?
     /// nil: the file's (appending) or 0.2.
     public var testFraction: Double?
+    /// Cross-validation: this fold's chunk of groups is test (replaces testFraction); new files only.
+    public var fold: CrossValidationFold?
     /// nil: the file's (appending) or `.segment`.
     public var mode: PatchMode?
     /// nil: the file's (appending) or `segmentation.labelRadius`.
@@ -73,6 +75,7 @@ struct PrepareRecord: Codable {
     var seed: UInt64
     var valFraction: Double
     var testFraction: Double
+    var fold: CrossValidationFold?
     var patch: PatchConfig
     var segmentation: SegmentationConfig
     var classMap: ClassMap
@@ -84,7 +87,7 @@ struct PrepareRecord: Codable {
     var date: String
 
     enum CodingKeys: String, CodingKey {
-        case mode, splitBy = "split_by", seed, valFraction = "val_fraction", testFraction = "test_fraction"
+        case mode, splitBy = "split_by", seed, valFraction = "val_fraction", testFraction = "test_fraction", fold
         case patch, segmentation, classMap = "class_map", wellPatterns = "well_patterns", fieldGrid = "field_grid"
         case images, annotations
         case toolVersion = "tool_version", date
@@ -157,9 +160,15 @@ public enum PrepareJob {
             if let t = options.testFraction, t != stored.testFraction { throw conflict("--test-fraction", "\(t)", "\(stored.testFraction)") }
         }
         let valFraction = options.valFraction ?? stored?.valFraction ?? 0.1
-        let testFraction = options.testFraction ?? stored?.testFraction ?? 0.2
+        let testFraction = options.fold.map { 1 / Double($0.count) } ?? options.testFraction ?? stored?.testFraction ?? 0.2
         guard (0...1).contains(valFraction), (0...1).contains(testFraction), valFraction + testFraction < 1 else {
             throw PrepareError(path: options.output, problem: "val fraction \(valFraction) + test fraction \(testFraction) must be < 1, each in 0...1")
+        }
+        if let fold = options.fold {
+            guard fold.count >= 2, (0..<fold.count).contains(fold.index) else {
+                throw PrepareError(path: options.output, problem: "fold \(fold.index) of \(fold.count) does not exist (folds ≥ 2, fold 0…folds-1)")
+            }
+            if stored != nil { throw PrepareError(path: options.output, problem: "cross-validation folds cannot be appended to an existing file (write one file per fold)") }
         }
         let splitBy = options.splitBy ?? stored?.splitBy ?? .image
         let seed = options.seed ?? stored?.seed ?? 0
@@ -178,17 +187,18 @@ public enum PrepareJob {
         }
         let splits = SplitPlanner.assign(keys: work.map { $0.identity.splitKey(splitBy) }, seed: seed,
                                          valFraction: valFraction, testFraction: testFraction,
-                                         existing: stored?.groupSplits() ?? [:])
+                                         existing: stored?.groupSplits() ?? [:], fold: options.fold)
         if isRoot {
             let action = stored != nil ? "appending to" : "writing"
-            log("prepare: \(work.count) annotated image(s), mode \(mode.rawValue), split by \(splitBy.rawValue), seed \(seed), label radius \(patch.labelRadius) px, patch \(patch.patchSize)×\(patch.patchSize); \(action) \(options.output)")
+            let folds = options.fold.map { ", fold \($0.index) of \($0.count) as test" } ?? ""
+            log("prepare: \(work.count) annotated image(s), mode \(mode.rawValue), split by \(splitBy.rawValue)\(folds), seed \(seed), label radius \(patch.labelRadius) px, patch \(patch.patchSize)×\(patch.patchSize); \(action) \(options.output)")
         }
 
         let classOf = options.classMap.nucleusClass(forType:)
         let segmenter = Segmenter(config: options.segmentation)
         let memory = ImageMemory(try MemoryBudget.current(world: world))
         let record = PrepareRecord(mode: mode, splitBy: splitBy, seed: seed, valFraction: valFraction,
-                                   testFraction: testFraction, patch: patch, segmentation: options.segmentation,
+                                   testFraction: testFraction, fold: options.fold, patch: patch, segmentation: options.segmentation,
                                    classMap: options.classMap, wellPatterns: options.wells.naming.patterns.map(\.pattern),
                                    fieldGrid: options.wells.grid, images: options.imagesDirectory,
                                    annotations: options.annotationsDirectory, toolVersion: ToolVersion.string,

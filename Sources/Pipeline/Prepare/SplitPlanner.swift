@@ -9,9 +9,13 @@ import Imaging
 /// groups, a non-zero fraction gets at least one group and train keeps at least one.
 /// Appending: groups already in the file keep their split; only new groups are placed, by the same
 /// rule among themselves. Hence every group lives in exactly one split, across any number of appends.
+/// Cross-validation (`fold`): the same order is cut into `count` near-equal contiguous chunks; chunk
+/// `index` is test, and the round(n·val) groups that follow it (wrapping) are val. The test chunks of
+/// folds 0…count-1 of one seed partition the groups, so every group is tested exactly once.
 public enum SplitPlanner {
     public static func assign(keys: [String], seed: UInt64, valFraction: Double, testFraction: Double,
-                              existing: [String: PatchSplit] = [:]) -> [String: PatchSplit] {
+                              existing: [String: PatchSplit] = [:],
+                              fold: CrossValidationFold? = nil) -> [String: PatchSplit] {
         var result: [String: PatchSplit] = [:]
         var fresh: [String] = []
         for key in Set(keys) {
@@ -25,6 +29,15 @@ public enum SplitPlanner {
         let sorted = ranked.sorted { a, b in a.rank != b.rank ? a.rank < b.rank : a.key < b.key }
         let ordered: [String] = sorted.map { $0.key }
         let n = ordered.count
+        if let fold {
+            let start = fold.index * n / fold.count, end = (fold.index + 1) * n / fold.count
+            let nVal = min(Int((Double(n) * valFraction).rounded()), max(n - (end - start) - 1, 0))
+            for (i, key) in ordered.enumerated() {
+                let after = (i - end + n) % n  // position after the test chunk, wrapping
+                result[key] = (start..<end).contains(i) ? .test : (after < nVal ? .val : .train)
+            }
+            return result
+        }
         var nTest = Int((Double(n) * testFraction).rounded())
         var nVal = Int((Double(n) * valFraction).rounded())
         if n >= 3 {
@@ -39,4 +52,11 @@ public enum SplitPlanner {
         }
         return result
     }
+}
+
+/// Fold `index` (0-based) of a `count`-fold cross-validation by group (`prepare --folds --fold`).
+public struct CrossValidationFold: Codable, Equatable, Sendable {
+    public var count: Int
+    public var index: Int
+    public init(count: Int, index: Int) { self.count = count; self.index = index }
 }

@@ -42,6 +42,12 @@ struct Prepare: DistributedCommand {
     @Option(help: "Fraction of groups for test, 0 ≤ f < 1, with validation + test < 1 (default 0.2; when appending, the file's).")
     var testFraction: Double?
 
+    @Option(help: "Cross-validation by group: cut the groups into this many folds (2…100) and make fold --fold the test split (replaces --test-fraction).")
+    var folds: Int?
+
+    @Option(help: "Which fold is test, 0…folds-1 (with --folds).")
+    var fold: Int?
+
     @Option(help: "segment: patches at segmented objects (default); point: at markers plus random negatives (reference code).")
     var mode: PatchMode?
 
@@ -83,6 +89,15 @@ struct Prepare: DistributedCommand {
         if let valFraction, let testFraction, valFraction + testFraction >= 1 {
             throw ValidationError("--val-fraction + --test-fraction must be < 1 (got \(valFraction) + \(testFraction))")
         }
+        switch (folds, fold) {
+        case (nil, nil): break
+        case (.some(let folds), .some(let fold)):
+            guard (2...100).contains(folds) else { throw ValidationError("--folds must be 2…100 (got \(folds))") }
+            guard (0..<folds).contains(fold) else { throw ValidationError("--fold must be 0…\(folds - 1) for --folds \(folds) (got \(fold))") }
+            if testFraction != nil { throw ValidationError("--folds replaces --test-fraction: give one of them") }
+            if append { throw ValidationError("--folds writes a new file per fold; it cannot be used with --append") }
+        default: throw ValidationError("--folds and --fold go together (e.g. --folds 5 --fold 0)")
+        }
         if let labelRadius, !(labelRadius > 0 && labelRadius <= 1000) {
             throw ValidationError("--label-radius must be > 0 and ≤ 1000 px (got \(labelRadius))")
         }
@@ -93,11 +108,12 @@ struct Prepare: DistributedCommand {
     func run(on world: Communicator) throws {
         let wells = try wellsConfig.map { try WellConfig.load($0) } ?? .standard
         let patch = PatchConfig(patchSize: patchSize, unmatched: unmatched, ambiguous: ambiguous, negativesPerImage: negatives)
-        let options = PrepareOptions(
+        var options = PrepareOptions(
             imagesDirectory: images, annotationsDirectory: annotations, output: out, splitBy: splitBy, seed: seed,
             valFraction: valFraction, testFraction: testFraction, mode: mode, labelRadius: labelRadius, patch: patch,
             segmentation: try segmentation.settings(), classMap: try segmentation.classes(), wells: wells,
             append: append, overwrite: overwrite, verbose: verbose)
+        options.fold = folds.flatMap { count in fold.map { CrossValidationFold(count: count, index: $0) } }
         let console = Console("prepare", world: world)
         _ = try PrepareJob.run(options, world: world, log: console.log, warn: console.warn, progress: console.progress)
     }
