@@ -26,20 +26,24 @@ for k in 0 1 2 3 4; do
   [ -f "$P" ] || "$N" prepare --images "$SAMPLE/tiff" --annotations "$SAMPLE/annotations" --out "$P" \
       --split-by image --folds 5 --fold "$k" --val-fraction 0.15 --seed 7 --patch-size "$PATCH" \
       --segmentation config/segmentation.yaml | tail -n 2
-  for s in $SEEDS; do
+done
+# Seeds outer, folds inner: a run cut short still covers every fold.
+for s in $SEEDS; do
+  for k in 0 1 2 3 4; do
+    P="$OUT/patches-p$PATCH-fold$k.h5"
     run="$OUT/$(basename "$RECIPE" .yaml)/f$k-s$s"
     mkdir -p "$(dirname "$run")"
     if ! grep -q "^netosis	$k	$s	" "$RUNS"; then
       t0=$(date +%s)
-      mpirun -np 2 "$N" train --config "$RECIPE" --data "$P" --out "$run" --seed "$s" --resume never > "$run.log" 2>&1 \
+      [ -f "$run.json" ] || mpirun -np 2 "$N" train --config "$RECIPE" --data "$P" --out "$run" --seed "$s" --resume never > "$run.log" 2>&1 \
         || { echo "train failed: $run.log"; tail -5 "$run.log"; exit 1; }
       t1=$(date +%s)
-      "$N" evaluate --checkpoint "$run/best.h5" --data "$P" --split test --json "$run.json" --overwrite > /dev/null
+      [ -f "$run.json" ] || "$N" evaluate --checkpoint "$run/best.h5" --data "$P" --split test --json "$run.json" --overwrite > /dev/null
       python3 - "$run.json" "$k" "$s" "$((t1 - t0))" >> "$RUNS" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
 rec = [v if v is not None else float("nan") for v in r["recall"]]
-print("netosis", sys.argv[2], sys.argv[3], r["samples"], r["accuracy"], r["balanced_accuracy"], *rec, sys.argv[4], sep="\t")
+print("netosis", sys.argv[2], sys.argv[3], r["samples"], r["accuracy"], r["balancedAccuracy"], *rec, sys.argv[4], sep="\t")
 EOF
       tail -n 1 "$RUNS"
     fi

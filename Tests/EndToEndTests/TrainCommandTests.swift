@@ -52,6 +52,13 @@ final class TrainCommandTests: XCTestCase {
         let file = try HDF5File.open(path("run/ckpt-45.h5"))
         XCTAssertEqual(try file.attribute("format_version", as: Int32.self), 2)
         XCTAssertEqual(try file.dataset("history/val_recall").shape(), [3, 3])
+        // model.h5: best.h5's weights and buffers alone, loadable as a model, with no optimizer state.
+        let best = try WeightIO.loadModel(path: path("run/best.h5"))
+        let alone = try WeightIO.loadModel(path: path("run/model.h5"))
+        XCTAssertEqual(alone.stateTensors.map(\.name), best.stateTensors.map(\.name))
+        for (a, b) in zip(alone.stateTensors, best.stateTensors) { XCTAssertEqual(a.value, b.value, a.name) }
+        XCTAssertFalse(try HDF5File.open(path("run/model.h5")).exists("optimizer"))
+        XCTAssertTrue(try HDF5File.open(path("run/best.h5")).exists("optimizer"))
     }
 
     /// 2 epochs straight == 1 epoch then a resumed run for the second (same rank count), also from a

@@ -279,7 +279,13 @@ public enum TrainJob {
         } else {
             log(String(format: "train: peak RSS %.0f MB", cost[2]))
         }
-        log("train: \(state.step) steps; checkpoints in \(settings.out) (last \(lastCheckpoint.isEmpty ? "—" : lastCheckpoint))")
+        // The best model alone (no optimizer state, no history): a third of a checkpoint with Adam,
+        // what one shares with another lab or points `screen` at; refreshed at the end of every run.
+        let best = settings.out + "/best.h5"
+        if FileManager.default.fileExists(atPath: best) {
+            try WeightIO.save(try WeightIO.loadModel(path: best), to: settings.out + "/model.h5")
+        }
+        log("train: \(state.step) steps; checkpoints in \(settings.out) (last \(lastCheckpoint.isEmpty ? "—" : lastCheckpoint)); best model's weights alone in \(settings.out)/model.h5")
         return TrainSummary(epochsRun: state.epoch - firstEpoch, steps: state.step, history: history,
                             resumedFrom: start?.checkpoint, stoppedEarly: stoppedEarly, lastCheckpoint: lastCheckpoint)
     }

@@ -14,8 +14,9 @@ struct Train: DistributedCommand {
         Every flag can also come from a YAML run configuration (--config FILE; keys as the flags with \
         '_' for '-', e.g. batch_size: 32); flags override the file, the file overrides the defaults \
         (presets in config/train/). Writes DIR/ckpt-<step>.h5 after every epoch (and every \
-        --checkpoint-every steps), keeping the last --keep, DIR/best.h5 (lowest validation loss) and \
-        DIR/history.csv, all atomically. By default a run continues from the newest intact checkpoint \
+        --checkpoint-every steps), keeping the last --keep, DIR/best.h5 (lowest validation loss), \
+        DIR/history.csv and at the end DIR/model.h5 (best.h5's weights alone, to share or screen \
+        with), all atomically. By default a run continues from the newest intact checkpoint \
         in DIR at the exact step (--resume auto); a damaged one is reported and the one before it used. \
         Under mpirun each rank trains on --batch-size / ranks patches of every global batch and the \
         gradients are averaged (one all-reduce per step), as PyTorch DDP does; BatchNorm uses each \
