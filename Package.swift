@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "Pipeline", dependencies: ["Cluster", "Storage", "Imaging", "Neural", "Determinism", "Analysis"],
                 swiftSettings: swift5),
         .executableTarget(name: "netosis", dependencies: [
-            "Pipeline", "Cluster", "Storage", "Imaging", "Neural",
+            "Pipeline", "Cluster", "Storage", "Imaging", "Neural", "Analysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swift5),
         // Exercises every Communicator operation under mpirun; used by tests and by admins.

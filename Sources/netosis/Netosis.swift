@@ -26,6 +26,7 @@ struct Netosis: ParsableCommand {
             Screen.self,
             Counts.self,
             Export.self,
+            Analyze.self,
             Bench.self,
         ]
     )

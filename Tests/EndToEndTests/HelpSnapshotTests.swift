@@ -6,7 +6,9 @@ import XCTest
 /// Fixtures/help/ (80 columns). A change in help text is a change users see: review the diff,
 /// then refresh with `NETOSIS_UPDATE_HELP=1 swift test ... --filter HelpSnapshotTests`.
 final class HelpSnapshotTests: XCTestCase {
-    static let verbs = ["doctor", "segment", "synth", "prepare", "train", "evaluate", "infer", "screen", "counts", "export", "bench"]
+    static let verbs = ["doctor", "segment", "synth", "prepare", "train", "evaluate", "infer", "screen", "counts", "export", "analyze", "bench"]
+    /// Subcommands of the verbs above (snapshot files name them with a dash: analyze-dose-response.txt).
+    static let subcommands = ["analyze dose-response"]
 
     func testEveryVerbsHelpMatchesItsSnapshot() throws {
         let netosis = try productPath("netosis")
@@ -23,10 +25,11 @@ final class HelpSnapshotTests: XCTestCase {
             }
         XCTAssertEqual(listed.filter { $0 != "See" }, Self.verbs, root.output)
 
-        for verb in [nil] + Self.verbs.map(Optional.some) {
-            let run = try runProgram(netosis, (verb.map { [$0] } ?? []) + ["--help"], environment: ["COLUMNS": "80"])
+        for verb in [nil] + (Self.verbs + Self.subcommands).map(Optional.some) {
+            let words = verb.map { $0.split(separator: " ").map(String.init) } ?? []
+            let run = try runProgram(netosis, words + ["--help"], environment: ["COLUMNS": "80"])
             XCTAssertEqual(run.status, 0, run.output)
-            let file = folder.appendingPathComponent("\(verb ?? "netosis").txt")
+            let file = folder.appendingPathComponent("\(verb?.replacingOccurrences(of: " ", with: "-") ?? "netosis").txt")
             if update {
                 try Data(run.output.utf8).write(to: file)
                 continue

@@ -306,3 +306,44 @@ extension ScreenCommandTests {
 extension ScreenedImage {
     func with(path: String) -> ScreenedImage { var c = self; c.path = path; return c }
 }
+
+extension ScreenCommandTests {
+    /// `screen --platemap` keeps the map in results.h5: export and analyze need no plate map of their
+    /// own, a rerun without one keeps it, and a map that does not parse is refused before any work.
+    func testThePlateMapScreenKeepsServesExportAndAnalyze() throws {
+        let out = Self.path("mapped.h5"), map = Self.path("plates/platemap.csv")
+        let first = try screen(1, out: out, extra: ["--platemap", map])
+        XCTAssertEqual(first.status, 0, first.output)
+        let kept = try XCTUnwrap(try ResultsFile.read(out).plateMap)
+        XCTAssertEqual(kept.text, try String(contentsOfFile: map, encoding: .utf8))
+        XCTAssertEqual(kept.path, URL(fileURLWithPath: map).path)
+        XCTAssertEqual(try screen(1, out: out).status, 0)
+        XCTAssertEqual(try ResultsFile.read(out).plateMap?.text, kept.text, "a rerun without --platemap keeps it")
+        // export joins the kept map.
+        let folder = Self.path("mapped-tables")
+        let export = try mpirun(1, try Self.netosis, ["export", "--results", out, "--csv", folder])
+        XCTAssertEqual(export.status, 0, export.output)
+        let wells = try String(contentsOfFile: folder + "/wells.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertTrue(wells[0].hasSuffix(",agonist,concentration,unit,vehicle_pct,donor,genotype"), String(wells[0]))
+        XCTAssertFalse(wells.dropFirst().contains { $0.hasSuffix(",,,,,,") }, "every well mapped")
+        // analyze reads the results with the kept map: every well of the plate is a point or a vehicle row.
+        let analysis = Self.path("mapped-analysis")
+        let analyze = try mpirun(1, try Self.netosis, ["analyze", "dose-response", "--results", out, "--out", analysis, "--min-nuclei", "1"])
+        XCTAssertEqual(analyze.status, 0, analyze.output)
+        let rows = try String(contentsOfFile: analysis + "/wells.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        let percents = Dictionary(uniqueKeysWithValues: Self.reference.results.map { ("\($0.image.plate),\($0.image.well)", $0.image.percentNETotic) })
+        XCTAssertFalse(rows.isEmpty)
+        for row in rows {
+            let f = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            XCTAssertEqual(Double(f[10])!, try XCTUnwrap(percents["\(f[1]),\(f[2])"]), accuracy: 1e-9, String(row))
+        }
+        // A plate map that does not parse: refused up front, one line naming the file and line.
+        let bad = Self.path("bad-platemap.csv")
+        try "plate,well,agonist,concentration,unit,vehicle_pct,donor,genotype\nplate01,Z99,PMA,1,nM,0.1,d,HbAA\n"
+            .write(toFile: bad, atomically: true, encoding: .utf8)
+        let refused = try screen(1, out: Self.path("bad-map.h5"), extra: ["--platemap", bad])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.output.contains("\(bad): line 2: well 'Z99' is not a well name"), refused.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: Self.path("bad-map.h5")))
+    }
+}

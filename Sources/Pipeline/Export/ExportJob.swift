@@ -40,7 +40,7 @@ public enum ExportJob {
                            warn: @escaping (String) -> Void = { FileHandle.standardError.write(Data(("warning: " + $0 + "\n").utf8)) })
     throws -> Summary {
         let set = try ResultsSet.read(options.results)
-        let map = try options.plateMap.map { try PlateMap.read($0) }
+        let map = try set.plateMap(given: options.plateMap)
         try FileManager.default.createDirectory(atPath: options.folder, withIntermediateDirectories: true)
         let outputs = try files.enumerated().map { i, name -> OutputFile in
             let header = [imageColumns, wellColumns, objectColumns][i]

@@ -40,7 +40,8 @@ public struct ScreenIdentity: Codable, Equatable, Sendable {
 ///
 /// Version 1: root attributes `format`, `format_version`, `created`, `tool_version`, `config` (the
 /// `ScreenIdentity` JSON), `checkpoint`, `checkpoint_sha256`, `checkpoint_id`, `method`,
-/// `segmentation` (JSON), `model` (JSON); `/images/*` one row per image, `/objects/*` one row per
+/// `segmentation` (JSON), `model` (JSON); `/platemap` (optional: one string, the CSV text given to
+/// `screen --platemap`, attribute `path`); `/images/*` one row per image, `/objects/*` one row per
 /// object (`image` = its row in /images). Rows are sorted by image name, so the file does not depend
 /// on the order images finished in or on the rank count.
 public enum ResultsFile {
@@ -50,10 +51,13 @@ public enum ResultsFile {
         public var identity: ScreenIdentity
         public var header: FileHeader
         public var results: [ScreenResult]
+        /// The plate map `screen` was given (CSV text and where it came from), if any.
+        public var plateMap: (text: String, path: String)?
     }
 
     /// Writes the rows sorted by image name into `path` (the caller makes it atomic).
-    public static func write(_ results: [ScreenResult], identity: ScreenIdentity, to path: String) throws {
+    public static func write(_ results: [ScreenResult], identity: ScreenIdentity, plateMap: (text: String, path: String)? = nil,
+                             to path: String) throws {
         let rows = results.sorted { $0.image.name < $1.image.name }
         let file = try HDF5File.create(path)
         let json = String(decoding: try encoder().encode(identity), as: UTF8.self)
@@ -64,6 +68,9 @@ public enum ResultsFile {
         try file.setAttribute("method", identity.method)
         try file.setAttribute("segmentation", String(decoding: try encoder().encode(identity.segmentation), as: UTF8.self))
         try file.setAttribute("model", identity.model)
+        if let plateMap {  // a dataset, not an attribute: 20 plates of 96 wells exceed an attribute's 64 kB
+            try file.writeStrings("platemap", [plateMap.text]).setAttribute("path", plateMap.path)
+        }
 
         let images = rows.map(\.image)
         let g = try file.createGroup("images")
@@ -178,7 +185,13 @@ public enum ResultsFile {
                 }
                 results.append(ScreenResult(image: row, objects: rows))
             }
-            return Contents(identity: identity, header: header, results: results)
+            var plateMap: (text: String, path: String)?
+            if file.exists("platemap") {
+                let d = try file.dataset("platemap")
+                guard let text = try d.readStrings().first else { throw bad("/platemap is empty") }
+                plateMap = (text, d.hasAttribute("path") ? try d.stringAttribute("path") : path)
+            }
+            return Contents(identity: identity, header: header, results: results, plateMap: plateMap)
         } catch let error as FileFormatError {
             throw error
         } catch {

@@ -1,3 +1,4 @@
+import Analysis
 import Cluster
 import Foundation
 import Imaging
@@ -18,13 +19,16 @@ public struct ScreenOptions: Sendable {
     public var retryFailed: Bool
     /// Start afresh: drop every earlier row of OUT (and its journal).
     public var overwrite: Bool
+    /// Plate-map CSV checked up front and kept in results.h5 (`/platemap`) for export and the analyses.
+    public var plateMap: String?
 
     public init(checkpoint: String, input: String, output: String, batchSize: Int = 64,
                 segmentation: SegmentationConfig = .standard, wells: WellConfig = .standard,
-                normalization: PatchNormalization = .zscore, retryFailed: Bool = false, overwrite: Bool = false) {
+                normalization: PatchNormalization = .zscore, retryFailed: Bool = false, overwrite: Bool = false,
+                plateMap: String? = nil) {
         self.checkpoint = checkpoint; self.input = input; self.output = output; self.batchSize = batchSize
         self.segmentation = segmentation; self.wells = wells; self.normalization = normalization
-        self.retryFailed = retryFailed; self.overwrite = overwrite
+        self.retryFailed = retryFailed; self.overwrite = overwrite; self.plateMap = plateMap
     }
 }
 
@@ -83,6 +87,7 @@ public enum ScreenJob {
 
         // Rank 0: inputs, output, lock, earlier rows.
         let items = try ScreenWorkList.scan(options.input, wells: options.wells)
+        var plateMap = try options.plateMap.map { try Self.readPlateMap($0, items: items, warn: warn) }
         let output = try OutputFile.check(options.output, kind: "results file (\(ResultsFile.format.name))",
                                           inputs: [options.checkpoint] + items.flatMap(\.paths), overwrite: true) {
             ResultsFile.format.isFormat(of: $0)
@@ -110,6 +115,7 @@ public enum ScreenJob {
                     throw OutputError(path: options.output, problem: conflict + "; write to another file, or pass --overwrite to start it afresh")
                 }
                 for r in earlier.results { rows[r.image.name] = r }
+                if plateMap == nil { plateMap = earlier.plateMap }  // kept unless a new one is given
             }
             replay = try ResultsJournal.replay(journal.path)
             if let earlier = replay.identity, let conflict = identity.conflict(with: earlier) {
@@ -165,7 +171,7 @@ public enum ScreenJob {
         summary.interrupted = done < todo.count
         try FaultPoint.pass("screen-final")
         try output.write { temporary in
-            try ResultsFile.write(Array(rows.values), identity: identity, to: temporary)
+            try ResultsFile.write(Array(rows.values), identity: identity, plateMap: plateMap, to: temporary)
         }
         try journal.remove()
         summary.seconds = Date().timeIntervalSince(started)
@@ -175,6 +181,20 @@ public enum ScreenJob {
                                  + "screened and saved in \(options.output); the same command screens the rest")
         }
         return summary
+    }
+
+    /// The plate map's text, refused up front if it does not parse (one line naming file and line);
+    /// images whose plate + well it does not list are screened all the same, with a warning.
+    static func readPlateMap(_ path: String, items: [ScreenItem], warn: (String) -> Void) throws -> (text: String, path: String) {
+        let map = try PlateMap.read(path)
+        let text = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
+        let unmapped = items.filter { map.entry(plate: $0.plate, well: $0.well) == nil }
+        if !unmapped.isEmpty {
+            let examples = unmapped.prefix(3).map { "\($0.plate) \($0.well)" }.joined(separator: ", ")
+            warn("\(path): \(unmapped.count) of \(items.count) image(s) have no plate-map row (e.g. \(examples)); "
+                 + "they are screened, and the analyses leave them out")
+        }
+        return (text, URL(fileURLWithPath: path).path)
     }
 
     /// A checkpoint screen can use: three classes in the patches' order, one input channel.

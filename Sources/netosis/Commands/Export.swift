@@ -11,8 +11,8 @@ struct Export: DistributedCommand {
         probabilities), DIR/wells.csv (images of a well pooled: counts summed, percent NETotic = 100 × \
         NETotic / (NETotic + non-NETotic) of the sums, and the mean of the images' percentages; failed \
         images are counted, not pooled) and DIR/objects.csv (one row per nucleus). With --platemap \
-        (plate,well,agonist,concentration,unit,vehicle_pct,donor,genotype, extra columns kept) its columns \
-        are joined on plate + well. Several results files (a Slurm job array) are read as one; an image \
+        (plate,well,agonist,concentration,unit,vehicle_pct,donor,genotype, extra columns kept), or else the \
+        plate map screen --platemap kept in the results files, its columns are joined on plate + well. Several results files (a Slurm job array) are read as one; an image \
         found in two is reported and its ok row used (between two ok rows, the file named first). Missing \
         values (a percentage without NETotic or non-NETotic objects) are empty cells.
         """)
@@ -23,7 +23,7 @@ struct Export: DistributedCommand {
     @Option(help: "Output folder for images.csv, wells.csv and objects.csv (created if missing).")
     var csv: String
 
-    @Option(help: "Plate-map CSV to join (plate,well,agonist,concentration,unit,vehicle_pct,donor,genotype).")
+    @Option(help: "Plate-map CSV to join (plate,well,agonist,concentration,unit,vehicle_pct,donor,genotype). Default: the one screen kept.")
     var platemap: String?
 
     @Flag(help: "Replace tables an earlier export wrote in the folder (other files are never replaced).")

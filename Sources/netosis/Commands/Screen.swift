@@ -18,7 +18,9 @@ struct Screen: DistributedCommand {
         the same command screens only what is missing. Images that failed stay failed unless --retry-failed. \
         A bad image (truncated, RGB, 12-bit, an incomplete field set) is recorded as failed with the reason and \
         the screen goes on. Under mpirun rank 0 hands out one image at a time and screens too; SIGUSR1/SIGTERM \
-        stop the hand-out, the images in flight finish, OUT is written and the exit status is 75 (requeue).
+        stop the hand-out, the images in flight finish, OUT is written and the exit status is 75 (requeue). \
+        A --platemap is kept in OUT (a rerun without one keeps it; with another one replaces it), so export \
+        and analyze need no plate map of their own.
         """)
 
     @Option(help: "Checkpoint (netosis.checkpoint) of a 3-class model: other, non-NETotic, NETotic.")
@@ -29,6 +31,9 @@ struct Screen: DistributedCommand {
 
     @Option(help: "Results file (netosis.results); an existing one from the same checkpoint and settings is completed.")
     var out: String
+
+    @Option(help: "Plate-map CSV (plate,well,agonist,concentration,unit,vehicle_pct,donor,genotype): checked now, kept in OUT for export and the analyses.")
+    var platemap: String?
 
     @Option(help: "Patches per forward pass; 1…65536.")
     var batchSize = 64
@@ -55,7 +60,8 @@ struct Screen: DistributedCommand {
         let options = ScreenOptions(checkpoint: checkpoint, input: input, output: out, batchSize: batchSize,
                                     segmentation: try segmentation.settings(),
                                     wells: try wellsConfig.map { try WellConfig.load($0) } ?? .standard,
-                                    normalization: normalize, retryFailed: retryFailed, overwrite: overwrite)
+                                    normalization: normalize, retryFailed: retryFailed, overwrite: overwrite,
+                                    plateMap: platemap)
         let console = Console("screen", world: world)
         _ = try ScreenJob.run(options, world: world, log: console.log, warn: console.warn, status: console.status)
     }

@@ -1,0 +1,171 @@
+import Analysis
+import Foundation
+import Storage
+
+/// The files of `analyze dose-response` (docs/file-formats.md "analyze dose-response"): tables for
+/// pandas and Prism, one JSON with everything, one SVG figure. Written together, atomically.
+enum DoseResponseOutputs {
+    static let files = ["wells.csv", "fits.csv", "curves.csv", "comparisons.csv", "excluded.csv", "dose-response.json",
+                        "dose-response.svg"]
+    static let format = "netosis.dose-response"
+    static let headers = [
+        "group,plate,well,agonist,concentration,unit,donor,genotype,netotic,non_netotic,percent_netotic,response,role",
+        "group,agonist,unit,model,wells,concentrations,verdict,bottom,top,log_ec50,hill,se_bottom,se_top,se_log_ec50,se_hill,"
+            + "ec50,ec50_low,ec50_high,r_squared,sum_of_squares,df,vehicle_wells,vehicle_mean,vehicle_sd,problem",
+        "group,log10_concentration,concentration,fit,band_low,band_high",
+        "agonist,groups,model,f,df_numerator,df_denominator,p,shared_log_ec50,shared_ec50,problem",
+        "plate,well,reason",
+    ]
+
+    static func write(_ a: DoseResponseAnalysis) throws {
+        let o = a.options
+        try FileManager.default.createDirectory(atPath: o.folder, withIntermediateDirectories: true)
+        let inputs = a.table.sources + [o.plateMap].compactMap { $0 }
+        let outputs = try files.enumerated().map { i, name -> OutputFile in
+            let path = (o.folder as NSString).appendingPathComponent(name)
+            return try OutputFile.check(path, kind: "netosis analyze dose-response output", inputs: inputs, overwrite: o.overwrite) { p in
+                if i < headers.count { return ExportJob.firstLine(p) == headers[i] }
+                let head = FileHandle(forReadingAtPath: p).flatMap { try? $0.read(upToCount: 8192) } ?? Data()
+                return String(decoding: head, as: UTF8.self).contains(i == 5 ? "\"\(format)\"" : "<!-- netosis analyze dose-response -->")
+            }
+        }
+        let texts = [wells(a), fits(a), curves(a), comparisons(a), excluded(a), try json(a), DoseResponseChart.svg(a)]
+        try OutputFile.writeTogether(zip(outputs, texts).map { output, text in
+            (output, { try AtomicFile.writeBytes(Data(text.utf8), to: $0) })
+        })
+    }
+
+    static func csv(_ header: String, _ rows: [[String]]) -> String {
+        header + "\n" + rows.map { ExportJob.line($0) }.joined()
+    }
+    static func n(_ v: Double?) -> String { v.map { $0.isFinite ? ExportJob.number($0) : "" } ?? "" }
+
+    static func wells(_ a: DoseResponseAnalysis) -> String {
+        var rows: [[String]] = []
+        for g in a.groups {
+            for (role, list) in [("point", g.points), ("vehicle", g.vehicle)] {
+                for w in list {
+                    let t = w.treatment
+                    let response = a.normalization.map { $0.apply(w.percentNETotic) } ?? w.percentNETotic
+                    rows.append([g.label, w.plate, w.well, t.agonist, n(t.concentration), t.unit, t.donor, t.genotype, "\(w.netotic)",
+                                 "\(w.nonNETotic)", n(w.percentNETotic), n(response), role])
+                }
+            }
+        }
+        return csv(headers[0], rows)
+    }
+
+    static func fits(_ a: DoseResponseAnalysis) -> String {
+        csv(headers[1], a.groups.map { g in
+            let fit = g.fit
+            var p = [String](repeating: "", count: 4), se = [String](repeating: "", count: 4)
+            if let fit {
+                let names = fit.model.parameterNames
+                for (k, name) in ["bottom", "top", "logEC50", "hill"].enumerated() {
+                    guard let at = names.firstIndex(of: name) else {  // fixed by the normalised model
+                        p[k] = name == "bottom" ? "0" : name == "top" ? "100" : ""
+                        continue
+                    }
+                    p[k] = n(fit.parameters[at])
+                    se[k] = n(fit.standardErrors?[at])
+                }
+            }
+            let e = fit?.reportableEC50
+            let v = g.data?.vehicleResponses ?? []
+            return [g.label, g.agonist, g.unit, fit?.model.rawValue ?? a.options.model.rawValue, "\(g.points.count)", "\(g.concentrations)",
+                    fit.map { "\($0.verdict)" } ?? "no fit"] + p + se
+                + [n(e?.ec50), n(e?.interval.lower), n(e?.interval.upper), n(fit?.rSquared), n(fit?.sumOfSquares),
+                   fit.map { "\($0.degreesOfFreedom)" } ?? "", "\(v.count)", n(v.isEmpty ? nil : mean(v)),
+                   n(v.count > 1 ? sd(v) : nil), g.problem ?? ""]
+        })
+    }
+
+    /// The curve and its band at 101 points over the tested range, half a decade beyond each end.
+    static func curvePoints(_ fit: DoseResponseFit) -> [(x: Double, y: Double, band: ConfidenceInterval?)] {
+        let low = fit.logRange.lowerBound - 0.5, high = fit.logRange.upperBound + 0.5
+        return (0...100).map { i in
+            let x = low + (high - low) * Double(i) / 100
+            return (x, fit.value(at: x), fit.confidenceBand(at: x))
+        }
+    }
+
+    static func curves(_ a: DoseResponseAnalysis) -> String {
+        var rows: [[String]] = []
+        for g in a.groups {
+            guard let fit = g.fit else { continue }
+            if case .notConverged = fit.verdict { continue }
+            for p in curvePoints(fit) {
+                rows.append([g.label, n(p.x), n(pow(10, p.x)), n(p.y), n(p.band?.lower), n(p.band?.upper)])
+            }
+        }
+        return csv(headers[2], rows)
+    }
+
+    static func comparisons(_ a: DoseResponseAnalysis) -> String {
+        csv(headers[3], a.comparisons.map { c in
+            let r = c.result
+            return [c.agonist, c.labels.joined(separator: " | "), r?.model.rawValue ?? a.options.model.rawValue, n(r?.f),
+                    r.map { "\($0.fDegreesOfFreedom.numerator)" } ?? "", r.map { "\($0.fDegreesOfFreedom.denominator)" } ?? "",
+                    n(r?.pValue), n(r?.sharedLogEC50), n(r.map { pow(10, $0.sharedLogEC50) }), c.problem ?? ""]
+        })
+    }
+
+    static func excluded(_ a: DoseResponseAnalysis) -> String {
+        csv(headers[4], a.table.excluded.map { [$0.plate, $0.well, $0.reason] })
+    }
+
+    // MARK: JSON
+
+    struct Report: Encodable {
+        struct Group: Encodable {
+            var label: String, keys: [String: String], agonist: String, unit: String, wells: Int, concentrations: Int
+            var vehicleWells: Int, vehicleMean: Double?, model: String?, verdict: String, parameters: [String: Double]?
+            var standardErrors: [String: Double]?, ec50: Double?, ec50Low: Double?, ec50High: Double?, rSquared: Double?
+            var degreesOfFreedom: Int?, problem: String?
+        }
+        struct Comparison: Encodable {
+            var agonist: String, groups: [String], f: Double?, dfNumerator: Int?, dfDenominator: Int?, p: Double?
+            var sharedEC50: Double?, problem: String?
+        }
+        struct Excluded: Encodable { var plate: String, well: String, reason: String }
+        var format = DoseResponseOutputs.format, formatVersion = 1, toolVersion = ToolVersion.string
+        var sources: [String], plateMap: String, groupBy: [String], normalize: Bool, normalization: [String: Double]?
+        var minimumNuclei: Int, wells: Int, groups: [Group], comparisons: [Comparison], excluded: [Excluded]
+    }
+
+    static func json(_ a: DoseResponseAnalysis) throws -> String {
+        func finite(_ v: Double?) -> Double? { v.flatMap { $0.isFinite ? $0 : nil } }
+        let groups = a.groups.map { g -> Report.Group in
+            let fit = g.fit, e = fit?.reportableEC50, v = g.data?.vehicleResponses ?? []
+            let names = fit?.model.parameterNames ?? []
+            return Report.Group(
+                label: g.label, keys: Dictionary(g.keys.map { ($0.column, $0.value) }, uniquingKeysWith: { a, _ in a }),
+                agonist: g.agonist, unit: g.unit, wells: g.points.count, concentrations: g.concentrations, vehicleWells: v.count,
+                vehicleMean: v.isEmpty ? nil : finite(mean(v)), model: fit?.model.rawValue, verdict: fit.map { "\($0.verdict)" } ?? "no fit",
+                parameters: fit.map { f in Dictionary(uniqueKeysWithValues: zip(names, f.parameters)).compactMapValues(finite) },
+                standardErrors: fit?.standardErrors.map { Dictionary(uniqueKeysWithValues: zip(names, $0)).compactMapValues(finite) },
+                ec50: finite(e?.ec50), ec50Low: finite(e?.interval.lower), ec50High: finite(e?.interval.upper),
+                rSquared: finite(fit?.rSquared), degreesOfFreedom: fit?.degreesOfFreedom, problem: g.problem)
+        }
+        let comparisons = a.comparisons.map { c in
+            Report.Comparison(agonist: c.agonist, groups: c.labels, f: finite(c.result?.f),
+                              dfNumerator: c.result?.fDegreesOfFreedom.numerator, dfDenominator: c.result?.fDegreesOfFreedom.denominator,
+                              p: finite(c.result?.pValue), sharedEC50: finite(c.result.map { pow(10, $0.sharedLogEC50) }), problem: c.problem)
+        }
+        let report = Report(sources: a.table.sources, plateMap: a.table.plateMapPath, groupBy: a.options.groupBy,
+                            normalize: a.options.normalize,
+                            normalization: a.normalization.map { ["zero": $0.zero, "hundred": $0.hundred] },
+                            minimumNuclei: a.options.minimumNuclei, wells: a.table.wells.count, groups: groups, comparisons: comparisons,
+                            excluded: a.table.excluded.map { Report.Excluded(plate: $0.plate, well: $0.well, reason: $0.reason) })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return String(decoding: try encoder.encode(report), as: UTF8.self) + "\n"
+    }
+
+    static func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(v.count) }
+    static func sd(_ v: [Double]) -> Double {
+        let m = mean(v)
+        return (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count - 1)).squareRoot()
+    }
+}
