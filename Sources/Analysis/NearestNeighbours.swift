@@ -1,5 +1,5 @@
 /// Exact nearest neighbours among points of the plane, through a 2-d tree: built in
-/// O(n log² n), a query visits O(log n) nodes on spread-out data, so the nearest-neighbour
+/// O(n log n), a query visits O(log n) nodes on spread-out data, so the nearest-neighbour
 /// distances of a well (thousands of nuclei) cost milliseconds instead of n² distance pairs.
 ///
 /// The tree is implicit: a subrange lo..<hi of the tree order has its node at mid = (lo + hi)/2,
@@ -20,16 +20,24 @@ public struct NearestNeighbours: Sendable {
             throw StatisticsError("nearest neighbours: a point has a non-finite coordinate")
         }
         self.points = points
-        var order = Array(points.indices)
+        var xs = points.map(\.x), ys = points.map(\.y), index = Array(points.indices)
         var splits = [Bool](repeating: true, count: points.count)
-        NearestNeighbours.build(&order, &splits, points, 0, points.count)
-        index = order
-        var inverse = [Int](repeating: 0, count: points.count)
-        for (n, i) in order.enumerated() { inverse[i] = n }
-        node = inverse
-        xs = order.map { points[$0].x }
-        ys = order.map { points[$0].y }
+        xs.withUnsafeMutableBufferPointer { x in
+            ys.withUnsafeMutableBufferPointer { y in
+                index.withUnsafeMutableBufferPointer { i in
+                    splits.withUnsafeMutableBufferPointer { s in
+                        Tree(xs: x, ys: y, index: i, splitsOnX: s).build(0, points.count)
+                    }
+                }
+            }
+        }
+        self.index = index
+        self.xs = xs
+        self.ys = ys
         splitsOnX = splits
+        var inverse = [Int](repeating: 0, count: points.count)
+        for (n, i) in index.enumerated() { inverse[i] = n }
+        node = inverse
     }
 
     /// The point nearest to `query` (the smallest index among equally near ones is not promised),
@@ -37,7 +45,7 @@ public struct NearestNeighbours: Sendable {
     public func nearest(to query: PlanePoint, excluding: Int? = nil) -> (index: Int, distance: Double)? {
         var best = (node: -1, squared: Double.infinity)
         let skip = excluding.flatMap { node.indices.contains($0) ? node[$0] : nil } ?? -1
-        search(0, index.count, query.x, query.y, skip, &best)
+        withView { $0.search(0, index.count, query.x, query.y, skip, &best) }
         guard best.node >= 0 else { return nil }
         return (index[best.node], best.squared.squareRoot())
     }
@@ -49,10 +57,12 @@ public struct NearestNeighbours: Sendable {
             throw StatisticsError("nearest-neighbour distances need at least two points, got \(points.count)")
         }
         var distances = [Double](repeating: 0, count: points.count)
-        for node in index.indices {
-            var best = (node: -1, squared: Double.infinity)
-            search(0, index.count, xs[node], ys[node], node, &best)
-            distances[index[node]] = best.squared.squareRoot()
+        withView { view in
+            for node in index.indices {
+                var best = (node: -1, squared: Double.infinity)
+                view.search(0, index.count, view.xs[node], view.ys[node], node, &best)
+                distances[index[node]] = best.squared.squareRoot()
+            }
         }
         return distances
     }
@@ -62,37 +72,88 @@ public struct NearestNeighbours: Sendable {
         try NearestNeighbours(points).distancesToNearestOther()
     }
 
-    /// Sorts order[lo..<hi] along its wider axis, puts the median at mid and recurses on both halves.
-    private static func build(_ order: inout [Int], _ splits: inout [Bool], _ points: [PlanePoint], _ lo: Int, _ hi: Int) {
-        guard hi - lo > 1 else { return }
-        var minX = Double.infinity, maxX = -Double.infinity, minY = Double.infinity, maxY = -Double.infinity
-        for i in lo..<hi {
-            let p = points[order[i]]
-            minX = min(minX, p.x); maxX = max(maxX, p.x); minY = min(minY, p.y); maxY = max(maxY, p.y)
+    /// The tree under construction: coordinates and original indices permuted together (buffers
+    /// rather than arrays: no copy-on-write checks in the inner loops of debug builds).
+    private struct Tree {
+        let xs: UnsafeMutableBufferPointer<Double>, ys: UnsafeMutableBufferPointer<Double>
+        let index: UnsafeMutableBufferPointer<Int>, splitsOnX: UnsafeMutableBufferPointer<Bool>
+
+        /// Puts the median of lo..<hi along its wider axis at mid (quickselect: smaller or equal
+        /// keys before it, larger or equal after) and recurses on both halves: O(n log n) in all.
+        func build(_ lo: Int, _ hi: Int) {
+            guard hi - lo > 1 else { return }
+            var minX = Double.infinity, maxX = -Double.infinity, minY = Double.infinity, maxY = -Double.infinity
+            for i in lo..<hi {
+                minX = min(minX, xs[i]); maxX = max(maxX, xs[i]); minY = min(minY, ys[i]); maxY = max(maxY, ys[i])
+            }
+            let onX = maxX - minX >= maxY - minY
+            let mid = (lo + hi) / 2
+            select(mid, lo, hi - 1, onX)
+            splitsOnX[mid] = onX
+            build(lo, mid)
+            build(mid + 1, hi)
         }
-        let onX = maxX - minX >= maxY - minY
-        order[lo..<hi].sort { a, b in
-            let u = onX ? points[a].x : points[a].y, v = onX ? points[b].x : points[b].y
-            return u < v || (u == v && a < b)
+
+        /// Quickselect on l...r with a three-way partition (many equal keys — repeated points, a
+        /// line, a lattice — stay linear) around the median of three.
+        private func select(_ target: Int, _ left: Int, _ right: Int, _ onX: Bool) {
+            var l = left, r = right
+            while l < r {
+                let a = key(l, onX), b = key((l + r) / 2, onX), c = key(r, onX)
+                let pivot = max(min(a, b), min(max(a, b), c))
+                var lt = l, i = l, gt = r
+                while i <= gt {
+                    let k = key(i, onX)
+                    if k < pivot {
+                        swap(lt, i); lt += 1; i += 1
+                    } else if k > pivot {
+                        swap(i, gt); gt -= 1
+                    } else {
+                        i += 1
+                    }
+                }
+                // l..<lt below the pivot, lt...gt equal to it, gt+1...r above.
+                if target < lt { r = lt - 1 } else if target > gt { l = gt + 1 } else { return }
+            }
         }
-        let mid = (lo + hi) / 2
-        splits[mid] = onX
-        build(&order, &splits, points, lo, mid)
-        build(&order, &splits, points, mid + 1, hi)
+
+        private func key(_ i: Int, _ onX: Bool) -> Double { onX ? xs[i] : ys[i] }
+
+        private func swap(_ i: Int, _ j: Int) {
+            xs.swapAt(i, j); ys.swapAt(i, j); index.swapAt(i, j)
+        }
     }
 
-    /// Depth-first search of lo..<hi, near side first; the far side only when the splitting line is
-    /// closer than the best distance so far (left ≤ split ≤ right along the axis, so that bound is safe).
-    private func search(_ lo: Int, _ hi: Int, _ qx: Double, _ qy: Double, _ skip: Int,
-                        _ best: inout (node: Int, squared: Double)) {
-        guard lo < hi else { return }
-        let mid = (lo + hi) / 2
-        let dx = xs[mid] - qx, dy = ys[mid] - qy
-        let squared = dx * dx + dy * dy
-        if mid != skip, squared < best.squared { best = (mid, squared) }
-        let offset = splitsOnX[mid] ? qx - xs[mid] : qy - ys[mid]
-        let (near, far) = offset < 0 ? ((lo, mid), (mid + 1, hi)) : ((mid + 1, hi), (lo, mid))
-        search(near.0, near.1, qx, qy, skip, &best)
-        if offset * offset < best.squared { search(far.0, far.1, qx, qy, skip, &best) }
+    private func withView(_ body: (View) -> Void) {
+        xs.withUnsafeBufferPointer { x in
+            ys.withUnsafeBufferPointer { y in
+                splitsOnX.withUnsafeBufferPointer { s in body(View(xs: x, ys: y, splitsOnX: s)) }
+            }
+        }
+    }
+
+    /// The built tree, read through buffers (the search is the hot loop).
+    private struct View {
+        let xs: UnsafeBufferPointer<Double>, ys: UnsafeBufferPointer<Double>, splitsOnX: UnsafeBufferPointer<Bool>
+
+        /// Depth-first search of lo..<hi, near side first; the far side only when the splitting line
+        /// is closer than the best distance so far (left ≤ split ≤ right along the axis, so that
+        /// bound is safe).
+        func search(_ lo: Int, _ hi: Int, _ qx: Double, _ qy: Double, _ skip: Int,
+                    _ best: inout (node: Int, squared: Double)) {
+            guard lo < hi else { return }
+            let mid = (lo + hi) / 2
+            let dx = xs[mid] - qx, dy = ys[mid] - qy
+            let squared = dx * dx + dy * dy
+            if mid != skip, squared < best.squared { best = (mid, squared) }
+            let offset = splitsOnX[mid] ? qx - xs[mid] : qy - ys[mid]
+            if offset < 0 {
+                search(lo, mid, qx, qy, skip, &best)
+                if offset * offset < best.squared { search(mid + 1, hi, qx, qy, skip, &best) }
+            } else {
+                search(mid + 1, hi, qx, qy, skip, &best)
+                if offset * offset < best.squared { search(lo, mid, qx, qy, skip, &best) }
+            }
+        }
     }
 }
