@@ -69,7 +69,6 @@ final class TiledANNDTests: XCTestCase {
         // 42 tiles with 0 … 82 points each (2 per tile index): those under 20 are excluded, the
         // rest measured; row-major order.
         var random = SplitMix64(seed: 11_6)
-        let grid = TileGrid.paper
         var points: [PlanePoint] = []
         for k in 0..<42 {
             let (row, column) = (k / 7, k % 7)
