@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers (dependencies point one way; picture in docs/architecture.md, generated from this file):
-//   netosis → Pipeline → (Neural, Imaging, Analysis) → (Storage, Cluster) → C system libraries
+//   netosis → Pipeline → (Neural, Imaging, Analysis) → (Storage, Cluster, Determinism) → C system libraries
 let package = Package(
     name: "netosis",
     platforms: [.macOS(.v14)],
@@ -42,9 +42,10 @@ let package = Package(
         .target(name: "Neural", dependencies: ["COpenBLAS", "Storage", "Determinism",
                                                .product(name: "Yams", package: "Yams")],
                 swiftSettings: optimized),
-        // Statistics, curve fitting and the experiment's plain-text design (plate map): no MPI or HDF5;
-        // LAPACK (from OpenBLAS) for the small linear systems of least squares.
-        .target(name: "Analysis", dependencies: ["COpenBLAS"], swiftSettings: swift5),
+        // Statistics, curve fitting, clustering and the experiment's plain-text design (plate map): no
+        // MPI or HDF5; LAPACK (from OpenBLAS) for the small linear systems of least squares,
+        // Determinism's SplitMix64 for the seeded resampling of count-matched comparisons.
+        .target(name: "Analysis", dependencies: ["COpenBLAS", "Determinism"], swiftSettings: swift5),
         .target(name: "Pipeline", dependencies: ["Cluster", "Storage", "Imaging", "Neural", "Determinism", "Analysis"],
                 swiftSettings: swift5),
         .executableTarget(name: "netosis", dependencies: [
