@@ -337,6 +337,17 @@ extension ScreenCommandTests {
             let f = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             XCTAssertEqual(Double(f[10])!, try XCTUnwrap(percents["\(f[1]),\(f[2])"]), accuracy: 1e-9, String(row))
         }
+        // analyze clustering reads the NETotic objects of each image (2×2 tiles of these small wells).
+        let clustering = Self.path("mapped-clustering")
+        let cluster = try mpirun(1, try Self.netosis, ["analyze", "clustering", "--results", out, "--out", clustering, "--tiles", "2x2",
+                                                       "--min-per-tile", "2", "--repetitions", "5"])
+        XCTAssertEqual(cluster.status, 0, cluster.output)
+        let imageRows = try String(contentsOfFile: clustering + "/images.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        XCTAssertEqual(imageRows.count, Self.reference.results.count)
+        for (row, want) in zip(imageRows, Self.reference.results) {
+            let f = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            XCTAssertEqual(f[0], want.image.name); XCTAssertEqual(f[6], "\(want.image.counts[2])")
+        }
         // A plate map that does not parse: refused up front, one line naming the file and line.
         let bad = Self.path("bad-platemap.csv")
         try "plate,well,agonist,concentration,unit,vehicle_pct,donor,genotype\nplate01,Z99,PMA,1,nM,0.1,d,HbAA\n"

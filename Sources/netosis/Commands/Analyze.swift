@@ -6,8 +6,8 @@ import Pipeline
 /// `netosis analyze`: the statistics that turn counts into science.
 struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Statistics from counts: dose-response curves and EC50s (more analyses to come).",
-        subcommands: [AnalyzeDoseResponse.self])
+        abstract: "Statistics from counts: dose-response curves and EC50s, clustering of NETotic nuclei.",
+        subcommands: [AnalyzeDoseResponse.self, AnalyzeClustering.self])
 }
 
 extension DoseResponseModel: ExpressibleByArgument {
@@ -73,5 +73,103 @@ struct AnalyzeDoseResponse: DistributedCommand {
                                                     normalize: normalize, model: model, minimumNuclei: minNuclei, folder: out,
                                                     overwrite: overwrite),
                                 log: console.log, warn: console.warn)
+    }
+}
+
+/// `netosis analyze clustering`: ANND of NETotic nuclei per tile, Clark–Evans, count-matched KS.
+struct AnalyzeClustering: DistributedCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clustering",
+        abstract: "Clustering of NETotic nuclei: ANND per tile, Clark–Evans, the paper's count-matched KS test between treatments.",
+        discussion: """
+        Input: results files of screen (NETotic objects of ok images; the treatment is the --group-by column \
+        of the plate map screen kept or --platemap), or two tables from any tool: --nuclei (image,x,y,class; \
+        class 2 or NETotic counts) and --images (image,width,height,group). Each image is cut into --tiles \
+        ROWSxCOLUMNS tiles (the paper: 6x7 over a 4032×3072 well, 576×512 px); in each tile with at least \
+        --min-per-tile NETotic nuclei the average nearest-neighbour distance (ANND, neighbours within the \
+        tile) and the Clark–Evans ratio with Donnelly's edge correction (clustered / random / dispersed) are \
+        measured; Clark–Evans over the whole image too. Two treatments are compared as in the paper: tiles \
+        paired by NETotic count (within --max-count-difference), a two-sample KS test on the paired ANNDs, \
+        repeated over --repetitions seeded draws, every p reported with their median and the fraction below \
+        alpha; a paired t-test on each draw is reported alongside (the KS test after count matching is \
+        conservative: docs/analysis.md). Writes images.csv, tiles.csv, comparisons.csv, excluded.csv, \
+        clustering.json and annd-cdf.svg into --out.
+        """)
+
+    @Option(parsing: .upToNextOption, help: "Results files (netosis.results), one or more.")
+    var results: [String] = []
+
+    @Option(help: "Nuclei table CSV (image,x,y,class) instead of results files.")
+    var nuclei: String?
+
+    @Option(help: "Images table CSV (image,width,height,group) for --nuclei.")
+    var images: String?
+
+    @Option(help: "Plate-map CSV for results files (default: the one screen --platemap kept).")
+    var platemap: String?
+
+    @Option(help: "Plate-map column whose values are the treatments (results input).")
+    var groupBy = "agonist"
+
+    @Option(help: "Tiles per image as ROWSxCOLUMNS.")
+    var tiles = "6x7"
+
+    @Option(help: "Tiles with fewer NETotic nuclei get no ANND; 2…100000.")
+    var minPerTile = 20
+
+    @Option(help: "Treatments to compare as FIRST,SECOND (repeat for more pairs). Default: every pair.")
+    var compare: [String] = []
+
+    @Option(help: "Seeded draws of the count matching, each with its KS test; 1…100000 (the paper: 10).")
+    var repetitions = 100
+
+    @Option(help: "Largest NETotic count difference between paired tiles; 0…100000, or 'none'.")
+    var maxCountDifference = "2"
+
+    @Option(help: "Seed of the count-matching draws.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Significance level of the verdicts; 0.0001…0.5.")
+    var alpha = 0.05
+
+    @Option(help: "Output folder (created if missing).")
+    var out: String
+
+    @Flag(help: "Replace files an earlier analysis wrote in the folder (other files are never replaced).")
+    var overwrite = false
+
+    var grid: (rows: Int, columns: Int)? {
+        let parts = tiles.lowercased().split(separator: "x").map { Int($0) }
+        guard parts.count == 2, let r = parts[0], let c = parts[1], (1...1000).contains(r), (1...1000).contains(c) else { return nil }
+        return (r, c)
+    }
+
+    func validate() throws {
+        guard grid != nil else { throw ValidationError("--tiles: '\(tiles)' is not ROWSxCOLUMNS (1…1000 each), e.g. 6x7") }
+        try requireFlag("--min-per-tile", minPerTile, in: 2...100_000)
+        try requireFlag("--repetitions", repetitions, in: 1...100_000)
+        try requireFlag("--alpha", alpha, in: 0.0001...0.5)
+        guard maxCountDifference == "none" || (Int(maxCountDifference).map { (0...100_000).contains($0) } ?? false) else {
+            throw ValidationError("--max-count-difference: '\(maxCountDifference)' is not a whole number 0…100000 or 'none'")
+        }
+        for pair in compare where pair.split(separator: ",").count != 2 {
+            throw ValidationError("--compare: '\(pair)' is not FIRST,SECOND")
+        }
+    }
+
+    /// Rank 0 analyses; the other ranks of an mpirun have nothing to do.
+    func run(on world: Communicator) throws {
+        guard world.isRoot else { return }
+        let console = Console("analyze", world: world)
+        let pairs = compare.map { p -> (String, String) in
+            let two = p.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            return (two[0], two[1])
+        }
+        try ClusteringJob.run(ClusteringOptions(results: results, nuclei: nuclei, images: images, plateMap: platemap,
+                                                groupBy: groupBy.lowercased(), tileRows: grid!.rows, tileColumns: grid!.columns,
+                                                minimumPerTile: minPerTile, comparisons: pairs, repetitions: repetitions,
+                                                maximumCountDifference: Int(maxCountDifference), seed: seed, alpha: alpha,
+                                                folder: out, overwrite: overwrite),
+                              log: console.log, warn: console.warn)
     }
 }
