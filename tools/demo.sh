@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's `make demo`: checks the stack on 2 MPI ranks, then runs the whole pipeline on the
 # embedded synthetic plate set (written fresh by `netosis synth`, full ground truth): synth → segment →
-# prepare → train (2 ranks) → evaluate → screen an unseen plate → counts vs truth → export tables.
+# prepare → train (2 ranks) → evaluate → screen an unseen plate → counts vs truth → export tables →
+# dose-response (EC50s) and clustering (ANND) analyses.
 # Usage: tools/demo.sh BIN_DIR [OUT_DIR]
 set -euo pipefail
 BIN=${1:?usage: tools/demo.sh BIN_DIR [OUT_DIR]}
@@ -39,20 +40,29 @@ mpirun -np 2 "$NETOSIS" evaluate --checkpoint "$OUT/train/best.h5" --data "$OUT/
 step "synth: an unseen plate (another seed) to screen → $OUT/screen-plates"
 mpirun -np 2 "$NETOSIS" synth --out "$OUT/screen-plates" --seed 2 --plates 1 --wells 12 --overwrite
 
-step "screen: every nucleus of the unseen plate on 2 ranks → $OUT/results.h5"
+step "screen: every nucleus of the unseen plate on 2 ranks, plate map kept → $OUT/results.h5"
 mpirun -np 2 "$NETOSIS" screen --checkpoint "$OUT/train/best.h5" --input "$OUT/screen-plates/images" \
-    --out "$OUT/results.h5" --overwrite | tee "$OUT/screen.txt"
+    --platemap "$OUT/screen-plates/platemap.csv" --out "$OUT/results.h5" --overwrite | tee "$OUT/screen.txt"
 
 step "counts: per-image counts vs the synthetic truth (one marker per object) → $OUT/counts.json"
 "$NETOSIS" counts --results "$OUT/results.h5" --annotations "$OUT/screen-plates/annotations" \
     --json "$OUT/counts.json" --overwrite | tee "$OUT/counts.txt"
 
-step "export: per-image, per-well and per-object CSV with the plate map → $OUT/tables"
-"$NETOSIS" export --results "$OUT/results.h5" --csv "$OUT/tables" --platemap "$OUT/screen-plates/platemap.csv" --overwrite
+step "export: per-image, per-well and per-object CSV with the plate map screen kept → $OUT/tables"
+"$NETOSIS" export --results "$OUT/results.h5" --csv "$OUT/tables" --overwrite
 head -n 4 "$OUT/tables/wells.csv"
+
+step "analyze dose-response: 4PL per agonist, EC50 with 95% CI (truth: PMA 2 nM, A23187 0.9 uM) → $OUT/dose-response"
+"$NETOSIS" analyze dose-response --results "$OUT/results.h5" --group-by agonist --out "$OUT/dose-response" --overwrite \
+    | tee "$OUT/dose-response.txt"
+
+step "analyze clustering: ANND of NETotic nuclei per tile, A23187 (clustered) vs PMA → $OUT/clustering"
+"$NETOSIS" analyze clustering --results "$OUT/results.h5" --tiles 2x2 --min-per-tile 10 --compare A23187,PMA \
+    --repetitions 20 --out "$OUT/clustering" --overwrite | tee "$OUT/clustering.txt"
 
 step "summary"
 grep -E "^(class|other|non-NETotic|NETotic) |^accuracy" "$OUT/evaluate.txt" || true
 grep -E "^(non-NETotic|NETotic) " "$OUT/counts.txt" | sed 's/^/count vs truth: /' || true
 grep -E "image\(s\) screened" "$OUT/screen.txt" || true
+grep -E "^  agonist=|vs PMA" "$OUT/dose-response.txt" "$OUT/clustering.txt" | sed 's/^[^:]*: *//' || true
 printf '\ndemo: done in %d s; outputs in %s/\n' $(( $(date +%s) - start )) "$OUT"
