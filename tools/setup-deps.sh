@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages netosis needs, only those missing (idempotent, fast when done).
-#   tools/setup-deps.sh          build + runtime + test tools (MPI, HDF5, libtiff, OpenBLAS, Slurm)
+#   tools/setup-deps.sh          build + runtime + test tools (MPI, HDF5, libtiff, OpenBLAS, Slurm, Chromium for the report test)
 # Runs apt-get as root (CI, containers) or through sudo if available.
 set -euo pipefail
 packages=(pkg-config python3 libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools libtiff-dev libtiff-tools
-          libopenblas-dev slurmctld slurmd slurm-client munge)
+          libopenblas-dev slurmctld slurmd slurm-client munge chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

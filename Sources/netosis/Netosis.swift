@@ -27,6 +27,7 @@ struct Netosis: ParsableCommand {
             Counts.self,
             Export.self,
             Analyze.self,
+            Report.self,
             Bench.self,
         ]
     )

@@ -358,3 +358,55 @@ extension ScreenCommandTests {
         XCTAssertFalse(FileManager.default.fileExists(atPath: Self.path("bad-map.h5")))
     }
 }
+
+extension ScreenCommandTests {
+    /// `netosis report` on a screen with its kept plate map: one self-contained HTML file that a real
+    /// headless Chromium renders with every section; broken inputs get one line.
+    func testTheReportRendersInHeadlessChromium() throws {
+        let results = Self.path("report-results.h5")
+        XCTAssertEqual(try screen(1, out: results, extra: ["--platemap", Self.path("plates/platemap.csv")]).status, 0)
+        let html = Self.path("report.html")
+        let run = try mpirun(1, try Self.netosis, ["report", "--results", results, "--out", html, "--min-nuclei", "1"])
+        XCTAssertEqual(run.status, 0, run.output)
+        let text = try String(contentsOfFile: html, encoding: .utf8)
+        for id in ["run", "qc", "plates", "dose-response", "clustering"] { XCTAssertTrue(text.contains("<section id=\"\(id)\">"), id) }
+        // Self-contained: nothing fetched (the only URL is SVG's namespace), no script.
+        let urls = text.components(separatedBy: "http").dropFirst().filter { !$0.hasPrefix("://www.w3.org/2000/svg") }
+        XCTAssertEqual(urls.count, 0, "external references: \(urls.prefix(3))")
+        XCTAssertFalse(text.contains("<script"))
+        XCTAssertFalse(text.contains("<link "))
+        // Every image's plate appears in a heatmap; every well's % NETotic is written in it.
+        for r in Self.reference.results {
+            let percent = String(format: "%.0f", r.image.percentNETotic)
+            XCTAssertTrue(text.contains(">\(percent)</text>"), "\(r.image.well) \(percent)")
+        }
+        // A real browser: Chromium (Debian package, installed by tools/setup-deps.sh) renders it.
+        guard let chromium = which("chromium") else {
+            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("chromium is missing: tools/setup-deps.sh installs it") }
+            return
+        }
+        let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files"]
+        let dom = try runProgram(chromium, flags + ["--dump-dom", "file://" + html], timeout: 120)
+        XCTAssertEqual(dom.status, 0, dom.output)
+        for heading in ["Run", "Quality control", "Plates", "Dose-response", "Clustering of NETotic nuclei"] {
+            XCTAssertTrue(dom.output.contains("<h2>\(heading)</h2>"), heading)
+        }
+        XCTAssertTrue(dom.output.contains("<svg"))
+        let png = Self.path("report.png")
+        let shot = try runProgram(chromium, flags + ["--window-size=1280,2000", "--screenshot=" + png, "file://" + html], timeout: 120)
+        XCTAssertEqual(shot.status, 0, shot.output)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: png))
+        XCTAssertEqual(Array(bytes.prefix(4)), [0x89, 0x50, 0x4E, 0x47], "a PNG")
+        XCTAssertGreaterThan(bytes.count, 20_000, "a rendered page, not a blank one")
+        // Broken inputs: a truncated results file and a foreign HDF5 file, one line each.
+        let truncated = Self.path("truncated-results.h5")
+        let whole = try Data(contentsOf: URL(fileURLWithPath: results))
+        try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: truncated))
+        for (input, message) in [(truncated, truncated), (Self.path("patches.h5"), "is a netosis.patches file, expected a netosis.results file")] {
+            let bad = try runProgram(try Self.netosis, ["report", "--results", input, "--out", Self.path("bad-report.html")])
+            XCTAssertNotEqual(bad.status, 0)
+            XCTAssertTrue(bad.output.contains(message), bad.output)
+            XCTAssertEqual(bad.output.split(separator: "\n").count, 1, bad.output)
+        }
+    }
+}

@@ -1,0 +1,185 @@
+import Analysis
+import Foundation
+import Storage
+
+/// Settings of one `netosis report` run.
+public struct ReportOptions: Sendable {
+    public var results: [String]
+    public var plateMap: String?
+    public var output: String
+    public var overwrite: Bool
+    /// Wells below this many NETotic + non-NETotic nuclei are left out of the dose-response fits.
+    public var minimumNuclei: Int
+
+    public init(results: [String], plateMap: String? = nil, output: String, overwrite: Bool = false, minimumNuclei: Int = 50) {
+        self.results = results; self.plateMap = plateMap; self.output = output; self.overwrite = overwrite
+        self.minimumNuclei = minimumNuclei
+    }
+}
+
+/// `netosis report`: one self-contained HTML file a biologist reads — run metadata, QC, plate
+/// heatmaps, dose-response with the EC50 table, clustering — from results files (docs/user-guide.md).
+public enum ReportJob {
+    public static let generator = "<meta name=\"generator\" content=\"netosis report\">"
+
+    @discardableResult
+    public static func run(_ options: ReportOptions, log: (String) -> Void = { print($0) },
+                           warn: (String) -> Void = { FileHandle.standardError.write(Data(("warning: " + $0 + "\n").utf8)) })
+    throws -> String {
+        let output = try OutputFile.check(options.output, kind: "netosis report", inputs: options.results + [options.plateMap].compactMap { $0 },
+                                          overwrite: options.overwrite) { path in
+            let head = FileHandle(forReadingAtPath: path).flatMap { try? $0.read(upToCount: 4096) } ?? Data()
+            return String(decoding: head, as: UTF8.self).contains(generator)
+        }
+        let set = try ResultsSet.read(options.results)
+        let map = try set.plateMap(given: options.plateMap)
+        for line in set.duplicates { warn(line) }
+        var page = HTMLPage()
+        metadata(&page, set: set, options: options, map: map)
+        qualityControl(&page, set: set, map: map)
+        plates(&page, set: set)
+        let sections = doseResponse(&page, options: options, map: map) + clustering(&page, options: options, map: map)
+        let ok = set.rows.filter(\.result.image.isOK).count
+        let title = "NETosis report: \(Set(set.rows.map(\.result.image.plate)).count) plate(s), \(set.rows.count) image(s)"
+        let subtitle = "netosis \(ToolVersion.string) · \(FileHeader.now()) · \(ok) of \(set.rows.count) images screened ok"
+        let html = page.html(title: title, subtitle: subtitle)
+        try output.write { try AtomicFile.writeBytes(Data(html.utf8), to: $0) }
+        log("report: \(set.rows.count) image(s) from \(options.results.count) results file(s); sections: metadata, QC, plates, "
+            + sections.joined(separator: ", ") + " → \(options.output) (\(html.utf8.count / 1024) kB, self-contained)")
+        return html
+    }
+
+    static func metadata(_ page: inout HTMLPage, set: ResultsSet, options: ReportOptions, map: PlateMap?) {
+        page.section("run", "Run")
+        for (path, file) in zip(options.results, set.files) {
+            let model = (try? JSONSerialization.jsonObject(with: Data(file.identity.model.utf8))) as? [String: Any]
+            let segmentation = String(decoding: (try? ResultsFile.encoder().encode(file.identity.segmentation)) ?? Data(), as: UTF8.self)
+            page.facts([
+                ("results file", path), ("screened", file.header.created), ("by", file.header.toolVersion),
+                ("checkpoint", "\(file.identity.checkpoint) (sha256 \(file.identity.checkpointID)…)"),
+                ("model", model.map { "\($0["name"] ?? "?") (\($0["architecture"] ?? "densenet"))" } ?? file.identity.model),
+                ("method", "\(file.identity.method), patches \(file.identity.patchSize) px, normalisation \(file.identity.normalization)"),
+                ("segmentation", segmentation),
+                ("images", "\(file.results.count)"),
+            ])
+        }
+        page.paragraph(map.map { "Plate map: \($0.path) (\($0.entries.count) wells; columns \($0.columns.joined(separator: ", ")))." }
+                       ?? "No plate map: screen with --platemap or pass --platemap for treatments, dose-response and clustering.",
+                       kind: map == nil ? "warn" : nil)
+    }
+
+    static func qualityControl(_ page: inout HTMLPage, set: ResultsSet, map: PlateMap?) {
+        page.section("qc", "Quality control")
+        let images = set.rows.map(\.result.image)
+        let ok = images.filter(\.isOK), failed = images.filter { !$0.isOK }
+        let nuclei = ok.map(\.objects).sorted()
+        let counts = (0..<3).map { k in ok.map { $0.counts[k] }.reduce(0, +) }
+        page.facts([
+            ("images", "\(images.count): \(ok.count) ok, \(failed.count) failed"),
+            ("nuclei per ok image", nuclei.isEmpty ? "—" : "min \(nuclei.first!), median \(nuclei[nuclei.count / 2]), max \(nuclei.last!)"),
+            ("objects", "\(counts.reduce(0, +)): \(counts[1]) non-NETotic, \(counts[2]) NETotic, \(counts[0]) other"),
+            ("screening time", String(format: "%.0f s summed over ranks (%.2f s per image)", images.map(\.seconds).reduce(0, +),
+                                      images.map(\.seconds).reduce(0, +) / Double(max(images.count, 1)))),
+        ])
+        if failed.isEmpty {
+            page.paragraph("No image failed.", kind: "ok")
+        } else {
+            page.table(["plate", "well", "image", "why it failed"], failed.map { [$0.plate, $0.well, $0.name, $0.error] },
+                       caption: "Failed images (left out of every count and analysis)")
+        }
+        if let map {
+            let unmapped = Set(images.filter { map.entry(plate: $0.plate, well: $0.well) == nil }.map { "\($0.plate) \($0.well)" })
+            if !unmapped.isEmpty {
+                page.paragraph("\(unmapped.count) well(s) of the results are not in the plate map and are left out of the analyses: "
+                               + unmapped.sorted().prefix(12).joined(separator: ", ") + (unmapped.count > 12 ? ", …" : ""), kind: "warn")
+            }
+        }
+        if !set.duplicates.isEmpty {
+            page.paragraph("\(set.duplicates.count) image(s) are in more than one results file: " + set.duplicates.prefix(3).joined(separator: "; "),
+                           kind: "warn")
+        }
+    }
+
+    static func plates(_ page: inout HTMLPage, set: ResultsSet) {
+        page.section("plates", "Plates")
+        var byPlate: [String: [String: [Int]]] = [:]
+        for image in set.rows.map(\.result.image) where image.isOK {
+            byPlate[image.plate, default: [:]][image.well, default: [0, 0, 0]] = zip(byPlate[image.plate]?[image.well] ?? [0, 0, 0], image.counts).map(+)
+        }
+        for plate in byPlate.keys.sorted() {
+            let wells = byPlate[plate]!
+            let percent = wells.compactMapValues { c -> Double? in c[1] + c[2] > 0 ? 100 * Double(c[2]) / Double(c[1] + c[2]) : nil }
+            page.figure(PlateHeatmap.svg(plate: plate, values: percent, label: "% NETotic", maximum: 100),
+                        caption: "\(plate): % NETotic nuclei per well = 100 × NETotic / (NETotic + non-NETotic); grey: no image or none counted.")
+            page.figure(PlateHeatmap.svg(plate: plate, values: wells.mapValues { Double($0.reduce(0, +)) }, label: "nuclei"),
+                        caption: "\(plate): segmented nuclei per well (all classes).")
+        }
+    }
+
+    static func doseResponse(_ page: inout HTMLPage, options: ReportOptions, map: PlateMap?) -> [String] {
+        page.section("dose-response", "Dose-response")
+        guard map != nil else { page.paragraph("Needs a plate map (agonist, concentration).", kind: "warn"); return ["dose-response (no plate map)"] }
+        let genotypes = Set(map!.entries.map(\.genotype))
+        let groupBy = genotypes.count > 1 ? ["agonist", "genotype"] : ["agonist"]
+        do {
+            let a = try DoseResponseJob.analyze(DoseResponseOptions(results: options.results, plateMap: options.plateMap, groupBy: groupBy,
+                                                                    minimumNuclei: options.minimumNuclei, folder: ""))
+            page.paragraph("Per group (\(groupBy.joined(separator: " × "))): % NETotic of each well on log10 concentration, "
+                           + "4-parameter logistic fit with its 95 % confidence band; dashed: EC50; open circles: vehicle wells.")
+            page.figure(DoseResponseChart.svg(a), caption: "Dose-response curves (docs/analysis.md).")
+            page.table(["group", "wells", "concentrations", "EC50", "95 % CI", "Hill", "bottom", "top", "R²", "vehicle %", "note"], a.groups.map { g in
+                let e = g.fit?.reportableEC50, p = g.fit?.parameters ?? []
+                let v = g.data?.vehicleResponses ?? []
+                return [g.label, "\(g.points.count)", "\(g.concentrations)", e.map { String(format: "%.3g %@", $0.ec50, g.unit) } ?? "—",
+                        e.map { String(format: "%.3g–%.3g", $0.interval.lower, $0.interval.upper) } ?? "—",
+                        p.count == 4 ? String(format: "%.2f", p[3]) : "—", p.count == 4 ? String(format: "%.1f", p[0]) : "—",
+                        p.count == 4 ? String(format: "%.1f", p[1]) : "—", g.fit.map { String(format: "%.3f", $0.rSquared) } ?? "—",
+                        v.isEmpty ? "—" : String(format: "%.1f", v.reduce(0, +) / Double(v.count)), g.problem ?? ""]
+            }, caption: "EC50 table")
+            if !a.comparisons.isEmpty {
+                page.table(["agonist", "groups", "F", "df", "p (one EC50 for all)", "note"], a.comparisons.map { c in
+                    [c.agonist, c.labels.joined(separator: " vs "), c.result.map { String(format: "%.3g", $0.f) } ?? "—",
+                     c.result.map { "\($0.fDegreesOfFreedom.numerator), \($0.fDegreesOfFreedom.denominator)" } ?? "—",
+                     c.result.map { String(format: "%.3g", $0.pValue) } ?? "—", c.problem ?? ""]
+                }, caption: "EC50 comparisons (extra sum-of-squares F test)")
+            }
+            if !a.table.excluded.isEmpty {
+                page.table(["plate", "well", "why left out"], a.table.excluded.map { [$0.plate, $0.well, $0.reason] }, caption: "Wells left out")
+            }
+            return ["dose-response (\(a.groups.count) group(s))"]
+        } catch {
+            page.paragraph("No dose-response analysis: \(error)", kind: "warn")
+            return ["dose-response (not possible)"]
+        }
+    }
+
+    static func clustering(_ page: inout HTMLPage, options: ReportOptions, map: PlateMap?) -> [String] {
+        page.section("clustering", "Clustering of NETotic nuclei")
+        guard map != nil else { page.paragraph("Needs a plate map (the agonist of each well).", kind: "warn"); return ["clustering (no plate map)"] }
+        do {
+            let a = try ClusteringJob.analyze(ClusteringOptions(results: options.results, plateMap: options.plateMap, folder: ""))
+            page.paragraph("Each image cut into 6 × 7 tiles (576 × 512 px on a 4032 × 3072 well); in tiles with ≥ 20 NETotic nuclei the average "
+                           + "nearest-neighbour distance (ANND) and the Clark–Evans ratio with edge correction; agonists compared on count-matched "
+                           + "tiles by the KS test (the paper's) and a paired t-test, over 100 seeded draws.")
+            page.figure(ClusteringOutputs.chart(a), caption: "Empirical distribution of tile ANND per agonist.")
+            page.table(["agonist", "images", "tiles kept", "median ANND (px)", "clustered", "random", "dispersed"], a.groups.map { g in
+                let tests = a.images.filter { $0.image.group == g }.flatMap(\.tileTests), s = a.samples(g)
+                return [g, "\(a.images.filter { $0.image.group == g }.count)", "\(s.count)",
+                        s.isEmpty ? "—" : String(format: "%.1f", (try? Statistics.median(s.map(\.annd))) ?? .nan),
+                        "\(tests.filter { $0.pattern == .clustered }.count)", "\(tests.filter { $0.pattern == .random }.count)",
+                        "\(tests.filter { $0.pattern == .dispersed }.count)"]
+            }, caption: "Tiles per agonist (Clark–Evans verdict at α = 0.05)")
+            if !a.comparisons.isEmpty {
+                page.table(["first", "second", "KS median p", "KS p < 0.05", "paired t median p", "note"], a.comparisons.map { c in
+                    [c.first, c.second, c.result.map { String(format: "%.3g", $0.ks.median) } ?? "—",
+                     c.result.map { String(format: "%.0f%%", 100 * $0.ks.fractionBelowAlpha) } ?? "—",
+                     c.result.map { String(format: "%.3g", $0.pairedT.median) } ?? "—", c.problem ?? ""]
+                }, caption: "Count-matched comparisons")
+            }
+            return ["clustering (\(a.groups.count) agonist(s))"]
+        } catch {
+            page.paragraph("No clustering analysis: \(error)", kind: "warn")
+            return ["clustering (not possible)"]
+        }
+    }
+}
