@@ -2,7 +2,7 @@
 # The README's `make demo`: checks the stack on 2 MPI ranks, then runs the whole pipeline on the
 # embedded synthetic plate set (written fresh by `netosis synth`, full ground truth): synth → segment →
 # prepare → train (2 ranks) → evaluate → screen an unseen plate → counts vs truth → export tables →
-# dose-response (EC50s) and clustering (ANND) analyses.
+# dose-response (EC50s) and clustering (ANND) analyses → the HTML report.
 # Usage: tools/demo.sh BIN_DIR [OUT_DIR]
 set -euo pipefail
 BIN=${1:?usage: tools/demo.sh BIN_DIR [OUT_DIR]}
@@ -60,9 +60,12 @@ step "analyze clustering: ANND of NETotic nuclei per tile, A23187 (clustered) vs
 "$NETOSIS" analyze clustering --results "$OUT/results.h5" --tiles 2x2 --min-per-tile 10 --compare A23187,PMA \
     --repetitions 20 --out "$OUT/clustering" --overwrite | tee "$OUT/clustering.txt"
 
+step "report: one self-contained HTML file (QC, plate heatmaps, curves, clustering) → $OUT/report.html"
+"$NETOSIS" report --results "$OUT/results.h5" --out "$OUT/report.html" --overwrite
+
 step "summary"
 grep -E "^(class|other|non-NETotic|NETotic) |^accuracy" "$OUT/evaluate.txt" || true
 grep -E "^(non-NETotic|NETotic) " "$OUT/counts.txt" | sed 's/^/count vs truth: /' || true
 grep -E "image\(s\) screened" "$OUT/screen.txt" || true
 grep -E "^  agonist=|vs PMA" "$OUT/dose-response.txt" "$OUT/clustering.txt" | sed 's/^[^:]*: *//' || true
-printf '\ndemo: done in %d s; outputs in %s/\n' $(( $(date +%s) - start )) "$OUT"
+printf '\ndemo: done in %d s; outputs in %s/; open %s/report.html in a browser\n' $(( $(date +%s) - start )) "$OUT" "$OUT"
