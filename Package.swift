@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "NeuralTests", dependencies: ["Neural", "Storage", "TestSupport", "Determinism"],
                     exclude: ["Fixtures"], swiftSettings: swift5),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Determinism"], exclude: ["Fixtures"], swiftSettings: swift5),
-        .testTarget(name: "EndToEndTests", dependencies: ["Pipeline", "TestSupport", "netosis", "Determinism"],
+        .testTarget(name: "EndToEndTests", dependencies: ["Pipeline", "TestSupport", "netosis", "Determinism", "Analysis"],
                     exclude: ["Fixtures"], swiftSettings: swift5),
     ]
 )

@@ -1,3 +1,4 @@
+import Analysis
 import Determinism
 import Foundation
 import TestSupport
@@ -53,13 +54,11 @@ final class AnalyzeDoseResponseTests: XCTestCase {
         return (folder, path)
     }
 
+    /// A CSV output as rows keyed by header (quoted fields with commas parsed as any reader would).
     func csv(_ path: String) throws -> [[String: String]] {
-        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
-        let header = lines[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        return lines.dropFirst().map { line in
-            // The comparison's group list holds no commas; quoted fields do not occur in these tables.
-            Dictionary(uniqueKeysWithValues: zip(header, line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)))
-        }
+        let records = try CSVRecords.parse(try String(contentsOfFile: path, encoding: .utf8))
+        let header = records[0].fields
+        return records.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(header, $0.fields)) }
     }
 
     func testEC50sComeBackAndTheWeakPMAResponseOfHbSSDiffers() throws {

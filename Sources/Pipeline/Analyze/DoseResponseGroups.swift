@@ -26,7 +26,9 @@ public struct DoseResponseGroup: Sendable {
 /// the groups of their own agonist, or, for a vehicle-only "agonist" such as DMSO, every group whose
 /// other --group-by values they share (the paper's DMSO control is shown next to each agonist's curve).
 public enum DoseResponseGrouping {
-    public static func groups(_ wells: [WellResponse], by columns: [String], plateMapColumns: [String]) throws -> [DoseResponseGroup] {
+    /// The groups, and the vehicle wells that share no group's values (listed as left out).
+    public static func groups(_ wells: [WellResponse], by columns: [String], plateMapColumns: [String])
+    throws -> (groups: [DoseResponseGroup], unassigned: [WellResponse]) {
         guard !columns.isEmpty else { throw AnalyzeError("--group-by", "names no column") }
         for c in columns where !plateMapColumns.contains(c) {
             throw AnalyzeError("--group-by", "'\(c)' is not a plate-map column (columns: \(plateMapColumns.joined(separator: ", ")))")
@@ -51,20 +53,25 @@ public enum DoseResponseGrouping {
         }
         let agonistsWithCurves = Set(wells.filter { !$0.isVehicle }.map(\.treatment.agonist))
         let byAgonist = columns.contains("agonist")
+        var unassigned: [WellResponse] = []
         for w in wells where w.isVehicle {
+            var joined = false
             if !byAgonist || agonistsWithCurves.contains(w.treatment.agonist) {
-                if let i = index[key(w)] { groups[i].vehicle.append(w) }
+                if let i = index[key(w)] { groups[i].vehicle.append(w); joined = true }
             } else {
                 let k = key(w, without: "agonist")
-                for i in groups.indices where key(groups[i].points[0], without: "agonist") == k { groups[i].vehicle.append(w) }
+                for i in groups.indices where key(groups[i].points[0], without: "agonist") == k { groups[i].vehicle.append(w); joined = true }
             }
+            if !joined { unassigned.append(w) }
         }
         for i in groups.indices {
-            let units = Set(groups[i].points.map(\.treatment.unit))
-            if units.count > 1 {
+            let agonists = Set(groups[i].points.map(\.treatment.agonist)), units = Set(groups[i].points.map(\.treatment.unit))
+            if agonists.count > 1 {
+                groups[i].problem = "mixes agonists \(agonists.sorted().joined(separator: ", ")); add agonist to --group-by"
+            } else if units.count > 1 {
                 groups[i].problem = "mixes concentration units \(units.sorted().joined(separator: ", ")); give one unit per agonist"
             }
         }
-        return groups
+        return (groups, unassigned)
     }
 }

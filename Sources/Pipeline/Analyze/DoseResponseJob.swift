@@ -64,7 +64,8 @@ public enum DoseResponseJob {
         for g in a.groups {
             var line = "  \(g.label): \(g.points.count) well(s) at \(g.concentrations) concentration(s)"
             if let e = g.fit?.reportableEC50, let fit = g.fit {
-                line += String(format: ", EC50 %.3g %@ (95%% CI %.3g–%.3g), R² %.3f", e.ec50, g.unit, e.interval.lower, e.interval.upper, fit.rSquared)
+                line += String(format: ", EC50 %.3g %@ (95%% CI %.3g–%.3g)", e.ec50, g.unit, e.interval.lower, e.interval.upper)
+                    + (fit.rSquared.isFinite ? String(format: ", R² %.3f", fit.rSquared) : "")
             } else {
                 line += ": " + (g.problem ?? "no EC50")
             }
@@ -92,12 +93,16 @@ public enum DoseResponseJob {
         if options.model == .normalized && !options.normalize {
             throw AnalyzeError("--model", "the normalized model fixes bottom 0 and top 100: use it with --normalize")
         }
-        let table = try options.table.map { try WellTable.fromTable($0, minimumNuclei: options.minimumNuclei) }
+        var table = try options.table.map { try WellTable.fromTable($0, minimumNuclei: options.minimumNuclei) }
             ?? WellTable.fromResults(options.results, plateMap: options.plateMap, minimumNuclei: options.minimumNuclei)
         guard !table.wells.isEmpty else {
             throw AnalyzeError(table.sources.joined(separator: ", "), "no wells left to analyse (\(table.excluded.count) excluded)")
         }
-        var groups = try DoseResponseGrouping.groups(table.wells, by: options.groupBy, plateMapColumns: table.columns)
+        var (groups, unassigned) = try DoseResponseGrouping.groups(table.wells, by: options.groupBy, plateMapColumns: table.columns)
+        for w in unassigned {
+            table.excluded.append(Exclusion(plate: w.plate, well: w.well, reason: "vehicle well (\(w.treatment.agonist.isEmpty ? "no agonist" : w.treatment.agonist)) "
+                                            + "that shares its --group-by values with no curve"))
+        }
         // Responses: % NETotic per well, or the paper's 0–100 scale set by the dose means of every group.
         func raw(_ g: DoseResponseGroup) throws -> DoseResponseData {
             try DoseResponseData(concentrations: (g.points + g.vehicle).map(\.concentration),
@@ -105,7 +110,11 @@ public enum DoseResponseJob {
         }
         var normalization: PercentNormalization?
         if options.normalize {
-            normalization = try PercentNormalization(groups: try groups.filter { $0.problem == nil }.map(raw))
+            do {
+                normalization = try PercentNormalization(groups: try groups.filter { $0.problem == nil }.map(raw))
+            } catch let error as StatisticsError {
+                throw AnalyzeError("--normalize", error.problem)
+            }
         }
         for i in groups.indices where groups[i].problem == nil {
             var data = try raw(groups[i])
@@ -135,6 +144,11 @@ public enum DoseResponseJob {
                 c.result = try EC50Comparison.compare(members.map { (groups[$0].label, groups[$0].data!) }, model: options.model)
             } catch let error as StatisticsError {
                 c.problem = error.problem
+            }
+            // Prism compares ambiguous fits all the same; say so next to the p.
+            let ambiguous = members.filter { !(groups[$0].fit?.verdict.isUnambiguous ?? false) }.map { groups[$0].label }
+            if c.result != nil, !ambiguous.isEmpty {
+                c.problem = "includes ambiguous fit(s): \(ambiguous.joined(separator: "; ")); read p with care"
             }
             comparisons.append(c)
         }

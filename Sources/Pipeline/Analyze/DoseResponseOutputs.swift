@@ -2,7 +2,7 @@ import Analysis
 import Foundation
 import Storage
 
-/// The files of `analyze dose-response` (docs/file-formats.md "analyze dose-response"): tables for
+/// The files of `analyze dose-response` (docs/analysis.md, "the verb"): tables for
 /// pandas and Prism, one JSON with everything, one SVG figure. Written together, atomically.
 enum DoseResponseOutputs {
     static let files = ["wells.csv", "fits.csv", "curves.csv", "comparisons.csv", "excluded.csv", "dose-response.json",
@@ -12,7 +12,7 @@ enum DoseResponseOutputs {
         "group,plate,well,agonist,concentration,unit,donor,genotype,netotic,non_netotic,percent_netotic,response,role",
         "group,agonist,unit,model,wells,concentrations,verdict,bottom,top,log_ec50,hill,se_bottom,se_top,se_log_ec50,se_hill,"
             + "ec50,ec50_low,ec50_high,r_squared,sum_of_squares,df,vehicle_wells,vehicle_mean,vehicle_sd,problem",
-        "group,log10_concentration,concentration,fit,band_low,band_high",
+        "group,log10_concentration,concentration,fit,band_low,band_high,verdict",
         "agonist,groups,model,f,df_numerator,df_denominator,p,shared_log_ec50,shared_ec50,problem",
         "plate,well,reason",
     ]
@@ -95,7 +95,8 @@ enum DoseResponseOutputs {
             guard let fit = g.fit else { continue }
             if case .notConverged = fit.verdict { continue }
             for p in curvePoints(fit) {
-                rows.append([g.label, n(p.x), n(pow(10, p.x)), n(p.y), n(p.band?.lower), n(p.band?.upper)])
+                rows.append([g.label, n(p.x), n(pow(10, p.x)), n(p.y), n(p.band?.lower), n(p.band?.upper),
+                             fit.verdict.isUnambiguous ? "unambiguous" : "ambiguous"])
             }
         }
         return csv(headers[2], rows)

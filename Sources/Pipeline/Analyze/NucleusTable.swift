@@ -21,8 +21,10 @@ public struct NucleusTable: Sendable {
     public var excluded: [Exclusion]
     public var sources: [String]
 
-    /// Class values a nuclei table may use for NETotic nuclei (other values are not NETotic).
-    public static let netoticNames: Set<String> = ["2", "netotic", "NETotic"]
+    /// A nuclei table's class value is NETotic when it is 2 (also written 2.0) or the word NETotic (any case).
+    public static func isNETotic(_ value: String) -> Bool {
+        value.lowercased() == "netotic" || Double(value) == 2
+    }
 
     public static func fromResults(_ paths: [String], plateMap given: String?, groupBy column: String) throws -> NucleusTable {
         let set = try ResultsSet.read(paths)
@@ -86,7 +88,7 @@ public struct NucleusTable: Sendable {
             guard let i = index[field("image")] else {
                 throw AnalyzeError(nuclei, "line \(r.line): image '\(field("image"))' is not in \(imagesPath)")
             }
-            guard netoticNames.contains(field("class")) else { continue }
+            guard isNETotic(field("class")) else { continue }
             guard let x = Double(field("x")), let y = Double(field("y")), x >= 0, y >= 0, x < images[i].width, y < images[i].height else {
                 throw AnalyzeError(nuclei, "line \(r.line): x, y = \(field("x")), \(field("y")) is not inside the "
                                    + "\(Int(images[i].width))×\(Int(images[i].height)) image \(images[i].image)")

@@ -6,8 +6,10 @@ import Foundation
 enum PlateHeatmap {
     static func svg(plate: String, values: [String: Double], label: String, maximum: Double? = nil, format: String = "%.0f") -> String {
         let wells = values.keys.compactMap { PlateWell.normalise($0) }
-        let big = wells.contains { $0.row >= 8 || $0.column > 12 }
-        let rows = big ? 16 : 8, columns = big ? 24 : 12
+        // 96-well, 384-well, or as large as the wells need (PlateWell allows rows A–P, columns 1–48).
+        let maxRow = wells.map(\.row).max() ?? 0, maxColumn = wells.map(\.column).max() ?? 1
+        let big = maxRow >= 8 || maxColumn > 12
+        let rows = big ? 16 : 8, columns = big ? max(24, maxColumn) : 12
         let cell = big ? 26.0 : 42.0, left = 30.0, top = 40.0
         let high = maximum ?? max(values.values.filter(\.isFinite).max() ?? 1, 1e-9)
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(left + cell * Double(columns) + 10))\" "

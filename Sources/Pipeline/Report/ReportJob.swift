@@ -104,7 +104,8 @@ public enum ReportJob {
         page.section("plates", "Plates")
         var byPlate: [String: [String: [Int]]] = [:]
         for image in set.rows.map(\.result.image) where image.isOK {
-            byPlate[image.plate, default: [:]][image.well, default: [0, 0, 0]] = zip(byPlate[image.plate]?[image.well] ?? [0, 0, 0], image.counts).map(+)
+            let well = PlateWell.normalise(image.well)?.well ?? image.well  // B3 and B03 are one well
+            byPlate[image.plate, default: [:]][well] = zip(byPlate[image.plate]?[well] ?? [0, 0, 0], image.counts).map(+)
         }
         for plate in byPlate.keys.sorted() {
             let wells = byPlate[plate]!
@@ -128,12 +129,14 @@ public enum ReportJob {
                            + "4-parameter logistic fit with its 95 % confidence band; dashed: EC50; open circles: vehicle wells.")
             page.figure(DoseResponseChart.svg(a), caption: "Dose-response curves (docs/analysis.md).")
             page.table(["group", "wells", "concentrations", "EC50", "95 % CI", "Hill", "bottom", "top", "R²", "vehicle %", "note"], a.groups.map { g in
-                let e = g.fit?.reportableEC50, p = g.fit?.parameters ?? []
+                let e = g.fit?.reportableEC50
+                let p = g.fit.map { $0.verdict.isUnambiguous && $0.model == .fourParameter ? $0.parameters : [] } ?? []
                 let v = g.data?.vehicleResponses ?? []
                 return [g.label, "\(g.points.count)", "\(g.concentrations)", e.map { String(format: "%.3g %@", $0.ec50, g.unit) } ?? "—",
                         e.map { String(format: "%.3g–%.3g", $0.interval.lower, $0.interval.upper) } ?? "—",
                         p.count == 4 ? String(format: "%.2f", p[3]) : "—", p.count == 4 ? String(format: "%.1f", p[0]) : "—",
-                        p.count == 4 ? String(format: "%.1f", p[1]) : "—", g.fit.map { String(format: "%.3f", $0.rSquared) } ?? "—",
+                        p.count == 4 ? String(format: "%.1f", p[1]) : "—",
+                        g.fit.flatMap { $0.rSquared.isFinite ? String(format: "%.3f", $0.rSquared) : nil } ?? "—",
                         v.isEmpty ? "—" : String(format: "%.1f", v.reduce(0, +) / Double(v.count)), g.problem ?? ""]
             }, caption: "EC50 table")
             if !a.comparisons.isEmpty {
@@ -158,7 +161,9 @@ public enum ReportJob {
         guard map != nil else { page.paragraph("Needs a plate map (the agonist of each well).", kind: "warn"); return ["clustering (no plate map)"] }
         do {
             let a = try ClusteringJob.analyze(ClusteringOptions(results: options.results, plateMap: options.plateMap, folder: ""))
-            page.paragraph("Each image cut into 6 × 7 tiles (576 × 512 px on a 4032 × 3072 well); in tiles with ≥ 20 NETotic nuclei the average "
+            let size = a.images.first.map { String(format: "%.0f × %.0f px tiles of a %.0f × %.0f image", $0.tiles.grid.tileWidth, $0.tiles.grid.tileHeight,
+                                                    $0.image.width, $0.image.height) } ?? "tiles"
+            page.paragraph("Each image cut into \(a.options.tileRows) × \(a.options.tileColumns) tiles (\(size), the paper's grid); in tiles with ≥ \(a.options.minimumPerTile) NETotic nuclei the average "
                            + "nearest-neighbour distance (ANND) and the Clark–Evans ratio with edge correction; agonists compared on count-matched "
                            + "tiles by the KS test (the paper's) and a paired t-test, over 100 seeded draws.")
             page.figure(ClusteringOutputs.chart(a), caption: "Empirical distribution of tile ANND per agonist.")

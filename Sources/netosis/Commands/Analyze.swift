@@ -30,7 +30,7 @@ struct AnalyzeDoseResponse: DistributedCommand {
         R²; an ambiguous or failed fit says why instead of printing an EC50. Groups of one agonist are compared \
         by the extra-sum-of-squares F test (one shared logEC50 vs one each). Writes wells.csv, fits.csv, \
         curves.csv, comparisons.csv, excluded.csv, dose-response.json and dose-response.svg into --out \
-        (docs/analysis.md, docs/file-formats.md).
+        (docs/analysis.md).
         """)
 
     @Option(parsing: .upToNextOption, help: "Results files (netosis.results), one or more.")
