@@ -25,3 +25,6 @@ if [ -x /tmp/torch-venv/bin/python ]; then
 else
   echo; echo "(no /tmp/torch-venv: skipping the PyTorch comparison; see docs/benchmarks.md to set it up)"
 fi
+
+echo; echo "== the training loop (densenet121 through netosis train) and screening of full-size wells, end to end"
+bench/pipeline.sh "$BIN/netosis"
