@@ -70,6 +70,24 @@ public enum LinearSolve {
         return info == 0 ? w : nil
     }
 
+    /// Eigenvalues (ascending) and eigenvectors (the columns of the matrix, unit length) of a
+    /// symmetric matrix (dsyev with vectors); nil if LAPACK does not converge.
+    public static func symmetricEigen(_ a: Matrix) -> (values: [Double], vectors: Matrix)? {
+        precondition(a.rows == a.columns, "symmetricEigen: \(a.rows)×\(a.columns)")
+        guard a.rows > 0 else { return ([], a) }
+        var n = blasint(a.rows), lda = blasint(a.rows), info = blasint(0)
+        var jobz = CChar(UInt8(ascii: "V")), uplo = CChar(UInt8(ascii: "L"))
+        var m = a
+        var w = Array(repeating: 0.0, count: a.rows)
+        var size = 0.0, query = blasint(-1)
+        dsyev_(&jobz, &uplo, &n, &m.values, &lda, &w, &size, &query, &info, 1, 1)
+        guard info == 0 else { return nil }
+        var lwork = blasint(max(Int(size), 3 * a.rows))
+        var work = Array(repeating: 0.0, count: Int(lwork))
+        dsyev_(&jobz, &uplo, &n, &m.values, &lda, &w, &work, &lwork, &info, 1, 1)
+        return info == 0 ? (w, m) : nil
+    }
+
     /// The lower Cholesky factor L (A = L·Lᵀ) in the lower triangle; nil unless A is SPD.
     private static func cholesky(_ a: Matrix) -> Matrix? {
         guard a.values.allSatisfy(\.isFinite) else { return nil }
