@@ -8,7 +8,7 @@ import XCTest
 final class HelpSnapshotTests: XCTestCase {
     static let verbs = ["doctor", "segment", "synth", "prepare", "train", "evaluate", "infer", "screen", "counts", "export", "analyze", "report", "bench"]
     /// Subcommands of the verbs above (snapshot files name them with a dash: analyze-dose-response.txt).
-    static let subcommands = ["analyze dose-response", "analyze clustering"]
+    static let subcommands = ["analyze dose-response", "analyze clustering", "analyze cohort"]
 
     func testEveryVerbsHelpMatchesItsSnapshot() throws {
         let netosis = try productPath("netosis")

@@ -6,8 +6,8 @@ import Pipeline
 /// `netosis analyze`: the statistics that turn counts into science.
 struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Statistics from counts: dose-response curves and EC50s, clustering of NETotic nuclei.",
-        subcommands: [AnalyzeDoseResponse.self, AnalyzeClustering.self])
+        abstract: "Statistics from counts: dose-response curves and EC50s, clustering of NETotic nuclei, donor cohorts.",
+        subcommands: [AnalyzeDoseResponse.self, AnalyzeClustering.self, AnalyzeCohort.self])
 }
 
 extension DoseResponseModel: ExpressibleByArgument {
@@ -171,5 +171,56 @@ struct AnalyzeClustering: DistributedCommand {
                                                 maximumCountDifference: Int(maxCountDifference), seed: seed, alpha: alpha,
                                                 folder: out, overwrite: overwrite),
                               log: console.log, warn: console.warn)
+    }
+}
+
+/// `netosis analyze cohort`: dose × genotype with donors as a random effect.
+struct AnalyzeCohort: DistributedCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cohort",
+        abstract: "Donor cohorts: per agonist, % NETotic ~ dose × factor + (1 | donor) by REML, F tests with Satterthwaite df, EC50s.",
+        discussion: """
+        The paper compared sickle-cell and control donors by a two-way mixed-effects ANOVA because points \
+        were missing. Here, per agonist: every well's % NETotic = 100 × NETotic / (NETotic + non-NETotic) \
+        modelled as dose (each concentration a level) × --factor (e.g. genotype) with a random intercept per \
+        donor, fitted by REML (as lme4's lmer; donors with missing points still count), and the type III F \
+        tests of dose, factor and their interaction with sum-to-zero contrasts and Satterthwaite's denominator \
+        df (as R's lmerTest anova). A significant interaction says the groups' dose-responses differ in shape. \
+        Plus the 4PL fits and EC50s per factor level (donors pooled) and per donor. Inputs as analyze \
+        dose-response (results files with the plate map, or a counts table); the plate map's donor column \
+        names the donors. Writes anova.csv, ec50.csv, excluded.csv, cohort.json and cohort.svg into --out.
+        """)
+
+    @Option(parsing: .upToNextOption, help: "Results files (netosis.results), one or more.")
+    var results: [String] = []
+
+    @Option(help: "Counts table CSV instead of results files (plate-map columns + netotic,non_netotic).")
+    var table: String?
+
+    @Option(help: "Plate-map CSV for results files (default: the one screen --platemap kept).")
+    var platemap: String?
+
+    @Option(help: "The plate-map column of the donor groups compared.")
+    var factor = "genotype"
+
+    @Option(help: "Leave out wells with fewer NETotic + non-NETotic nuclei than this; 1…1000000.")
+    var minNuclei = 50
+
+    @Option(help: "Output folder (created if missing).")
+    var out: String
+
+    @Flag(help: "Replace files an earlier analysis wrote in the folder (other files are never replaced).")
+    var overwrite = false
+
+    func validate() throws {
+        try requireFlag("--min-nuclei", minNuclei, in: 1...1_000_000)
+    }
+
+    func run(on world: Communicator) throws {
+        guard world.isRoot else { return }
+        let console = Console("analyze", world: world)
+        try CohortJob.run(CohortOptions(results: results, table: table, plateMap: platemap, factor: factor, minimumNuclei: minNuclei,
+                                        folder: out, overwrite: overwrite),
+                          log: console.log, warn: console.warn)
     }
 }
