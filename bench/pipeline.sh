@@ -35,10 +35,12 @@ train 1x2 one
 train 2x1 two
 echo "bench 1x2 (load $(load)): $(OPENBLAS_NUM_THREADS=2 "$N" bench --model densenet121 --batch-size 32 --threads 2 --mode train 2>&1 | grep -iE "training.*img/s|images/s" | head -2 | tr '\n' ' ')"
 echo "bench 2x1 (load $(load)): $(two bench --model densenet121 --batch-size 32 --threads 1 --mode train 2>&1 | grep -iE "training.*img/s|images/s" | head -2 | tr '\n' ' ')"
-if [ -x "$TORCH_PY" ] && [ -r "$TORCH_BENCH" ]; then
+if [ -x "$TORCH_PY" ] && [ -r "$TORCH_BENCH" ] && "$TORCH_PY" -c "import torchvision.models" 2>/dev/null; then
   for mode in train_cl infer_cl_im; do
     echo "torch $mode 2 threads (load $(load)): $(NO_WAIT_IDLE=1 OMP_NUM_THREADS=2 "$TORCH_PY" "$TORCH_BENCH" one --model densenet121 --threads 2 --mode $mode --batch 32 --iters 8 2>/dev/null | tail -1)"
   done
+elif [ -x "$TORCH_PY" ]; then   # torchvision missing or broken: the same network in plain torch
+  echo "torch 2 threads (load $(load)): $(OMP_NUM_THREADS=2 "$TORCH_PY" "$(dirname "$0")/torch_rates.py" --threads 2 --batch 32 --iters 8 2>&1 | tail -1)"
 fi
 
 # Screening: 2 full-size wells.
