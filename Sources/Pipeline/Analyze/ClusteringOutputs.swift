@@ -17,20 +17,10 @@ enum ClusteringOutputs {
 
     static func write(_ a: ClusteringAnalysis) throws {
         let o = a.options
-        try FileManager.default.createDirectory(atPath: o.folder, withIntermediateDirectories: true)
-        let inputs = a.table.sources + [o.plateMap].compactMap { $0 }
-        let outputs = try files.enumerated().map { i, name -> OutputFile in
-            let path = (o.folder as NSString).appendingPathComponent(name)
-            return try OutputFile.check(path, kind: "netosis analyze clustering output", inputs: inputs, overwrite: o.overwrite) { p in
-                if i < headers.count { return ExportJob.firstLine(p) == headers[i] }
-                let head = FileHandle(forReadingAtPath: p).flatMap { try? $0.read(upToCount: 8192) } ?? Data()
-                return String(decoding: head, as: UTF8.self).contains(i == 4 ? "\"\(format)\"" : "<!-- netosis analyze clustering -->")
-            }
-        }
+        let outputs = try AnalysisFolder.check(o.folder, files: files, kind: "netosis analyze clustering output", inputs: a.table.sources + [o.plateMap].compactMap { $0 },
+                                               overwrite: o.overwrite, headers: headers) { $0 == 4 ? "\"\(format)\"" : "<!-- netosis analyze clustering -->" }
         let texts = [images(a), tiles(a), comparisons(a), excluded(a), try json(a), chart(a)]
-        try OutputFile.writeTogether(zip(outputs, texts).map { output, text in
-            (output, { try AtomicFile.writeBytes(Data(text.utf8), to: $0) })
-        })
+        try AnalysisFolder.write(outputs, texts)
     }
 
     static func n(_ v: Double?) -> String { v.map { $0.isFinite ? ExportJob.number($0) : "" } ?? "" }

@@ -134,16 +134,8 @@ enum CohortOutputs {
 
     static func write(_ a: CohortAnalysis) throws {
         let o = a.options
-        try FileManager.default.createDirectory(atPath: o.folder, withIntermediateDirectories: true)
-        let inputs = a.byLevel.table.sources + [o.plateMap].compactMap { $0 }
-        let outputs = try files.enumerated().map { i, name -> OutputFile in
-            let path = (o.folder as NSString).appendingPathComponent(name)
-            return try OutputFile.check(path, kind: "netosis analyze cohort output", inputs: inputs, overwrite: o.overwrite) { p in
-                if i < headers.count { return ExportJob.firstLine(p) == headers[i] }
-                let head = FileHandle(forReadingAtPath: p).flatMap { try? $0.read(upToCount: 8192) } ?? Data()
-                return String(decoding: head, as: UTF8.self).contains(i == 3 ? "\"netosis.cohort\"" : "<!-- netosis analyze dose-response -->")
-            }
-        }
+        let outputs = try AnalysisFolder.check(o.folder, files: files, kind: "netosis analyze cohort output", inputs: a.byLevel.table.sources + [o.plateMap].compactMap { $0 },
+                                               overwrite: o.overwrite, headers: headers) { $0 == 3 ? "\"netosis.cohort\"" : "<!-- netosis analyze dose-response -->" }
         func n(_ v: Double?) -> String { v.map { $0.isFinite ? ExportJob.number($0) : "" } ?? "" }
         var anova = headers[0] + "\n"
         for r in a.agonists {
@@ -188,8 +180,6 @@ enum CohortOutputs {
         encoder.keyEncodingStrategy = .convertToSnakeCase
         let json = String(decoding: try encoder.encode(report), as: UTF8.self) + "\n"
         let texts = [anova, ec50, excluded, json, DoseResponseChart.svg(a.byLevel)]
-        try OutputFile.writeTogether(zip(outputs, texts).map { output, text in
-            (output, { try AtomicFile.writeBytes(Data(text.utf8), to: $0) })
-        })
+        try AnalysisFolder.write(outputs, texts)
     }
 }

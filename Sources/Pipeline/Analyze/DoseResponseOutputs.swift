@@ -19,20 +19,10 @@ enum DoseResponseOutputs {
 
     static func write(_ a: DoseResponseAnalysis) throws {
         let o = a.options
-        try FileManager.default.createDirectory(atPath: o.folder, withIntermediateDirectories: true)
-        let inputs = a.table.sources + [o.plateMap].compactMap { $0 }
-        let outputs = try files.enumerated().map { i, name -> OutputFile in
-            let path = (o.folder as NSString).appendingPathComponent(name)
-            return try OutputFile.check(path, kind: "netosis analyze dose-response output", inputs: inputs, overwrite: o.overwrite) { p in
-                if i < headers.count { return ExportJob.firstLine(p) == headers[i] }
-                let head = FileHandle(forReadingAtPath: p).flatMap { try? $0.read(upToCount: 8192) } ?? Data()
-                return String(decoding: head, as: UTF8.self).contains(i == 5 ? "\"\(format)\"" : "<!-- netosis analyze dose-response -->")
-            }
-        }
+        let outputs = try AnalysisFolder.check(o.folder, files: files, kind: "netosis analyze dose-response output", inputs: a.table.sources + [o.plateMap].compactMap { $0 },
+                                               overwrite: o.overwrite, headers: headers) { $0 == 5 ? "\"\(format)\"" : "<!-- netosis analyze dose-response -->" }
         let texts = [wells(a), fits(a), curves(a), comparisons(a), excluded(a), try json(a), DoseResponseChart.svg(a)]
-        try OutputFile.writeTogether(zip(outputs, texts).map { output, text in
-            (output, { try AtomicFile.writeBytes(Data(text.utf8), to: $0) })
-        })
+        try AnalysisFolder.write(outputs, texts)
     }
 
     static func csv(_ header: String, _ rows: [[String]]) -> String {
