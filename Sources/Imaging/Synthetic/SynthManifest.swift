@@ -98,15 +98,22 @@ public struct SynthRun: Sendable {
 
     static let tables = ["platemap.csv", "truth_nuclei.csv", "truth_wells.csv", "synth.json"]
 
+    /// Files written once every well is done: the tables, and in a results-only set one results file per plate.
+    public static func tablePaths(_ options: SynthSet.Options) -> [String] {
+        options.isResultsOnly ? options.platesWithWells.map { "results/\($0).h5" } + tables : tables
+    }
+
     /// Files of well `index`, relative to OUT.
     public func wellPaths(_ index: Int) -> [String] { SynthRun.wellPaths(plan[index], options) }
 
+    /// A well's image(s) and Cell Counter XML; none for a lost well or in a results-only set.
     public static func wellPaths(_ row: PlateMapRow, _ options: SynthSet.Options) -> [String] {
-        options.imageFiles(row.image).map { "images/\($0)" } + ["annotations/CellCounter_\(row.image).xml"]
+        if options.isResultsOnly || options.isMissing(row) { return [] }
+        return options.imageFiles(row.image).map { "images/\($0)" } + ["annotations/CellCounter_\(row.image).xml"]
     }
 
     static func allPaths(_ options: SynthSet.Options) -> [String] {
-        PlateDesign.plateMap(plates: options.plates, wells: options.wells).flatMap { wellPaths($0, options) } + tables
+        options.plan.flatMap { wellPaths($0, options) } + tablePaths(options)
     }
 
     /// Checks OUT against the rerun rules, removes what a previous synth run left that this run
@@ -177,7 +184,7 @@ public struct SynthRun: Sendable {
         }
 
         // The manifest of this run is written before anything is removed, listing what is about to go.
-        for d in [out, "\(out)/images", "\(out)/annotations"] {
+        for d in [out] + (options.isResultsOnly ? ["\(out)/results"] : ["\(out)/images", "\(out)/annotations"]) {
             do { try fm.createDirectory(atPath: d, withIntermediateDirectories: true) } catch {
                 throw refuse("cannot create the folder (no permission or read-only file system)", d)
             }
@@ -193,8 +200,12 @@ public struct SynthRun: Sendable {
             try fresh.save(in: out)
         }
 
-        let plan = PlateDesign.plateMap(plates: options.plates, wells: options.wells)
-        let complete = Set(plan.indices.filter { wellPaths(plan[$0], options).allSatisfy { kept.contains($0) } })
+        let plan = options.plan
+        // A well without files of its own (lost, or a results-only set) is complete only with the whole set.
+        let complete = Set(plan.indices.filter { i in
+            let paths = wellPaths(plan[i], options)
+            return paths.isEmpty ? fresh.complete : paths.allSatisfy { kept.contains($0) }
+        })
         var run = SynthRun(out: out, options: options, plan: plan, completeWells: complete, manifest: fresh)
         if !remove.isEmpty && keep.isEmpty {
             run.notes.append("\(out): replaced the earlier set (removed the \(remove.count) file\(remove.count == 1 ? "" : "s") it listed)")
@@ -225,7 +236,7 @@ public struct SynthRun: Sendable {
     /// Number of wells whose files are all listed.
     public var listedWells: Int {
         let listed = Set(manifest.files.map(\.path))
-        return plan.indices.filter { wellPaths($0).allSatisfy(listed.contains) }.count
+        return plan.indices.filter { !wellPaths($0).isEmpty && wellPaths($0).allSatisfy(listed.contains) }.count
     }
 
     /// The entries of files this process has just written (read back: size and SHA-256).
@@ -233,11 +244,14 @@ public struct SynthRun: Sendable {
         try paths.map { try SynthManifest.entry(out, $0) }
     }
 
-    /// Writes the tables and synth.json (rows in plan order) and marks the set complete.
-    public mutating func writeTables(nuclei: [[String]], wells: [String]) throws {
-        try begin(SynthRun.tables)
+    /// Writes the tables and synth.json (rows in plan order), and whatever else `extra` writes into
+    /// OUT (a results-only set's results files), and marks the set complete.
+    public mutating func writeTables(nuclei: [[String]], wells: [String], extra: (_ out: String) throws -> Void = { _ in }) throws {
+        let paths = SynthRun.tablePaths(options)
+        try begin(paths)
+        try extra(out)
         try SynthSet.writeTables(to: out, options: options, plan: plan, nuclei: nuclei, wells: wells)
-        record(try SynthRun.entries(out, SynthRun.tables))
+        record(try SynthRun.entries(out, paths))
         manifest.complete = true
         try manifest.save(in: out)
     }
@@ -287,5 +301,7 @@ extension SynthSet.Options {
     var summary: String {
         "seed \(seed), \(plates) plate\(plates == 1 ? "" : "s") × \(wells) wells, \(width)×\(height) px, \(layout.rawValue)"
             + (layout == .fields ? " \(fieldOrder.rawValue)" : "")
+            + (cohort.map { ", cohort \($0.controls),\($0.sickleCell) × \($0.replicates) replicates, donor SD \($0.donorSD)" } ?? "")
+            + (missingWells.map { ", \($0) of wells lost" } ?? "") + (isResultsOnly ? ", results only" : "")
     }
 }

@@ -28,11 +28,60 @@ public enum SynthSet {
         public var layout: Layout
         public var fieldOrder: FieldOrder
         public var model: SynthModel
+        // Options added for the analyses; nil when not given, so they are absent from synth.json and
+        // manifest.json and every earlier seed keeps giving the same set.
+        /// A donor cohort (its layout replaces plates × wells).
+        public var cohort: SynthCohort?
+        /// Fraction of the plate map's wells that are lost (no image, no results row; still in platemap.csv).
+        public var missingWells: Double?
+        /// Write results/<plate>.h5 straight from the truth instead of images and annotations.
+        public var resultsOnly: Bool?
 
         public init(seed: UInt64, plates: Int, wells: Int, width: Int, height: Int, layout: Layout = .stitched,
-                    fieldOrder: FieldOrder = .rowMajor, model: SynthModel = SynthModel()) {
+                    fieldOrder: FieldOrder = .rowMajor, model: SynthModel = SynthModel(),
+                    cohort: SynthCohort? = nil, missingWells: Double = 0, resultsOnly: Bool = false) {
             self.seed = seed; self.plates = plates; self.wells = wells; self.width = width; self.height = height
             self.layout = layout; self.fieldOrder = fieldOrder; self.model = model
+            self.cohort = cohort
+            if let cohort { self.plates = cohort.plates; self.wells = min(cohort.donors, cohort.donorsPerPlate) * cohort.wellsPerDonor }
+            self.missingWells = missingWells == 0 ? nil : missingWells
+            self.resultsOnly = resultsOnly ? true : nil
+        }
+
+        public var isResultsOnly: Bool { resultsOnly ?? false }
+
+        /// The plate map of the set (every planned well, lost ones too).
+        public var plan: [PlateMapRow] { cohort?.plateMap() ?? PlateDesign.plateMap(plates: plates, wells: wells) }
+
+        /// Plate and well index of a planned well: its randomness is keyed by them.
+        public func position(_ row: PlateMapRow) -> (plate: Int, well: Int) {
+            let plate = (Int(row.plate.dropFirst("plate".count)) ?? 1) - 1
+            let w = WellName.normaliseWell(row.well)!
+            return (plate, w.row * 12 + w.column - 1)
+        }
+
+        /// Whether the well is lost (`missingWells`): seeded by the set's seed and the well alone.
+        public func isMissing(_ row: PlateMapRow) -> Bool {
+            guard let f = missingWells, f > 0 else { return false }
+            let (p, w) = position(row)
+            var rng = SynthRandom(seed: seed, 0x4D15_5106, UInt64(p), UInt64(w))
+            return rng.unit() < f
+        }
+
+        /// The well's expected NETotic fraction: the 4PL of its treatment, shifted by its donor in a cohort.
+        public func expectedFraction(_ row: PlateMapRow) -> Double {
+            guard let cohort else { return PlateDesign.expectedFraction(row) }
+            let donor = (Int(row.donor.dropFirst()) ?? 1) - 1
+            let f = SynthCohort.response(row.agonist, row.genotype).fraction(at: row.concentration)
+                + cohort.donorShift(seed: seed, donor: donor)
+            return min(max(f, 0.001), 0.999)
+        }
+
+        /// Plates that hold at least one well that is not lost (each gets a results file in results-only mode).
+        public var platesWithWells: [String] {
+            var seen: [String] = []
+            for row in plan where !isMissing(row) && seen.last != row.plate { seen.append(row.plate) }
+            return seen
         }
 
         /// The field grid of the fields layout: (width / 672) × (height / 512) fields of 672 × 512.
@@ -42,6 +91,8 @@ public enum SynthSet {
 
         /// A one-line problem with the options, or nil.
         public var problem: String? {
+            if let problem = cohort?.problem { return problem }
+            if let f = missingWells, !(f >= 0 && f <= 0.5) { return "--missing-wells must be a fraction 0…0.5 (got \(f))" }
             if plates < 1 || plates > 99 { return "--plates must be 1…99 (got \(plates))" }
             if wells < 1 || wells > 96 { return "--wells must be 1…96 per plate (got \(wells))" }
             if width < 64 || height < 64 || width > 16384 || height > 16384 {
@@ -84,10 +135,11 @@ public enum SynthSet {
     /// `netosis synth` shards wells over ranks (SynthJob).
     public static func write(_ options: Options, to out: String, overwrite: Bool = false) throws {
         if let problem = options.problem { throw ImageError(path: out, problem: problem) }
+        guard !options.isResultsOnly else { throw ImageError(path: out, problem: "a results-only set is written by netosis synth --results-only") }
         var run = try SynthRun.open(out, options: options, overwrite: overwrite)
         guard !run.isComplete else { return }
         var rows: [WellRows] = []
-        for i in run.plan.indices {
+        for i in run.plan.indices where !options.isMissing(run.plan[i]) {
             let well = renderWell(i, plan: run.plan, options: options)
             if !run.completeWells.contains(i) {
                 try run.begin(run.wellPaths(i))
@@ -101,8 +153,18 @@ public enum SynthSet {
 
     /// Renders well `index` (0-based over plates × wells, plate-major) of the plan.
     public static func renderWell(_ index: Int, plan: [PlateMapRow], options: Options) -> SynthWell {
-        WellRenderer.render(row: plan[index], plateIndex: index / options.wells, wellIndex: index % options.wells,
-                            seed: options.seed, width: options.width, height: options.height, model: options.model)
+        let (plate, well) = options.position(plan[index])
+        return WellRenderer.render(row: plan[index], plateIndex: plate, wellIndex: well, seed: options.seed,
+                                   width: options.width, height: options.height, model: options.model,
+                                   expected: options.expectedFraction(plan[index]))
+    }
+
+    /// Places the objects of well `index` without drawing them (results-only sets).
+    public static func placeWell(_ index: Int, plan: [PlateMapRow], options: Options) -> WellRenderer.Placement {
+        let (plate, well) = options.position(plan[index])
+        return WellRenderer.place(row: plan[index], plateIndex: plate, wellIndex: well, seed: options.seed,
+                                  width: options.width, height: options.height, model: options.model,
+                                  expected: options.expectedFraction(plan[index]))
     }
 
     /// Writes the well's image and Cell Counter XML; returns its truth rows (nuclei CSV lines, well CSV line).
@@ -133,18 +195,24 @@ public enum SynthSet {
         "\(r.plate),\(r.well),\(r.agonist.rawValue),\(concentration(r.concentration)),\(r.unit),\(fmt(r.vehiclePct, 1)),\(r.donor),\(r.genotype.rawValue)"
     }
 
-    public static func nucleiRows(_ w: SynthWell) -> [String] {
-        w.objects.map { o in
-            "\(w.row.plate),\(w.row.well),\(w.row.image),\(fmt(o.x)),\(fmt(o.y)),\(o.cls.rawValue),\(o.kind.rawValue),"
+    public static func nucleiRows(_ w: SynthWell) -> [String] { nucleiRows(w.row, w.objects) }
+
+    public static func nucleiRows(_ row: PlateMapRow, _ objects: [SynthObject]) -> [String] {
+        objects.map { o in
+            "\(row.plate),\(row.well),\(row.image),\(fmt(o.x)),\(fmt(o.y)),\(o.cls.rawValue),\(o.kind.rawValue),"
             + "\(fmt(o.radius)),\(o.area),\(fmt(o.peak, 1)),\(o.lobes),\(o.touching ? 1 : 0),\(o.cluster)"
         }
     }
 
-    public static func wellRow(_ w: SynthWell) -> String {
-        let r = w.row
+    public static func wellRow(_ w: SynthWell) -> String { wellRow(w.row, w.objects, expected: w.expectedFraction) }
+
+    public static func wellRow(_ r: PlateMapRow, _ objects: [SynthObject], expected: Double) -> String {
+        func count(_ c: NucleusClass) -> Int { objects.filter { $0.cls == c }.count }
+        let n1 = count(.nonNETotic), n2 = count(.netotic)
+        let observed = n1 + n2 > 0 ? Double(n2) / Double(n1 + n2) : 0
         return "\(r.plate),\(r.well),\(r.image),\(r.agonist.rawValue),\(concentration(r.concentration)),\(r.unit),"
-            + "\(r.genotype.rawValue),\(fmt(w.expectedFraction, 6)),\(fmt(w.observedFraction, 6)),"
-            + "\(w.count(.nonNETotic)),\(w.count(.netotic)),\(w.count(.other)),\(w.objects.filter { $0.touching }.count)"
+            + "\(r.genotype.rawValue),\(fmt(expected, 6)),\(fmt(observed, 6)),"
+            + "\(n1),\(n2),\(count(.other)),\(objects.filter { $0.touching }.count)"
     }
 
     /// A marker sits at the truth position as written (2 decimals), rounded to the nearest pixel, so
@@ -185,13 +253,22 @@ public enum SynthSet {
             var format: String, format_version: Int, tool_version: String
             var options: Options
             var dose_response: [String: DoseResponse]
+            /// Cohorts only: each donor's shift of the NETotic fraction.
+            var donor_shift: [String: Double]?
         }
         var responses: [String: DoseResponse] = [:]
-        for a in Agonist.allCases { for g in Genotype.allCases { responses["\(a.rawValue)/\(g.rawValue)"] = PlateDesign.response(a, g) } }
+        for a in Agonist.allCases {
+            for g in Genotype.allCases {
+                responses["\(a.rawValue)/\(g.rawValue)"] = options.cohort == nil ? PlateDesign.response(a, g) : SynthCohort.response(a, g)
+            }
+        }
+        let shifts = options.cohort.map { c in
+            Dictionary(uniqueKeysWithValues: (0..<c.donors).map { (SynthCohort.donorName($0), c.donorShift(seed: options.seed, donor: $0)) })
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let json = try encoder.encode(Meta(format: format, format_version: formatVersion, tool_version: ToolVersion.string,
-                                           options: options, dose_response: responses))
+                                           options: options, dose_response: responses, donor_shift: shifts))
         try AtomicFile.write(json + Data("\n".utf8), to: "\(out)/synth.json")
     }
 }

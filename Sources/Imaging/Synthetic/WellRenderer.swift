@@ -7,11 +7,47 @@ public enum WellRenderer {
     /// Field size used for per-field vignetting (a stitched well shows the 6×6 tile pattern).
     static let fieldWidth = 672, fieldHeight = 512
 
-    /// Renders the well. Deterministic in (seed, plateIndex, wellIndex) and nothing else.
+    /// The objects of a well, placed but not drawn, and the random state drawing continues from.
+    public struct Placement {
+        var rng: SynthRandom
+        var shapes: [Shape]
+        public var expected: Double
+        var density: Double
+        var background: Double
+
+        /// Truth of the placed objects as a results-only set gives it (no pixels): centre (of the lobes'
+        /// mass for lobed objects, near the drawn footprint's centroid), footprint radius, nominal area
+        /// π r², peak of the brightest lobe or plateau.
+        public var objects: [SynthObject] {
+            shapes.map { s in
+                let peak = s.blobs.isEmpty ? s.level + s.core : s.blobs.map(\.peak).max() ?? 0
+                var x = s.x, y = s.y
+                let mass = s.blobs.reduce(0) { $0 + $1.peak * $1.sigma * $1.sigma }
+                if mass > 0 {
+                    x += s.blobs.reduce(0) { $0 + $1.dx * $1.peak * $1.sigma * $1.sigma } / mass
+                    y += s.blobs.reduce(0) { $0 + $1.dy * $1.peak * $1.sigma * $1.sigma } / mass
+                }
+                return SynthObject(kind: s.kind, x: x, y: y, area: Int((Double.pi * s.extent * s.extent).rounded()),
+                                   radius: s.extent, peak: peak, lobes: s.lobeCount, touching: s.touching, cluster: s.cluster)
+            }
+        }
+    }
+
+    /// Renders the well. Deterministic in (seed, plateIndex, wellIndex) and `expected` (the 4PL
+    /// fraction of the plate map unless a cohort's donor shifts it), nothing else.
     public static func render(row: PlateMapRow, plateIndex: Int, wellIndex: Int, seed: UInt64,
-                              width: Int, height: Int, model: SynthModel = SynthModel()) -> SynthWell {
+                              width: Int, height: Int, model: SynthModel = SynthModel(), expected: Double? = nil) -> SynthWell {
+        let p = place(row: row, plateIndex: plateIndex, wellIndex: wellIndex, seed: seed, width: width, height: height,
+                      model: model, expected: expected)
+        return draw(p, row: row, width: width, height: height, model: model)
+    }
+
+    /// Draws the well's objects: how many of each kind (binomial on the expected fraction), their
+    /// shapes and their positions (NETs of a clustering agonist around cluster centres).
+    public static func place(row: PlateMapRow, plateIndex: Int, wellIndex: Int, seed: UInt64,
+                             width: Int, height: Int, model: SynthModel = SynthModel(), expected: Double? = nil) -> Placement {
         var rng = SynthRandom(seed: seed, UInt64(plateIndex), UInt64(wellIndex))
-        let expected = PlateDesign.expectedFraction(row)
+        let expected = expected ?? PlateDesign.expectedFraction(row)
         let density = rng.uniform(model.densityMin, model.densityMax)
         let fieldArea = Double(fieldWidth * fieldHeight)
         let nNuclei = max(1, Int((density * Double(width * height) / fieldArea).rounded()))
@@ -78,6 +114,13 @@ public enum WellRenderer {
             placer.add(s.x, s.y, s.extent)
             placed.append(s)
         }
+        return Placement(rng: rng, shapes: placed, expected: expected, density: density, background: background)
+    }
+
+    /// Renders placed objects noise-free, measures their footprints, then illuminates and adds noise.
+    static func draw(_ placement: Placement, row: PlateMapRow, width: Int, height: Int, model: SynthModel) -> SynthWell {
+        var rng = placement.rng
+        let placed = placement.shapes, background = placement.background
 
         // Noise-free signal (8-bit units, before illumination), and per-object footprints.
         var signal = [Float](repeating: 0, count: width * height)
@@ -158,7 +201,7 @@ public enum WellRenderer {
             }
         }
         return SynthWell(row: row, image: GrayImage(width: width, height: height, bitDepth: 16, pixels: pixels),
-                         objects: objects, expectedFraction: expected, background: background, density: density)
+                         objects: objects, expectedFraction: placement.expected, background: background, density: placement.density)
     }
 }
 

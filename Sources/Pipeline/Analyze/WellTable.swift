@@ -67,6 +67,13 @@ public struct WellTable: Sendable {
             }
             wells.append(WellResponse(plate: p.plate, well: entry.well, treatment: entry, netotic: p.counts[2], nonNETotic: p.counts[1]))
         }
+        // Wells the plate map plans on a plate these results cover but that no image reached (lost,
+        // skipped, not yet screened): listed, so a gap in a curve is never silent.
+        let plates = Set(set.rows.map(\.result.image.plate))
+        let imaged = Set(set.rows.map { $0.result.image.plate + "\u{1}" + (PlateWell.normalise($0.result.image.well)?.well ?? $0.result.image.well) })
+        for entry in map.entries where plates.contains(entry.plate) && !imaged.contains(entry.plate + "\u{1}" + entry.well) {
+            excluded.append(Exclusion(plate: entry.plate, well: entry.well, reason: "in the plate map but no image of it in the results"))
+        }
         return finish(wells, excluded: excluded, minimumNuclei: minimumNuclei, sources: paths, plateMapPath: map.path,
                       columns: map.columns)
     }

@@ -15,6 +15,8 @@ public enum SynthJob {
     struct Done: Codable {
         var rows: [SynthSet.WellRows] = []
         var entries: [SynthManifest.Entry] = []
+        /// Results-only sets: the well's results row (`ScreenResult.encoded`).
+        var result: Data?
     }
 
     /// Test-only fault point: `NETOSIS_SYNTH_STOP_AFTER_WELLS=N` makes rank 0 raise SIGTERM on itself
@@ -32,14 +34,16 @@ public enum SynthJob {
                            progress: @escaping (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> Int {
         if let problem = options.problem { throw ImageError(path: out, problem: problem) }
         let rank = world?.rank ?? 0, size = world?.size ?? 1
-        let plan = PlateDesign.plateMap(plates: options.plates, wells: options.wells)
+        let plan = options.plan
         var run: SynthRun?
         var work: Work?
         if rank == 0 {
             let opened = try SynthRun.open(out, options: options, overwrite: overwrite)
             opened.notes.forEach(warn)
-            let write = plan.indices.filter { !opened.completeWells.contains($0) }
-            work = Work(write: write, reread: opened.isComplete ? [] : opened.completeWells.sorted(), complete: opened.isComplete)
+            let present = plan.indices.filter { !options.isMissing(plan[$0]) }
+            let write = present.filter { !opened.completeWells.contains($0) }
+            work = Work(write: write, reread: opened.isComplete ? [] : present.filter { opened.completeWells.contains($0) },
+                        complete: opened.isComplete)
             run = opened
         }
         if let world { work = try world.broadcast(work) }
@@ -50,6 +54,8 @@ public enum SynthJob {
         }
 
         var rows: [SynthSet.WellRows] = []
+        var results: [ScreenResult] = []
+        let checkpointID = options.isResultsOnly ? try TruthResults.identity(options).checkpointID : ""
         func collect(_ mine: Done) throws -> [Done] {
             guard let world, size > 1 else { return [mine] }
             guard let all = try world.gather(bytes: Array(try JSONEncoder().encode(mine))) else { return [] }
@@ -66,7 +72,15 @@ public enum SynthJob {
             if let stop = stopAfterWells, let listed = run?.listedWells, listed >= stop { raise(SIGTERM) }
             try world?.barrier()   // no rank writes before its paths are recorded as pending
             var mine = Done()
-            if rank < batch.count {
+            if rank < batch.count, options.isResultsOnly {
+                // No pixels: the objects are placed as for an image and become the truth and a results row.
+                let index = batch[rank], row = plan[index]
+                let placement = SynthSet.placeWell(index, plan: plan, options: options)
+                let objects = placement.objects
+                mine.rows = [SynthSet.WellRows(index: index, nuclei: SynthSet.nucleiRows(row, objects),
+                                               well: SynthSet.wellRow(row, objects, expected: placement.expected))]
+                mine.result = Data(try TruthResults.result(row, objects, options: options, checkpointID: checkpointID, rank: rank).encoded())
+            } else if rank < batch.count {
                 let index = batch[rank]
                 let well = SynthSet.renderWell(index, plan: plan, options: options)
                 _ = try SynthSet.writeWell(well, to: out, options: options)
@@ -76,6 +90,7 @@ public enum SynthJob {
             for done in try collect(mine) {
                 rows += done.rows
                 run?.record(done.entries)
+                if let bytes = done.result { results.append(try ScreenResult.decode(Array(bytes))) }
             }
             progress(min(work.write.count, (round + 1) * size), work.write.count)
         }
@@ -92,11 +107,17 @@ public enum SynthJob {
             raise(SIGTERM)
         }
         let ordered = rows.sorted { $0.index < $1.index }
-        try run.writeTables(nuclei: ordered.map(\.nuclei), wells: ordered.map(\.well))
+        try run.writeTables(nuclei: ordered.map(\.nuclei), wells: ordered.map(\.well)) { out in
+            if options.isResultsOnly { try TruthResults.write(results, options: options, to: out) }
+        }
         let objects = ordered.reduce(0) { $0 + $1.nuclei.count }
         let plates = options.plates
         let resumed = work.reread.isEmpty ? "" : " (\(work.reread.count) kept from the earlier run)"
-        log("synth: \(plan.count) wells\(resumed) (\(plates) plate\(plates == 1 ? "" : "s") × \(options.wells)), \(options.width)×\(options.height) px, \(objects) objects → \(out)")
+        let lost = plan.count - ordered.count
+        let cohort = options.cohort.map { ", \($0.controls) HbAA + \($0.sickleCell) HbSS donors" } ?? ""
+        let what = options.isResultsOnly ? " (results files from the truth, no images)" : ""
+        log("synth: \(plan.count) wells\(resumed) (\(plates) plate\(plates == 1 ? "" : "s") × \(options.wells)\(cohort))"
+            + (lost > 0 ? ", \(lost) lost" : "") + ", \(options.width)×\(options.height) px, \(objects) objects\(what) → \(out)")
         return objects
     }
 }
