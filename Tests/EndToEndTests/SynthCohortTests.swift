@@ -145,6 +145,14 @@ final class SynthCohortTests: XCTestCase {
         }
         XCTAssertEqual(try pma("HbAA"), 2.0, accuracy: 0.5)
         XCTAssertEqual(log10(try pma("HbSS")), 1.0, accuracy: 0.3)
+        // About 90 lost wells: dose-response.json lists them before its "format" key (sorted keys), and is
+        // still recognised as netosis's own output when the analysis is rerun with --overwrite.
+        let dr = folder.appendingPathComponent("dose-response").path
+        for overwrite in [false, true] {
+            let run = try runProgram(try netosis, ["analyze", "dose-response", "--results"] + files + ["--out", dr] + (overwrite ? ["--overwrite"] : []))
+            XCTAssertEqual(run.status, 0, run.output)
+        }
+        XCTAssertGreaterThan(try Data(contentsOf: URL(fileURLWithPath: dr + "/dose-response.json")).count, 8192)
     }
 
     func testClassicOptionsAddNothingAndBadCohortsAreOneLine() throws {

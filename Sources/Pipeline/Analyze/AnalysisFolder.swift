@@ -3,7 +3,7 @@ import Storage
 
 /// The output folder of an `analyze` verb: every file is checked before any is written (an earlier
 /// file is replaced only with --overwrite, and only when netosis wrote it: a CSV recognised by its
-/// header line, JSON and SVG by a marker in their first 8 kB), then all are written together.
+/// header line, JSON by a marker anywhere, SVG by one in its first 8 kB), then all are written together.
 enum AnalysisFolder {
     /// `headers[i]` is the header of CSV file i; files past the headers are recognised by `marker(i)`.
     static func check(_ folder: String, files: [String], kind: String, inputs: [String], overwrite: Bool,
@@ -13,7 +13,10 @@ enum AnalysisFolder {
             let path = (folder as NSString).appendingPathComponent(name)
             return try OutputFile.check(path, kind: kind, inputs: inputs, overwrite: overwrite) { p in
                 if i < headers.count { return ExportJob.firstLine(p) == headers[i] }
-                let head = FileHandle(forReadingAtPath: p).flatMap { try? $0.read(upToCount: 8192) } ?? Data()
+                // JSON is written with sorted keys, so its "format" can come after a long "excluded" list:
+                // JSON files are searched whole (up to 256 MB), SVG in their first 8 kB.
+                let limit = name.hasSuffix(".json") ? 256 << 20 : 8192
+                let head = FileHandle(forReadingAtPath: p).flatMap { try? $0.read(upToCount: limit) } ?? Data()
                 return String(decoding: head, as: UTF8.self).contains(marker(i))
             }
         }
