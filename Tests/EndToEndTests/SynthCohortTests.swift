@@ -79,6 +79,11 @@ final class SynthCohortTests: XCTestCase {
         XCTAssertEqual(dr.status, 0, dr.output)
         let excluded = try rows(analysis + "/excluded.csv")
         XCTAssertEqual(excluded.filter { $0["reason"]!.contains("no image of it") }.count, lost)
+        // With lost wells the classic repeated-measures table cannot be made (a cell empty or short of replicates), and says why.
+        let cohort = folder.appendingPathComponent("cohort-analysis").path
+        let c = try runProgram(try netosis, ["analyze", "cohort", "--results"] + results.map { "\(out)/results/\($0)" } + ["--out", cohort])
+        XCTAssertEqual(c.status, 0, c.output)
+        XCTAssertTrue(try rows(cohort + "/anova-classic.csv").allSatisfy { $0["problem"]!.contains("incomplete") || $0["problem"]!.contains("unbalanced") }, c.output)
 
         // Two ranks give the same truth and the same results rows.
         let two = folder.appendingPathComponent("two").path
@@ -153,6 +158,30 @@ final class SynthCohortTests: XCTestCase {
             XCTAssertEqual(run.status, 0, run.output)
         }
         XCTAssertGreaterThan(try Data(contentsOf: URL(fileURLWithPath: dr + "/dose-response.json")).count, 8192)
+    }
+
+    /// Complete data (no lost wells), equal groups, one well per donor × dose: the classic two-way
+    /// repeated-measures table is written too, and its F tests are the mixed model's.
+    func testCompleteCohortGetsTheClassicTableToo() throws {
+        let folder = try makeTemporaryDirectory("synth-complete-cohort")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let out = folder.appendingPathComponent("cohort").path
+        XCTAssertEqual(try runProgram(try netosis, ["synth", "--seed", "5", "--cohort", "4,4", "--replicates", "1", "--results-only",
+                                                    "--out", out]).status, 0)
+        let files = try FileManager.default.contentsOfDirectory(atPath: out + "/results").map { "\(out)/results/\($0)" }
+        let analysis = folder.appendingPathComponent("a").path
+        let result = try runProgram(try netosis, ["analyze", "cohort", "--results"] + files + ["--out", analysis])
+        XCTAssertEqual(result.status, 0, result.output)
+        XCTAssertTrue(result.output.contains("classic repeated-measures ANOVA"), result.output)
+        let mixed = try rows(analysis + "/anova.csv"), classic = try rows(analysis + "/anova-classic.csv")
+        for agonist in ["PMA", "A23187"] {
+            XCTAssertEqual(classic.filter { $0["agonist"] == agonist }.count, 5)
+            for (term, source) in [("dose", "dose"), ("genotype", "genotype"), ("dose × genotype", "dose × genotype")] {
+                let m = try XCTUnwrap(mixed.first { $0["agonist"] == agonist && $0["term"] == term })
+                let c = try XCTUnwrap(classic.first { $0["agonist"] == agonist && $0["source"] == source })
+                XCTAssertEqual(Double(m["f"]!)!, Double(c["f"]!)!, accuracy: 1e-4 * Double(c["f"]!)!, "\(agonist) \(term)")
+            }
+        }
     }
 
     func testClassicOptionsAddNothingAndBadCohortsAreOneLine() throws {

@@ -25,6 +25,8 @@ public struct ClusteringOptions: Sendable {
     public var alpha: Double
     public var folder: String
     public var overwrite: Bool
+    /// `results` already read (by the report).
+    public var resultsSet: ResultsSet?
 
     public init(results: [String] = [], nuclei: String? = nil, images: String? = nil, plateMap: String? = nil,
                 groupBy: String = "agonist", tileRows: Int = 6, tileColumns: Int = 7,
@@ -83,7 +85,7 @@ public enum ClusteringJob {
             }
             table = try NucleusTable.fromTables(nuclei: nuclei, images: images)
         } else {
-            table = try NucleusTable.fromResults(options.results, plateMap: options.plateMap, groupBy: options.groupBy)
+            table = try NucleusTable.fromResults(options.results, plateMap: options.plateMap, groupBy: options.groupBy, set: options.resultsSet)
         }
         guard !table.images.isEmpty else { throw AnalyzeError(table.sources.joined(separator: ", "), "no images to analyse") }
         var measured: [ImageClustering] = []

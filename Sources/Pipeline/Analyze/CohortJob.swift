@@ -13,6 +13,9 @@ public struct CohortOptions: Sendable {
     public var folder: String
     public var overwrite: Bool
 
+    /// `results` already read (by the report).
+    public var resultsSet: ResultsSet?
+
     public init(results: [String] = [], table: String? = nil, plateMap: String? = nil, factor: String = "genotype",
                 minimumNuclei: Int = 50, folder: String, overwrite: Bool = false) {
         self.results = results; self.table = table; self.plateMap = plateMap; self.factor = factor
@@ -32,6 +35,9 @@ public struct CohortAgonist: Sendable {
     /// dose, factor, dose × factor (in that order) when the model could be fitted.
     public var tests: [(term: String, test: SatterthwaiteTest)] = []
     public var problem: String?
+    /// The classic two-way repeated-measures ANOVA, when every donor has every dose; else why not.
+    public var classic: SplitPlotANOVA?
+    public var classicProblem: String?
 }
 
 public struct CohortAnalysis: Sendable {
@@ -49,9 +55,12 @@ public struct CohortAnalysis: Sendable {
 public enum CohortJob {
     public static func analyze(_ options: CohortOptions) throws -> CohortAnalysis {
         let factor = options.factor.lowercased()
+        let set = try options.resultsSet ?? (options.results.isEmpty ? nil : ResultsSet.read(options.results))
         func doseResponse(_ groupBy: [String]) throws -> DoseResponseAnalysis {
-            try DoseResponseJob.analyze(DoseResponseOptions(results: options.results, table: options.table, plateMap: options.plateMap,
-                                                            groupBy: groupBy, minimumNuclei: options.minimumNuclei, folder: ""))
+            var o = DoseResponseOptions(results: options.results, table: options.table, plateMap: options.plateMap,
+                                        groupBy: groupBy, minimumNuclei: options.minimumNuclei, folder: "")
+            o.resultsSet = set
+            return try DoseResponseJob.analyze(o)
         }
         let byLevel = try doseResponse(["agonist", factor])
         let byDonor = try doseResponse(["agonist", "donor"])
@@ -80,6 +89,12 @@ public enum CohortJob {
                 }
             } catch let error as StatisticsError {
                 r.problem = error.problem
+            }
+            do {
+                r.classic = try SplitPlotANOVA.fit(y: wells.map(\.percentNETotic), subject: donors, between: levels, within: doses,
+                                                   names: (factor, "dose"))
+            } catch let error as StatisticsError {
+                r.classicProblem = error.problem
             }
             results.append(r)
         }
@@ -111,6 +126,12 @@ public enum CohortJob {
             for (term, t) in r.tests {
                 log(String(format: "    %@: F(%d, %.1f) = %.3g, p = %.3g", term, t.numeratorDF, t.denominatorDF, t.f, t.pValue))
             }
+            if let classic = r.classic {
+                let tests = classic.rows.compactMap { row in row.f.map { String(format: "%@ F(%d) = %.3g, p = %.3g", row.term, row.degreesOfFreedom, $0, row.pValue ?? .nan) } }
+                log("    classic repeated-measures ANOVA (complete data, replicates averaged): " + tests.joined(separator: "; "))
+            } else if let why = r.classicProblem {
+                log("    no classic repeated-measures table: \(why)")
+            }
         }
         for g in a.byLevel.groups {
             let e = g.fit?.reportableEC50
@@ -125,17 +146,19 @@ public enum CohortJob {
 /// anova.csv (per agonist and term), ec50.csv (per factor level and per donor), excluded.csv,
 /// cohort.json and cohort.svg (the curves per factor level).
 enum CohortOutputs {
-    static let files = ["anova.csv", "ec50.csv", "excluded.csv", "cohort.json", "cohort.svg"]
+    static let files = ["anova.csv", "ec50.csv", "excluded.csv", "anova-classic.csv", "cohort.json", "cohort.svg"]
     static let headers = [
         "agonist,term,f,numerator_df,denominator_df,p,wells,donors,donor_variance,residual_variance,boundary,problem",
         "agonist,group,level,wells,concentrations,ec50,ec50_low,ec50_high,unit,verdict,problem",
         "plate,well,reason",
+        "agonist,source,sum_of_squares,df,mean_square,f,p,problem",
     ]
 
     static func write(_ a: CohortAnalysis) throws {
         let o = a.options
         let outputs = try AnalysisFolder.check(o.folder, files: files, kind: "netosis analyze cohort output", inputs: a.byLevel.table.sources + [o.plateMap].compactMap { $0 },
-                                               overwrite: o.overwrite, headers: headers) { $0 == 3 ? "\"netosis.cohort\"" : "<!-- netosis analyze dose-response -->" }
+                                               overwrite: o.overwrite, headers: headers) { i in
+            i == 4 ? "\"netosis.cohort\"" : "<!-- netosis analyze dose-response -->" }
         func n(_ v: Double?) -> String { v.map { $0.isFinite ? ExportJob.number($0) : "" } ?? "" }
         var anova = headers[0] + "\n"
         for r in a.agonists {
@@ -179,7 +202,14 @@ enum CohortOutputs {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         let json = String(decoding: try encoder.encode(report), as: UTF8.self) + "\n"
-        let texts = [anova, ec50, excluded, json, DoseResponseChart.svg(a.byLevel)]
+        var classic = headers[3] + "\n"
+        for r in a.agonists {
+            guard let table = r.classic else { classic += ExportJob.line([r.agonist, "", "", "", "", "", "", r.classicProblem ?? ""]); continue }
+            for row in table.rows {
+                classic += ExportJob.line([r.agonist, row.term, n(row.sumOfSquares), "\(row.degreesOfFreedom)", n(row.meanSquare), n(row.f), n(row.pValue), ""])
+            }
+        }
+        let texts = [anova, ec50, excluded, classic, json, DoseResponseChart.svg(a.byLevel)]
         try AnalysisFolder.write(outputs, texts)
     }
 }

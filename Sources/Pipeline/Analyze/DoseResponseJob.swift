@@ -17,6 +17,8 @@ public struct DoseResponseOptions: Sendable {
     public var minimumNuclei: Int
     public var folder: String
     public var overwrite: Bool
+    /// `results` already read (the report and the cohort analysis read them once for every analysis).
+    public var resultsSet: ResultsSet?
 
     public init(results: [String] = [], table: String? = nil, plateMap: String? = nil, groupBy: [String] = ["agonist"],
                 normalize: Bool = false, model: DoseResponseModel = .fourParameter, minimumNuclei: Int = 50,
@@ -94,7 +96,7 @@ public enum DoseResponseJob {
             throw AnalyzeError("--model", "the normalized model fixes bottom 0 and top 100: use it with --normalize")
         }
         var table = try options.table.map { try WellTable.fromTable($0, minimumNuclei: options.minimumNuclei) }
-            ?? WellTable.fromResults(options.results, plateMap: options.plateMap, minimumNuclei: options.minimumNuclei)
+            ?? WellTable.fromResults(options.results, plateMap: options.plateMap, minimumNuclei: options.minimumNuclei, set: options.resultsSet)
         guard !table.wells.isEmpty else {
             throw AnalyzeError(table.sources.joined(separator: ", "), "no wells left to analyse (\(table.excluded.count) excluded)")
         }

@@ -26,8 +26,8 @@ public struct NucleusTable: Sendable {
         value.lowercased() == "netotic" || Double(value) == 2
     }
 
-    public static func fromResults(_ paths: [String], plateMap given: String?, groupBy column: String) throws -> NucleusTable {
-        let set = try ResultsSet.read(paths)
+    public static func fromResults(_ paths: [String], plateMap given: String?, groupBy column: String, set: ResultsSet? = nil) throws -> NucleusTable {
+        let set = try set ?? ResultsSet.read(paths)
         guard let map = try set.plateMap(given: given) else {
             throw AnalyzeError(paths.joined(separator: ", "),
                                "no plate map: pass --platemap CSV (or screen with --platemap, which keeps it in the results)")

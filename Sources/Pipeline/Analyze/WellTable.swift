@@ -40,8 +40,8 @@ public struct WellTable: Sendable {
 
     /// Wells from `screen` results: every `ok` image of a well pooled (counts summed), failed images
     /// listed, wells the plate map does not list left out and listed.
-    public static func fromResults(_ paths: [String], plateMap given: String?, minimumNuclei: Int) throws -> WellTable {
-        let set = try ResultsSet.read(paths)
+    public static func fromResults(_ paths: [String], plateMap given: String?, minimumNuclei: Int, set: ResultsSet? = nil) throws -> WellTable {
+        let set = try set ?? ResultsSet.read(paths)
         guard let map = try set.plateMap(given: given) else {
             throw AnalyzeError(paths.joined(separator: ", "),
                                "no plate map: pass --platemap CSV (or screen with --platemap, which keeps it in the results)")

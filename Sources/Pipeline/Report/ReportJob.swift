@@ -38,7 +38,8 @@ public enum ReportJob {
         metadata(&page, set: set, options: options, map: map)
         qualityControl(&page, set: set, map: map)
         plates(&page, set: set)
-        let sections = doseResponse(&page, options: options, map: map) + clustering(&page, options: options, map: map)
+        let sections = doseResponse(&page, options: options, set: set, map: map) + clustering(&page, options: options, set: set, map: map)
+            + cohort(&page, options: options, set: set, map: map)
         let ok = set.rows.filter(\.result.image.isOK).count
         let title = "NETosis report: \(Set(set.rows.map(\.result.image.plate)).count) plate(s), \(set.rows.count) image(s)"
         let subtitle = "netosis \(ToolVersion.string) · \(FileHeader.now()) · \(ok) of \(set.rows.count) images screened ok"
@@ -117,14 +118,16 @@ public enum ReportJob {
         }
     }
 
-    static func doseResponse(_ page: inout HTMLPage, options: ReportOptions, map: PlateMap?) -> [String] {
+    static func doseResponse(_ page: inout HTMLPage, options: ReportOptions, set: ResultsSet, map: PlateMap?) -> [String] {
         page.section("dose-response", "Dose-response")
         guard map != nil else { page.paragraph("Needs a plate map (agonist, concentration).", kind: "warn"); return ["dose-response (no plate map)"] }
         let genotypes = Set(map!.entries.map(\.genotype))
         let groupBy = genotypes.count > 1 ? ["agonist", "genotype"] : ["agonist"]
         do {
-            let a = try DoseResponseJob.analyze(DoseResponseOptions(results: options.results, plateMap: options.plateMap, groupBy: groupBy,
-                                                                    minimumNuclei: options.minimumNuclei, folder: ""))
+            var o = DoseResponseOptions(results: options.results, plateMap: options.plateMap, groupBy: groupBy,
+                                        minimumNuclei: options.minimumNuclei, folder: "")
+            o.resultsSet = set
+            let a = try DoseResponseJob.analyze(o)
             page.paragraph("Per group (\(groupBy.joined(separator: " × "))): % NETotic of each well on log10 concentration, "
                            + "4-parameter logistic fit with its 95 % confidence band; dashed: EC50; open circles: vehicle wells.")
             page.figure(DoseResponseChart.svg(a), caption: "Dose-response curves (docs/analysis.md).")
@@ -156,14 +159,18 @@ public enum ReportJob {
         }
     }
 
-    static func clustering(_ page: inout HTMLPage, options: ReportOptions, map: PlateMap?) -> [String] {
+    static func clustering(_ page: inout HTMLPage, options: ReportOptions, set: ResultsSet, map: PlateMap?) -> [String] {
         page.section("clustering", "Clustering of NETotic nuclei")
         guard map != nil else { page.paragraph("Needs a plate map (the agonist of each well).", kind: "warn"); return ["clustering (no plate map)"] }
         do {
-            let a = try ClusteringJob.analyze(ClusteringOptions(results: options.results, plateMap: options.plateMap, folder: ""))
+            let grid = paperTiles(set)
+            var o = ClusteringOptions(results: options.results, plateMap: options.plateMap, tileRows: grid.rows, tileColumns: grid.columns, folder: "")
+            o.resultsSet = set
+            let a = try ClusteringJob.analyze(o)
             let size = a.images.first.map { String(format: "%.0f × %.0f px tiles of a %.0f × %.0f image", $0.tiles.grid.tileWidth, $0.tiles.grid.tileHeight,
                                                     $0.image.width, $0.image.height) } ?? "tiles"
-            page.paragraph("Each image cut into \(a.options.tileRows) × \(a.options.tileColumns) tiles (\(size), the paper's grid); in tiles with ≥ \(a.options.minimumPerTile) NETotic nuclei the average "
+            page.paragraph("Each image cut into \(a.options.tileRows) × \(a.options.tileColumns) tiles (\(size); tiles as near the paper's 576 × 512 px as the image allows, "
+                           + "its 6 × 7 grid of a 4032 × 3072 well); in tiles with ≥ \(a.options.minimumPerTile) NETotic nuclei the average "
                            + "nearest-neighbour distance (ANND) and the Clark–Evans ratio with edge correction; agonists compared on count-matched "
                            + "tiles by the KS test (the paper's) and a paired t-test, over 100 seeded draws.")
             page.figure(ClusteringOutputs.chart(a), caption: "Empirical distribution of tile ANND per agonist.")
@@ -185,6 +192,60 @@ public enum ReportJob {
         } catch {
             page.paragraph("No clustering analysis: \(error)", kind: "warn")
             return ["clustering (not possible)"]
+        }
+    }
+
+    /// The paper's tile size, 576 × 512 px (6 × 7 tiles of a 4032 × 3072 well), on images of any size:
+    /// rows and columns as near it as the most common image size allows (at least 1 × 1).
+    static func paperTiles(_ set: ResultsSet) -> (rows: Int, columns: Int) {
+        let sizes = set.rows.filter(\.result.image.isOK).map { "\($0.result.image.width)x\($0.result.image.height)" }
+        let common = Dictionary(grouping: sizes, by: { $0 }).max { $0.value.count < $1.value.count }?.key ?? "4032x3072"
+        let wh = common.split(separator: "x").compactMap { Double($0) }
+        return (max(1, Int((wh[1] / 512).rounded())), max(1, Int((wh[0] / 576).rounded())))
+    }
+
+    /// Donors of two or more genotypes: the paper's cohort comparison (analyze cohort).
+    static func cohort(_ page: inout HTMLPage, options: ReportOptions, set: ResultsSet, map: PlateMap?) -> [String] {
+        guard let map, map.columns.contains("genotype"), map.columns.contains("donor") else { return [] }
+        let donors = Set(map.entries.map(\.donor)), genotypes = Set(map.entries.map(\.genotype))
+        guard donors.count > 2, genotypes.count > 1 else { return [] }
+        page.section("cohort", "Cohort: dose × genotype")
+        do {
+            var o = CohortOptions(results: options.results, plateMap: options.plateMap, factor: "genotype", minimumNuclei: options.minimumNuclei, folder: "")
+            o.resultsSet = set
+            let a = try CohortJob.analyze(o)
+            page.paragraph("Per agonist, % NETotic ~ dose × genotype + (1 | donor): a linear mixed model with a random intercept per donor, "
+                           + "fitted by REML (donors with missing wells still count); type III F tests with Satterthwaite's degrees of freedom, "
+                           + "as R's lmerTest. \(donors.count) donors, genotypes \(genotypes.sorted().joined(separator: ", ")).")
+            page.figure(DoseResponseChart.svg(a.byLevel), caption: "Dose-response per genotype (donors pooled), 4PL with 95 % band.")
+            var rows: [[String]] = []
+            for r in a.agonists {
+                if r.tests.isEmpty { rows.append([r.agonist, "—", "—", "—", "—", "\(r.wells)", "\(r.donors)", r.problem ?? ""]) }
+                for (term, t) in r.tests {
+                    rows.append([r.agonist, term, String(format: "%.3g", t.f), String(format: "%d, %.1f", t.numeratorDF, t.denominatorDF),
+                                 String(format: "%.3g", t.pValue), "\(r.wells)", "\(r.donors)",
+                                 r.model?.isBoundary == true ? "boundary fit (no donor variance)" : ""])
+                }
+            }
+            page.table(["agonist", "term", "F", "df", "p", "wells", "donors", "note"], rows, caption: "Mixed-model F tests")
+            let classic = a.agonists.compactMap { r in r.classic.map { (agonist: r.agonist, table: $0) } }
+            if !classic.isEmpty {
+                page.table(["agonist", "source", "SS", "df", "MS", "F", "p"], classic.flatMap { c in
+                    c.table.rows.map { r in
+                        [c.agonist, r.term, String(format: "%.4g", r.sumOfSquares), "\(r.degreesOfFreedom)", String(format: "%.4g", r.meanSquare),
+                         r.f.map { String(format: "%.3g", $0) } ?? "", r.pValue.map { String(format: "%.3g", $0) } ?? ""]
+                    }
+                }, caption: "Classic two-way repeated-measures ANOVA (complete data: every donor at every dose; replicate wells averaged)")
+            }
+            page.table(["agonist", "genotype", "wells", "EC50", "95 % CI", "note"], a.byLevel.groups.map { g in
+                let e = g.fit?.reportableEC50
+                return [g.agonist, g.keys.last?.value ?? "", "\(g.points.count)", e.map { String(format: "%.3g %@", $0.ec50, g.unit) } ?? "—",
+                        e.map { String(format: "%.3g–%.3g", $0.interval.lower, $0.interval.upper) } ?? "—", g.problem ?? ""]
+            }, caption: "EC50 per genotype")
+            return ["cohort (\(donors.count) donors)"]
+        } catch {
+            page.paragraph("No cohort analysis: \(error)", kind: "warn")
+            return ["cohort (not possible)"]
         }
     }
 }
