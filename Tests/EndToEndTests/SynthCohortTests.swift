@@ -184,6 +184,38 @@ final class SynthCohortTests: XCTestCase {
         }
     }
 
+    /// The report of a cohort: every section, the cohort one included (mixed-model F tests, the classic
+    /// table of complete data, EC50 per genotype), clustering on tiles near the paper's 576 × 512 px,
+    /// rendered by a real headless Chromium.
+    func testTheCohortReportRendersInHeadlessChromium() throws {
+        let folder = try makeTemporaryDirectory("synth-cohort-report")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let out = folder.appendingPathComponent("cohort").path
+        XCTAssertEqual(try runProgram(try netosis, ["synth", "--seed", "6", "--cohort", "3,3", "--replicates", "1", "--results-only",
+                                                    "--out", out]).status, 0)
+        let files = try FileManager.default.contentsOfDirectory(atPath: out + "/results").sorted().map { "\(out)/results/\($0)" }
+        let html = folder.appendingPathComponent("report.html").path
+        let run = try runProgram(try netosis, ["report", "--results"] + files + ["--out", html])
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertTrue(run.output.contains("cohort (6 donors)"), run.output)
+        let text = try String(contentsOfFile: html, encoding: .utf8)
+        for id in ["run", "qc", "plates", "dose-response", "clustering", "cohort"] { XCTAssertTrue(text.contains("<section id=\"\(id)\">"), id) }
+        for caption in ["Mixed-model F tests", "Classic two-way repeated-measures ANOVA", "EC50 per genotype"] {
+            XCTAssertTrue(text.contains(caption), caption)
+        }
+        // 1344 × 1024 wells: 2 × 2 tiles of 672 × 512 px (the paper's 6 × 7 would leave tiles of 224 × 171 px).
+        XCTAssertTrue(text.contains("2 × 2 tiles (672 × 512 px tiles of a 1344 × 1024 image"), "tile grid")
+        guard let chromium = which("chromium") else {
+            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("chromium is missing: tools/setup-deps.sh installs it") }
+            return
+        }
+        let dom = try runProgram(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://" + html], timeout: 120)
+        XCTAssertEqual(dom.status, 0, dom.output)
+        for heading in ["Run", "Quality control", "Plates", "Dose-response", "Clustering of NETotic nuclei", "Cohort: dose × genotype"] {
+            XCTAssertTrue(dom.output.contains("<h2>\(heading)</h2>"), heading)
+        }
+    }
+
     func testClassicOptionsAddNothingAndBadCohortsAreOneLine() throws {
         let options = SynthSet.Options(seed: 1, plates: 2, wells: 12, width: 672, height: 512)
         let json = String(decoding: try JSONEncoder().encode(options), as: UTF8.self)
