@@ -56,22 +56,29 @@ public struct CountMatching: Equatable, Sendable {
         for i in stride(from: anchor.count - 1, to: 0, by: -1) {
             anchor.swapAt(i, random.nextInt(below: i + 1))
         }
-        var taken = [Bool](repeating: false, count: pool.count)
+        // Untaken pool positions by count, ascending: the nearest counts are found by widening |difference|
+        // (not by scanning the pool), and the candidates come in pool order, so a draw picks what a scan would.
+        var buckets: [Int: [Int]] = [:]
+        for (k, p) in pool.enumerated() { buckets[poolSet[p].count, default: []].append(k) }
+        let widest = min(maximumCountDifference ?? Int.max, high - low)
         var pairs: [Pair] = []
-        var nearest: [Int] = []
         for a in anchor {
             let count = anchorSet[a].count
-            var best = Int.max
-            nearest.removeAll(keepingCapacity: true)
-            for (k, p) in pool.enumerated() where !taken[k] {
-                let difference = abs(poolSet[p].count - count)
-                if difference < best { best = difference; nearest.removeAll(keepingCapacity: true) }
-                if difference == best { nearest.append(k) }
+            for difference in 0...widest {
+                let below = buckets[count - difference] ?? [], above = difference == 0 ? [] : buckets[count + difference] ?? []
+                let total = below.count + above.count
+                guard total > 0 else { continue }
+                // The r-th candidate in pool order: a merge of the two ascending buckets.
+                let r = random.nextInt(below: total)
+                var i = 0, j = 0, k = -1
+                for _ in 0...r {
+                    if j >= above.count || (i < below.count && below[i] < above[j]) { k = below[i]; i += 1 } else { k = above[j]; j += 1 }
+                }
+                let key = poolSet[pool[k]].count
+                buckets[key]!.remove(at: buckets[key]!.firstIndex(of: k)!)
+                pairs.append(firstIsAnchor ? Pair(first: a, second: pool[k]) : Pair(first: pool[k], second: a))
+                break
             }
-            guard !nearest.isEmpty, best <= maximumCountDifference ?? Int.max else { continue }
-            let k = nearest[random.nextInt(below: nearest.count)]
-            taken[k] = true
-            pairs.append(firstIsAnchor ? Pair(first: a, second: pool[k]) : Pair(first: pool[k], second: a))
         }
         return pairs.sorted { $0.first < $1.first }
     }

@@ -50,7 +50,7 @@ public struct KolmogorovSmirnov: Equatable, Sendable {
         }
         let lcm = (m / g) * n
         let d = Double(h) / Double(lcm)
-        let work = Double(max(m, n)) * (2 * d * Double(min(m, n)) + 1)
+        let work = m == n ? Double(n + h) : Double(max(m, n)) * (2 * d * Double(min(m, n)) + 1)
         let chosen: Method = method == .auto ? (work <= exactWorkLimit ? .exact : .asymptotic) : method
         let p: Double
         switch chosen {

@@ -1,4 +1,4 @@
-import Analysis
+@testable import Analysis
 import XCTest
 
 /// Two-sample KS test against scipy.stats.ks_2samp(method='exact') and scipy.stats.kstwobign.
@@ -42,6 +42,30 @@ final class KolmogorovSmirnovTests: XCTestCase {
         let far = try KolmogorovSmirnov.test((0..<40_000).map(Double.init), (0..<30_000).map { 1e6 + Double($0) })
         XCTAssertEqual(far.method, .asymptotic)
         XCTAssertEqual(far.pValue, 0)
+    }
+
+    /// Equal sizes go through the reflection formula (O(n)); it must give the band recursion's p (an
+    /// independent algorithm) for every D, from p ≈ 1 down to 1e-300, and stay exact at 50 000 values each.
+    func testEqualSizesFormulaAgreesWithTheBandRecursion() throws {
+        var worst = 0.0
+        for n in [1, 2, 3, 7, 20, 64, 101, 500, 2000] {
+            for h in Set([1, 2, 3, n / 10, n / 4, n / 2, 3 * n / 4, n - 1, n]).filter({ $0 >= 1 && $0 <= n }).sorted() {
+                let fast = SmirnovDistribution.equalSizes(n: n, h: h), band = SmirnovDistribution.band(m: n, n: n, h: h)
+                guard band > 1e-300 else { XCTAssertLessThan(fast, 1e-290, "n \(n) h \(h)"); continue }
+                let error = abs(fast - band) / band
+                worst = max(worst, error)
+                XCTAssertLessThan(error, 1e-10, "n \(n) h \(h): \(fast) vs \(band)")
+            }
+        }
+        print("KS equal sizes: worst relative difference to the band recursion \(worst)")
+        let a = (0..<50_000).map { Double($0) }, b = (0..<50_000).map { Double($0) + 250.5 }
+        let start = Date()
+        let big = try KolmogorovSmirnov.test(a, b)
+        XCTAssertEqual(big.method, .exact)
+        XCTAssertEqual(big.statistic, 251.0 / 50_000, accuracy: 1e-12)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 2)
+        // Kolmogorov's limit is close at this size.
+        XCTAssertEqual(big.pValue, KolmogorovDistribution.survival(big.statistic * (25_000.0).squareRoot()), accuracy: 2e-3)
     }
 
     func testRefusesAnEmptySample() {

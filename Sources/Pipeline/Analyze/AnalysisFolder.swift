@@ -27,4 +27,10 @@ enum AnalysisFolder {
             (output, { try AtomicFile.writeBytes(Data(text.utf8), to: $0) })
         })
     }
+
+    /// A number as a CSV cell: its shortest exact form, empty for nil, NaN and ±∞.
+    static func cell(_ v: Double?) -> String { v.map { $0.isFinite ? ExportJob.number($0) : "" } ?? "" }
+
+    /// nil for NaN and ±∞, which JSON cannot hold.
+    static func finite(_ v: Double?) -> Double? { v.flatMap { $0.isFinite ? $0 : nil } }
 }

@@ -23,14 +23,13 @@ enum ClusteringOutputs {
         try AnalysisFolder.write(outputs, texts)
     }
 
-    static func n(_ v: Double?) -> String { v.map { $0.isFinite ? ExportJob.number($0) : "" } ?? "" }
     static func csv(_ header: String, _ rows: [[String]]) -> String { header + "\n" + rows.map { ExportJob.line($0) }.joined() }
 
     static func images(_ a: ClusteringAnalysis) -> String {
         csv(headers[0], a.images.map { m in
             let i = m.image, ce = m.wholeImage
-            return [i.image, i.plate, i.well, i.group, n(i.width), n(i.height), "\(i.netotic.count)", "\(m.tiles.kept.count)",
-                    n(ce?.ratio), n(ce?.z), n(ce?.pValue), ce?.pattern.rawValue ?? ""]
+            return [i.image, i.plate, i.well, i.group, AnalysisFolder.cell(i.width), AnalysisFolder.cell(i.height), "\(i.netotic.count)", "\(m.tiles.kept.count)",
+                    AnalysisFolder.cell(ce?.ratio), AnalysisFolder.cell(ce?.z), AnalysisFolder.cell(ce?.pValue), ce?.pattern.rawValue ?? ""]
         })
     }
 
@@ -41,7 +40,7 @@ enum ClusteringOutputs {
             for t in m.tiles.tiles {
                 var ce: ClarkEvans?
                 if t.annd != nil { ce = m.tileTests[k]; k += 1 }
-                rows.append([m.image.image, m.image.group, "\(t.row)", "\(t.column)", "\(t.count)", n(t.annd), n(ce?.ratio), n(ce?.pValue),
+                rows.append([m.image.image, m.image.group, "\(t.row)", "\(t.column)", "\(t.count)", AnalysisFolder.cell(t.annd), AnalysisFolder.cell(ce?.ratio), AnalysisFolder.cell(ce?.pValue),
                              ce?.pattern.rawValue ?? "", t.exclusion.map { "\($0)" } ?? ""])
             }
         }
@@ -52,13 +51,13 @@ enum ClusteringOutputs {
         csv(headers[2], a.comparisons.map { c in
             guard let r = c.result else {
                 return [c.first, c.second, "\(a.samples(c.first).count)", "\(a.samples(c.second).count)"]
-                    + [String](repeating: "", count: 10) + [n(a.options.alpha), "", c.problem ?? ""]
+                    + [String](repeating: "", count: 10) + [AnalysisFolder.cell(a.options.alpha), "", c.problem ?? ""]
             }
             let pairs = Double(r.repetitions.map(\.pairs.count).reduce(0, +)) / Double(r.repetitions.count)
             let difference = r.repetitions.map(\.pairedT.meanDifference).reduce(0, +) / Double(r.repetitions.count)
-            return [c.first, c.second, "\(r.firstCount)", "\(r.secondCount)", "\(r.repetitions.count)", n(pairs), n(r.ks.median),
-                    n(r.ks.mean), n(r.ks.minimum), n(r.ks.maximum), n(r.ks.fractionBelowAlpha), n(r.pairedT.median),
-                    n(r.pairedT.fractionBelowAlpha), n(difference), n(a.options.alpha),
+            return [c.first, c.second, "\(r.firstCount)", "\(r.secondCount)", "\(r.repetitions.count)", AnalysisFolder.cell(pairs), AnalysisFolder.cell(r.ks.median),
+                    AnalysisFolder.cell(r.ks.mean), AnalysisFolder.cell(r.ks.minimum), AnalysisFolder.cell(r.ks.maximum), AnalysisFolder.cell(r.ks.fractionBelowAlpha), AnalysisFolder.cell(r.pairedT.median),
+                    AnalysisFolder.cell(r.pairedT.fractionBelowAlpha), AnalysisFolder.cell(difference), AnalysisFolder.cell(a.options.alpha),
                     r.ks.pValues.map { String(format: "%.4g", $0) }.joined(separator: " "), ""]
         })
     }

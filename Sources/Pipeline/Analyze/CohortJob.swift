@@ -159,23 +159,22 @@ enum CohortOutputs {
         let outputs = try AnalysisFolder.check(o.folder, files: files, kind: "netosis analyze cohort output", inputs: a.byLevel.table.sources + [o.plateMap].compactMap { $0 },
                                                overwrite: o.overwrite, headers: headers) { i in
             i == 4 ? "\"netosis.cohort\"" : "<!-- netosis analyze dose-response -->" }
-        func n(_ v: Double?) -> String { v.map { $0.isFinite ? ExportJob.number($0) : "" } ?? "" }
         var anova = headers[0] + "\n"
         for r in a.agonists {
             if r.tests.isEmpty {
                 anova += ExportJob.line([r.agonist, "", "", "", "", "", "\(r.wells)", "\(r.donors)", "", "", "", r.problem ?? ""])
             }
             for (term, t) in r.tests {
-                anova += ExportJob.line([r.agonist, term, n(t.f), "\(t.numeratorDF)", n(t.denominatorDF), n(t.pValue), "\(r.wells)", "\(r.donors)",
-                                         n(r.model?.groupVariance), n(r.model?.residualVariance), r.model?.isBoundary == true ? "yes" : "no", ""])
+                anova += ExportJob.line([r.agonist, term, AnalysisFolder.cell(t.f), "\(t.numeratorDF)", AnalysisFolder.cell(t.denominatorDF), AnalysisFolder.cell(t.pValue), "\(r.wells)", "\(r.donors)",
+                                         AnalysisFolder.cell(r.model?.groupVariance), AnalysisFolder.cell(r.model?.residualVariance), r.model?.isBoundary == true ? "yes" : "no", ""])
             }
         }
         var ec50 = headers[1] + "\n"
         for (kind, analysis) in [("level", a.byLevel), ("donor", a.byDonor)] {
             for g in analysis.groups {
                 let e = g.fit?.reportableEC50
-                ec50 += ExportJob.line([g.agonist, kind, g.keys.last?.value ?? "", "\(g.points.count)", "\(g.concentrations)", n(e?.ec50),
-                                        n(e?.interval.lower), n(e?.interval.upper), g.unit, g.fit.map { "\($0.verdict)" } ?? "no fit", g.problem ?? ""])
+                ec50 += ExportJob.line([g.agonist, kind, g.keys.last?.value ?? "", "\(g.points.count)", "\(g.concentrations)", AnalysisFolder.cell(e?.ec50),
+                                        AnalysisFolder.cell(e?.interval.lower), AnalysisFolder.cell(e?.interval.upper), g.unit, g.fit.map { "\($0.verdict)" } ?? "no fit", g.problem ?? ""])
             }
         }
         let excluded = headers[2] + "\n" + a.byLevel.table.excluded.map { ExportJob.line([$0.plate, $0.well, $0.reason]) }.joined()
@@ -188,14 +187,13 @@ enum CohortOutputs {
             var format = "netosis.cohort", formatVersion = 1, toolVersion = ToolVersion.string
             var factor: String, method: String, agonists: [Agonist]
         }
-        func finite(_ v: Double?) -> Double? { v.flatMap { $0.isFinite ? $0 : nil } }
         let report = Report(factor: o.factor, method: "REML random intercept per donor; type III F tests, sum-to-zero contrasts, Satterthwaite df (lmerTest)",
                             agonists: a.agonists.map { r in
             Report.Agonist(agonist: r.agonist, wells: r.wells, donors: r.donors, levels: r.levels, doses: r.doses,
-                           donorVariance: finite(r.model?.groupVariance), residualVariance: finite(r.model?.residualVariance),
+                           donorVariance: AnalysisFolder.finite(r.model?.groupVariance), residualVariance: AnalysisFolder.finite(r.model?.residualVariance),
                            boundary: r.model?.isBoundary, terms: r.tests.map {
-                Report.Term(term: $0.term, f: finite($0.test.f), numeratorDf: $0.test.numeratorDF, denominatorDf: finite($0.test.denominatorDF),
-                            p: finite($0.test.pValue))
+                Report.Term(term: $0.term, f: AnalysisFolder.finite($0.test.f), numeratorDf: $0.test.numeratorDF, denominatorDf: AnalysisFolder.finite($0.test.denominatorDF),
+                            p: AnalysisFolder.finite($0.test.pValue))
             }, problem: r.problem)
         })
         let encoder = JSONEncoder()
@@ -206,7 +204,7 @@ enum CohortOutputs {
         for r in a.agonists {
             guard let table = r.classic else { classic += ExportJob.line([r.agonist, "", "", "", "", "", "", r.classicProblem ?? ""]); continue }
             for row in table.rows {
-                classic += ExportJob.line([r.agonist, row.term, n(row.sumOfSquares), "\(row.degreesOfFreedom)", n(row.meanSquare), n(row.f), n(row.pValue), ""])
+                classic += ExportJob.line([r.agonist, row.term, AnalysisFolder.cell(row.sumOfSquares), "\(row.degreesOfFreedom)", AnalysisFolder.cell(row.meanSquare), AnalysisFolder.cell(row.f), AnalysisFolder.cell(row.pValue), ""])
             }
         }
         let texts = [anova, ec50, excluded, classic, json, DoseResponseChart.svg(a.byLevel)]

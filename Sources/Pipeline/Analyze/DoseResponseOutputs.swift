@@ -28,7 +28,6 @@ enum DoseResponseOutputs {
     static func csv(_ header: String, _ rows: [[String]]) -> String {
         header + "\n" + rows.map { ExportJob.line($0) }.joined()
     }
-    static func n(_ v: Double?) -> String { v.map { $0.isFinite ? ExportJob.number($0) : "" } ?? "" }
 
     static func wells(_ a: DoseResponseAnalysis) -> String {
         var rows: [[String]] = []
@@ -37,8 +36,8 @@ enum DoseResponseOutputs {
                 for w in list {
                     let t = w.treatment
                     let response = a.normalization.map { $0.apply(w.percentNETotic) } ?? w.percentNETotic
-                    rows.append([g.label, w.plate, w.well, t.agonist, n(t.concentration), t.unit, t.donor, t.genotype, "\(w.netotic)",
-                                 "\(w.nonNETotic)", n(w.percentNETotic), n(response), role])
+                    rows.append([g.label, w.plate, w.well, t.agonist, AnalysisFolder.cell(t.concentration), t.unit, t.donor, t.genotype, "\(w.netotic)",
+                                 "\(w.nonNETotic)", AnalysisFolder.cell(w.percentNETotic), AnalysisFolder.cell(response), role])
                 }
             }
         }
@@ -56,17 +55,17 @@ enum DoseResponseOutputs {
                         p[k] = name == "bottom" ? "0" : name == "top" ? "100" : ""
                         continue
                     }
-                    p[k] = n(fit.parameters[at])
-                    se[k] = n(fit.standardErrors?[at])
+                    p[k] = AnalysisFolder.cell(fit.parameters[at])
+                    se[k] = AnalysisFolder.cell(fit.standardErrors?[at])
                 }
             }
             let e = fit?.reportableEC50
             let v = g.data?.vehicleResponses ?? []
             return [g.label, g.agonist, g.unit, fit?.model.rawValue ?? a.options.model.rawValue, "\(g.points.count)", "\(g.concentrations)",
                     fit.map { "\($0.verdict)" } ?? "no fit"] + p + se
-                + [n(e?.ec50), n(e?.interval.lower), n(e?.interval.upper), n(fit?.rSquared), n(fit?.sumOfSquares),
-                   fit.map { "\($0.degreesOfFreedom)" } ?? "", "\(v.count)", n(v.isEmpty ? nil : mean(v)),
-                   n(v.count > 1 ? sd(v) : nil), g.problem ?? ""]
+                + [AnalysisFolder.cell(e?.ec50), AnalysisFolder.cell(e?.interval.lower), AnalysisFolder.cell(e?.interval.upper), AnalysisFolder.cell(fit?.rSquared), AnalysisFolder.cell(fit?.sumOfSquares),
+                   fit.map { "\($0.degreesOfFreedom)" } ?? "", "\(v.count)", AnalysisFolder.cell(v.isEmpty ? nil : mean(v)),
+                   AnalysisFolder.cell(v.count > 1 ? sd(v) : nil), g.problem ?? ""]
         })
     }
 
@@ -85,7 +84,7 @@ enum DoseResponseOutputs {
             guard let fit = g.fit else { continue }
             if case .notConverged = fit.verdict { continue }
             for p in curvePoints(fit) {
-                rows.append([g.label, n(p.x), n(pow(10, p.x)), n(p.y), n(p.band?.lower), n(p.band?.upper),
+                rows.append([g.label, AnalysisFolder.cell(p.x), AnalysisFolder.cell(pow(10, p.x)), AnalysisFolder.cell(p.y), AnalysisFolder.cell(p.band?.lower), AnalysisFolder.cell(p.band?.upper),
                              fit.verdict.isUnambiguous ? "unambiguous" : "ambiguous"])
             }
         }
@@ -95,9 +94,9 @@ enum DoseResponseOutputs {
     static func comparisons(_ a: DoseResponseAnalysis) -> String {
         csv(headers[3], a.comparisons.map { c in
             let r = c.result
-            return [c.agonist, c.labels.joined(separator: " | "), r?.model.rawValue ?? a.options.model.rawValue, n(r?.f),
+            return [c.agonist, c.labels.joined(separator: " | "), r?.model.rawValue ?? a.options.model.rawValue, AnalysisFolder.cell(r?.f),
                     r.map { "\($0.fDegreesOfFreedom.numerator)" } ?? "", r.map { "\($0.fDegreesOfFreedom.denominator)" } ?? "",
-                    n(r?.pValue), n(r?.sharedLogEC50), n(r.map { pow(10, $0.sharedLogEC50) }), c.problem ?? ""]
+                    AnalysisFolder.cell(r?.pValue), AnalysisFolder.cell(r?.sharedLogEC50), AnalysisFolder.cell(r.map { pow(10, $0.sharedLogEC50) }), c.problem ?? ""]
         })
     }
 
@@ -125,23 +124,22 @@ enum DoseResponseOutputs {
     }
 
     static func json(_ a: DoseResponseAnalysis) throws -> String {
-        func finite(_ v: Double?) -> Double? { v.flatMap { $0.isFinite ? $0 : nil } }
         let groups = a.groups.map { g -> Report.Group in
             let fit = g.fit, e = fit?.reportableEC50, v = g.data?.vehicleResponses ?? []
             let names = fit?.model.parameterNames ?? []
             return Report.Group(
                 label: g.label, keys: Dictionary(g.keys.map { ($0.column, $0.value) }, uniquingKeysWith: { a, _ in a }),
                 agonist: g.agonist, unit: g.unit, wells: g.points.count, concentrations: g.concentrations, vehicleWells: v.count,
-                vehicleMean: v.isEmpty ? nil : finite(mean(v)), model: fit?.model.rawValue, verdict: fit.map { "\($0.verdict)" } ?? "no fit",
-                parameters: fit.map { f in Dictionary(uniqueKeysWithValues: zip(names, f.parameters)).compactMapValues(finite) },
-                standardErrors: fit?.standardErrors.map { Dictionary(uniqueKeysWithValues: zip(names, $0)).compactMapValues(finite) },
-                ec50: finite(e?.ec50), ec50Low: finite(e?.interval.lower), ec50High: finite(e?.interval.upper),
-                rSquared: finite(fit?.rSquared), degreesOfFreedom: fit?.degreesOfFreedom, problem: g.problem)
+                vehicleMean: v.isEmpty ? nil : AnalysisFolder.finite(mean(v)), model: fit?.model.rawValue, verdict: fit.map { "\($0.verdict)" } ?? "no fit",
+                parameters: fit.map { f in Dictionary(uniqueKeysWithValues: zip(names, f.parameters)).compactMapValues { AnalysisFolder.finite($0) } },
+                standardErrors: fit?.standardErrors.map { Dictionary(uniqueKeysWithValues: zip(names, $0)).compactMapValues { AnalysisFolder.finite($0) } },
+                ec50: AnalysisFolder.finite(e?.ec50), ec50Low: AnalysisFolder.finite(e?.interval.lower), ec50High: AnalysisFolder.finite(e?.interval.upper),
+                rSquared: AnalysisFolder.finite(fit?.rSquared), degreesOfFreedom: fit?.degreesOfFreedom, problem: g.problem)
         }
         let comparisons = a.comparisons.map { c in
-            Report.Comparison(agonist: c.agonist, groups: c.labels, f: finite(c.result?.f),
+            Report.Comparison(agonist: c.agonist, groups: c.labels, f: AnalysisFolder.finite(c.result?.f),
                               dfNumerator: c.result?.fDegreesOfFreedom.numerator, dfDenominator: c.result?.fDegreesOfFreedom.denominator,
-                              p: finite(c.result?.pValue), sharedEC50: finite(c.result.map { pow(10, $0.sharedLogEC50) }), problem: c.problem)
+                              p: AnalysisFolder.finite(c.result?.pValue), sharedEC50: AnalysisFolder.finite(c.result.map { pow(10, $0.sharedLogEC50) }), problem: c.problem)
         }
         let report = Report(sources: a.table.sources, plateMap: a.table.plateMapPath, groupBy: a.options.groupBy,
                             normalize: a.options.normalize,

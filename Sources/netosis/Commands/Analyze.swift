@@ -33,14 +33,10 @@ struct AnalyzeDoseResponse: DistributedCommand {
         (docs/analysis.md).
         """)
 
-    @Option(parsing: .upToNextOption, help: "Results files (netosis.results), one or more.")
-    var results: [String] = []
+    @OptionGroup var input: ResultsInput
 
     @Option(help: "Counts table CSV instead of results files (columns above).")
     var table: String?
-
-    @Option(help: "Plate-map CSV for results files (default: the one screen --platemap kept).")
-    var platemap: String?
 
     @Option(help: "Plate-map columns that make a group, comma-separated (e.g. agonist,genotype or agonist,donor).")
     var groupBy = "agonist"
@@ -51,27 +47,18 @@ struct AnalyzeDoseResponse: DistributedCommand {
     @Option(help: "4PL (bottom, top, logEC50, Hill) or normalized (bottom 0 and top 100 fixed; needs --normalize).")
     var model: DoseResponseModel = .fourParameter
 
-    @Option(help: "Leave out wells with fewer NETotic + non-NETotic nuclei than this; 1…1000000.")
-    var minNuclei = 50
+    @OptionGroup var minimum: MinimumNuclei
 
-    @Option(help: "Output folder (created if missing).")
-    var out: String
-
-    @Flag(help: "Replace files an earlier analysis wrote in the folder (other files are never replaced).")
-    var overwrite = false
-
-    func validate() throws {
-        try requireFlag("--min-nuclei", minNuclei, in: 1...1_000_000)
-    }
+    @OptionGroup var output: AnalysisOutput
 
     /// Rank 0 analyses; the other ranks of an mpirun have nothing to do.
     func run(on world: Communicator) throws {
         guard world.isRoot else { return }
         let console = Console("analyze", world: world)
         let columns = groupBy.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
-        try DoseResponseJob.run(DoseResponseOptions(results: results, table: table, plateMap: platemap, groupBy: columns,
-                                                    normalize: normalize, model: model, minimumNuclei: minNuclei, folder: out,
-                                                    overwrite: overwrite),
+        try DoseResponseJob.run(DoseResponseOptions(results: input.results, table: table, plateMap: input.platemap, groupBy: columns,
+                                                    normalize: normalize, model: model, minimumNuclei: minimum.minNuclei, folder: output.out,
+                                                    overwrite: output.overwrite),
                                 log: console.log, warn: console.warn)
     }
 }
@@ -96,17 +83,13 @@ struct AnalyzeClustering: DistributedCommand {
         clustering.json and annd-cdf.svg into --out.
         """)
 
-    @Option(parsing: .upToNextOption, help: "Results files (netosis.results), one or more.")
-    var results: [String] = []
+    @OptionGroup var input: ResultsInput
 
     @Option(help: "Nuclei table CSV (image,x,y,class) instead of results files.")
     var nuclei: String?
 
     @Option(help: "Images table CSV (image,width,height,group) for --nuclei.")
     var images: String?
-
-    @Option(help: "Plate-map CSV for results files (default: the one screen --platemap kept).")
-    var platemap: String?
 
     @Option(help: "Plate-map column whose values are the treatments (results input).")
     var groupBy = "agonist"
@@ -132,11 +115,7 @@ struct AnalyzeClustering: DistributedCommand {
     @Option(help: "Significance level of the verdicts; 0.0001…0.5.")
     var alpha = 0.05
 
-    @Option(help: "Output folder (created if missing).")
-    var out: String
-
-    @Flag(help: "Replace files an earlier analysis wrote in the folder (other files are never replaced).")
-    var overwrite = false
+    @OptionGroup var output: AnalysisOutput
 
     var grid: (rows: Int, columns: Int)? {
         let parts = tiles.lowercased().split(separator: "x").map { Int($0) }
@@ -165,11 +144,11 @@ struct AnalyzeClustering: DistributedCommand {
             let two = p.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             return (two[0], two[1])
         }
-        try ClusteringJob.run(ClusteringOptions(results: results, nuclei: nuclei, images: images, plateMap: platemap,
+        try ClusteringJob.run(ClusteringOptions(results: input.results, nuclei: nuclei, images: images, plateMap: input.platemap,
                                                 groupBy: groupBy.lowercased(), tileRows: grid!.rows, tileColumns: grid!.columns,
                                                 minimumPerTile: minPerTile, comparisons: pairs, repetitions: repetitions,
                                                 maximumCountDifference: Int(maxCountDifference), seed: seed, alpha: alpha,
-                                                folder: out, overwrite: overwrite),
+                                                folder: output.out, overwrite: output.overwrite),
                               log: console.log, warn: console.warn)
     }
 }
@@ -188,39 +167,28 @@ struct AnalyzeCohort: DistributedCommand {
         df (as R's lmerTest anova). A significant interaction says the groups' dose-responses differ in shape. \
         Plus the 4PL fits and EC50s per factor level (donors pooled) and per donor. Inputs as analyze \
         dose-response (results files with the plate map, or a counts table); the plate map's donor column \
-        names the donors. Writes anova.csv, ec50.csv, excluded.csv, cohort.json and cohort.svg into --out.
+        names the donors. With complete, balanced data (every donor at every dose, equal replicates) also the \
+        classic two-way repeated-measures ANOVA on donor × dose means (anova-classic.csv; else it says why not). \
+        Writes anova.csv, anova-classic.csv, ec50.csv, excluded.csv, cohort.json and cohort.svg into --out.
         """)
 
-    @Option(parsing: .upToNextOption, help: "Results files (netosis.results), one or more.")
-    var results: [String] = []
+    @OptionGroup var input: ResultsInput
 
     @Option(help: "Counts table CSV instead of results files (plate-map columns + netotic,non_netotic).")
     var table: String?
 
-    @Option(help: "Plate-map CSV for results files (default: the one screen --platemap kept).")
-    var platemap: String?
-
     @Option(help: "The plate-map column of the donor groups compared.")
     var factor = "genotype"
 
-    @Option(help: "Leave out wells with fewer NETotic + non-NETotic nuclei than this; 1…1000000.")
-    var minNuclei = 50
+    @OptionGroup var minimum: MinimumNuclei
 
-    @Option(help: "Output folder (created if missing).")
-    var out: String
-
-    @Flag(help: "Replace files an earlier analysis wrote in the folder (other files are never replaced).")
-    var overwrite = false
-
-    func validate() throws {
-        try requireFlag("--min-nuclei", minNuclei, in: 1...1_000_000)
-    }
+    @OptionGroup var output: AnalysisOutput
 
     func run(on world: Communicator) throws {
         guard world.isRoot else { return }
         let console = Console("analyze", world: world)
-        try CohortJob.run(CohortOptions(results: results, table: table, plateMap: platemap, factor: factor, minimumNuclei: minNuclei,
-                                        folder: out, overwrite: overwrite),
+        try CohortJob.run(CohortOptions(results: input.results, table: table, plateMap: input.platemap, factor: factor,
+                                        minimumNuclei: minimum.minNuclei, folder: output.out, overwrite: output.overwrite),
                           log: console.log, warn: console.warn)
     }
 }

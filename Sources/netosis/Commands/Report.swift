@@ -5,25 +5,22 @@ import Pipeline
 /// `netosis report`: one self-contained HTML report of a screen.
 struct Report: DistributedCommand {
     static let configuration = CommandConfiguration(
-        abstract: "One self-contained HTML report: run metadata, QC, plate heatmaps, dose-response and EC50s, clustering.",
+        abstract: "One self-contained HTML report: run metadata, QC, plate heatmaps, dose-response and EC50s, clustering, cohorts.",
         discussion: """
         Reads one or more results files (a Slurm job array's are read as one) with the plate map screen kept or \
         --platemap, and writes one HTML file with inline SVG and CSS — no script, nothing fetched from the \
         network — that opens from a shared file system: the checkpoint, model and segmentation of each results \
         file; QC (failed images with reasons, nuclei per image, wells missing from the plate map); per plate \
         heatmaps of % NETotic and of nuclei per well; dose-response curves per agonist (and genotype when the \
-        plate map has several) with the EC50 table and F tests; clustering of NETotic nuclei per agonist. \
-        The analyses behind it are netosis analyze dose-response and analyze clustering (docs/analysis.md).
+        plate map has several) with the EC50 table and F tests; clustering of NETotic nuclei per agonist (tiles \
+        as near the paper's 576 × 512 px as the images allow); with donors of several genotypes, the cohort \
+        comparison (mixed-model F tests, the classic repeated-measures table on complete data, EC50 per \
+        genotype). The analyses behind it are netosis analyze dose-response, clustering and cohort (docs/analysis.md).
         """)
 
-    @Option(parsing: .upToNextOption, help: "Results files (netosis.results), one or more.")
-    var results: [String]
+    @OptionGroup var input: ResultsInput
 
-    @Option(help: "Plate-map CSV (default: the one screen --platemap kept).")
-    var platemap: String?
-
-    @Option(help: "Leave wells with fewer NETotic + non-NETotic nuclei out of the dose-response fits; 1…1000000.")
-    var minNuclei = 50
+    @OptionGroup var minimum: MinimumNuclei
 
     @Option(help: "The HTML file to write.")
     var out: String
@@ -31,14 +28,11 @@ struct Report: DistributedCommand {
     @Flag(help: "Replace a report written earlier at --out (other files are never replaced).")
     var overwrite = false
 
-    func validate() throws {
-        try requireFlag("--min-nuclei", minNuclei, in: 1...1_000_000)
-    }
-
     func run(on world: Communicator) throws {
         guard world.isRoot else { return }
         let console = Console("report", world: world)
-        try ReportJob.run(ReportOptions(results: results, plateMap: platemap, output: out, overwrite: overwrite, minimumNuclei: minNuclei),
+        try ReportJob.run(ReportOptions(results: input.results, plateMap: input.platemap, output: out, overwrite: overwrite,
+                                        minimumNuclei: minimum.minNuclei),
                           log: console.log, warn: console.warn)
     }
 }
