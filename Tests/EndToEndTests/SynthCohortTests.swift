@@ -205,6 +205,28 @@ final class SynthCohortTests: XCTestCase {
         }
         // 1344 × 1024 wells: 2 × 2 tiles of 672 × 512 px (the paper's 6 × 7 would leave tiles of 224 × 171 px).
         XCTAssertTrue(text.contains("2 × 2 tiles (672 × 512 px tiles of a 1344 × 1024 image"), "tile grid")
+
+        // Plate maps a report cannot use as given: a well that is no well name is one line; every group at
+        // one concentration still gives a report, whose tables say why there is no EC50.
+        let map = try String(contentsOfFile: out + "/platemap.csv", encoding: .utf8).split(separator: "\n").map(String.init)
+        let unknown = folder.appendingPathComponent("unknown-well.csv").path
+        try (map + ["plate01,Z99,PMA,1,nM,0.1,D01,HbAA"]).joined(separator: "\n").appending("\n").write(toFile: unknown, atomically: true, encoding: .utf8)
+        let refused = try runProgram(try netosis, ["report", "--results"] + files + ["--platemap", unknown, "--out", folder.appendingPathComponent("r2.html").path])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertEqual(refused.output.split(separator: "\n").count, 1, refused.output)
+        XCTAssertTrue(refused.output.contains("\(unknown): line \(map.count + 1): well 'Z99' is not a well name"), refused.output)
+        let flat = folder.appendingPathComponent("one-concentration.csv").path
+        try ([map[0]] + map.dropFirst().map { line -> String in
+            var f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            if f[2] != "DMSO" { f[3] = "1" }
+            return f.joined(separator: ",")
+        }).joined(separator: "\n").appending("\n").write(toFile: flat, atomically: true, encoding: .utf8)
+        let flatHTML = folder.appendingPathComponent("flat.html").path
+        let flatRun = try runProgram(try netosis, ["report", "--results"] + files + ["--platemap", flat, "--out", flatHTML])
+        XCTAssertEqual(flatRun.status, 0, flatRun.output)
+        let flatText = try String(contentsOfFile: flatHTML, encoding: .utf8)
+        XCTAssertTrue(flatText.contains("all points are at one concentration"), "the EC50 table says why")
+        XCTAssertTrue(flatText.contains("<section id=\"cohort\">"))
         guard let chromium = which("chromium") else {
             if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("chromium is missing: tools/setup-deps.sh installs it") }
             return
