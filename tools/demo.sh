@@ -61,7 +61,7 @@ step "analyze clustering: ANND of NETotic nuclei per tile, A23187 (clustered) vs
     --repetitions 20 --out "$OUT/clustering" --overwrite | tee "$OUT/clustering.txt"
 
 step "report: one self-contained HTML file (QC, plate heatmaps, curves, clustering) → $OUT/report.html"
-"$NETOSIS" report --results "$OUT/results.h5" --out "$OUT/report.html" --overwrite
+"$NETOSIS" report --results "$OUT/results.h5" --annotations "$OUT/screen-plates/annotations" --out "$OUT/report.html" --overwrite
 
 step "summary"
 grep -E "^(class|other|non-NETotic|NETotic) |^accuracy" "$OUT/evaluate.txt" || true

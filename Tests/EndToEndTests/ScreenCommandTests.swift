@@ -366,9 +366,15 @@ extension ScreenCommandTests {
         let results = Self.path("report-results.h5")
         XCTAssertEqual(try screen(1, out: results, extra: ["--platemap", Self.path("plates/platemap.csv")]).status, 0)
         let html = Self.path("report.html")
-        let run = try mpirun(1, try Self.netosis, ["report", "--results", results, "--out", html, "--min-nuclei", "1"])
+        let run = try mpirun(1, try Self.netosis, ["report", "--results", results, "--out", html, "--min-nuclei", "1",
+                                                   "--annotations", Self.path("plates/annotations")])
         XCTAssertEqual(run.status, 0, run.output)
         let text = try String(contentsOfFile: html, encoding: .utf8)
+        // QC against the synthetic markers: every well annotated; nearly every marker on a segmented object.
+        let coverage = try XCTUnwrap(text.range(of: #"Manual annotations: 6 image\(s\); \d+ of \d+ markers \(([0-9.]+) %\)"#, options: .regularExpression))
+        let percent = Double(text[coverage].split(separator: "(").last!.split(separator: " ").first!)!
+        XCTAssertGreaterThan(percent, 90, String(text[coverage]))
+        XCTAssertTrue(text.contains("Counts per image against the annotations"))
         for id in ["run", "qc", "plates", "dose-response", "clustering"] { XCTAssertTrue(text.contains("<section id=\"\(id)\">"), id) }
         // Self-contained: nothing fetched (the only URL is SVG's namespace), no script.
         let urls = text.components(separatedBy: "http").dropFirst().filter { !$0.hasPrefix("://www.w3.org/2000/svg") }

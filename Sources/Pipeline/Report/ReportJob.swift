@@ -10,10 +10,13 @@ public struct ReportOptions: Sendable {
     public var overwrite: Bool
     /// Wells below this many NETotic + non-NETotic nuclei are left out of the dose-response fits.
     public var minimumNuclei: Int
+    /// A folder of manual annotations (Cell Counter XML, points CSV): QC against them.
+    public var annotations: String?
 
-    public init(results: [String], plateMap: String? = nil, output: String, overwrite: Bool = false, minimumNuclei: Int = 50) {
+    public init(results: [String], plateMap: String? = nil, output: String, overwrite: Bool = false, minimumNuclei: Int = 50,
+                annotations: String? = nil) {
         self.results = results; self.plateMap = plateMap; self.output = output; self.overwrite = overwrite
-        self.minimumNuclei = minimumNuclei
+        self.minimumNuclei = minimumNuclei; self.annotations = annotations
     }
 }
 
@@ -34,9 +37,11 @@ public enum ReportJob {
         let set = try ResultsSet.read(options.results)
         let map = try set.plateMap(given: options.plateMap)
         for line in set.duplicates { warn(line) }
+        let annotated = try options.annotations.map { try AnnotationQC.measure(set, annotations: $0) }
+        for problem in annotated?.problems.prefix(5) ?? [] { warn(problem) }
         var page = HTMLPage()
         metadata(&page, set: set, options: options, map: map)
-        qualityControl(&page, set: set, map: map)
+        qualityControl(&page, set: set, map: map, annotated: annotated)
         plates(&page, set: set)
         let sections = doseResponse(&page, options: options, set: set, map: map) + clustering(&page, options: options, set: set, map: map)
             + cohort(&page, options: options, set: set, map: map)
@@ -69,7 +74,7 @@ public enum ReportJob {
                        kind: map == nil ? "warn" : nil)
     }
 
-    static func qualityControl(_ page: inout HTMLPage, set: ResultsSet, map: PlateMap?) {
+    static func qualityControl(_ page: inout HTMLPage, set: ResultsSet, map: PlateMap?, annotated: AnnotationQC?) {
         page.section("qc", "Quality control")
         let images = set.rows.map(\.result.image)
         let ok = images.filter(\.isOK), failed = images.filter { !$0.isOK }
@@ -93,6 +98,26 @@ public enum ReportJob {
             if !unmapped.isEmpty {
                 page.paragraph("\(unmapped.count) well(s) of the results are not in the plate map and are left out of the analyses: "
                                + unmapped.sorted().prefix(12).joined(separator: ", ") + (unmapped.count > 12 ? ", …" : ""), kind: "warn")
+            }
+            let plates = Set(images.map(\.plate))
+            let imaged = Set(images.compactMap { i in PlateWell.normalise(i.well).map { "\(i.plate) \($0.well)" } })
+            let missing = map.entries.filter { plates.contains($0.plate) && !imaged.contains("\($0.plate) \($0.well)") }.map { "\($0.plate) \($0.well)" }
+            if !missing.isEmpty {
+                page.paragraph("\(missing.count) well(s) of the plate map have no image in the results (lost, skipped or not yet screened): "
+                               + missing.prefix(12).joined(separator: ", ") + (missing.count > 12 ? ", …" : ""), kind: "warn")
+            }
+        }
+        if let qc = annotated {
+            page.paragraph(qc.pairedImages == 0 ? "No screened image has an annotation file in the annotations folder."
+                           : String(format: "Manual annotations: %d image(s); %d of %d markers (%.1f %%) lie on a segmented object (inside its box).",
+                                    qc.pairedImages, qc.covered, qc.markers, 100 * qc.coverage),
+                           kind: qc.pairedImages > 0 && qc.coverage >= 0.95 ? "ok" : "warn")
+            if let counts = qc.counts {
+                page.table(["class", "images", "Pearson r", "95 % CI", "MAE", "bias (screen − manual)"], counts.classes.map { c in
+                    [c.className, "\(c.n)", c.pearsonR.map { String(format: "%.3f", $0) } ?? (c.rUndefinedReason ?? "—"),
+                     c.rLower95.map { String(format: "%.3f–%.3f", $0, c.rUpper95!) } ?? "—", String(format: "%.2f", c.meanAbsoluteError),
+                     String(format: "%+.2f", c.bias)]
+                }, caption: "Counts per image against the annotations (as netosis counts)")
             }
         }
         if !set.duplicates.isEmpty {
