@@ -112,6 +112,12 @@ final class AnalyzeDoseResponseTests: XCTestCase {
         XCTAssertEqual(svg.components(separatedBy: "<polyline").count - 1, 4, "one curve per group")
         XCTAssertEqual(svg.components(separatedBy: "<polygon").count - 1, 4, "one band per group")
         XCTAssertTrue(svg.contains("PMA (nM)") && svg.contains("A23187 (uM)"))
+        // Plate heatmaps: one nested plate per plate of the table, each analysed well's % NETotic written in it.
+        let plates = try String(contentsOfFile: out + "/plates.svg", encoding: .utf8)
+        XCTAssertEqual(plates.components(separatedBy: "<svg y=").count - 1, Set(wells.map { $0["plate"]! }).count)
+        for w in wells.prefix(20) {
+            XCTAssertTrue(plates.contains(String(format: ": %.0f</title>", Double(w["percent_netotic"]!)!)), "\(w["plate"]!) \(w["well"]!)")
+        }
         // A second run into the folder needs --overwrite; then it replaces its own files.
         let again = try runProgram(try netosis, ["analyze", "dose-response", "--table", table, "--out", out])
         XCTAssertNotEqual(again.status, 0)

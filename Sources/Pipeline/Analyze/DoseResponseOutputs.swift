@@ -6,7 +6,7 @@ import Storage
 /// pandas and Prism, one JSON with everything, one SVG figure. Written together, atomically.
 enum DoseResponseOutputs {
     static let files = ["wells.csv", "fits.csv", "curves.csv", "comparisons.csv", "excluded.csv", "dose-response.json",
-                        "dose-response.svg"]
+                        "dose-response.svg", "plates.svg"]
     static let format = "netosis.dose-response"
     static let headers = [
         "group,plate,well,agonist,concentration,unit,donor,genotype,netotic,non_netotic,percent_netotic,response,role",
@@ -21,8 +21,16 @@ enum DoseResponseOutputs {
         let o = a.options
         let outputs = try AnalysisFolder.check(o.folder, files: files, kind: "netosis analyze dose-response output", inputs: a.table.sources + [o.plateMap].compactMap { $0 },
                                                overwrite: o.overwrite, headers: headers) { $0 == 5 ? "\"\(format)\"" : "<!-- netosis analyze dose-response -->" }
-        let texts = [wells(a), fits(a), curves(a), comparisons(a), excluded(a), try json(a), DoseResponseChart.svg(a)]
+        let texts = [wells(a), fits(a), curves(a), comparisons(a), excluded(a), try json(a), DoseResponseChart.svg(a), plates(a)]
         try AnalysisFolder.write(outputs, texts)
+    }
+
+    /// Heatmaps of % NETotic per plate (the wells analysed; left-out wells grey), 0–100 on one scale.
+    static func plates(_ a: DoseResponseAnalysis) -> String {
+        let byPlate = Dictionary(grouping: a.table.wells, by: \.plate)
+        return PlateHeatmap.stacked(byPlate.keys.sorted().map { plate in
+            (plate, Dictionary(byPlate[plate]!.map { ($0.well, $0.percentNETotic) }, uniquingKeysWith: { a, _ in a }))
+        }, label: "% NETotic", maximum: 100, comment: "<!-- netosis analyze dose-response -->")
     }
 
     static func csv(_ header: String, _ rows: [[String]]) -> String {

@@ -29,7 +29,8 @@ struct AnalyzeDoseResponse: DistributedCommand {
         (bottom, top, logEC50, Hill slope) by Levenberg–Marquardt, with asymptotic 95% CIs, confidence bands and \
         R²; an ambiguous or failed fit says why instead of printing an EC50. Groups of one agonist are compared \
         by the extra-sum-of-squares F test (one shared logEC50 vs one each). Writes wells.csv, fits.csv, \
-        curves.csv, comparisons.csv, excluded.csv, dose-response.json and dose-response.svg into --out \
+        curves.csv, comparisons.csv, excluded.csv, dose-response.json, dose-response.svg and plates.svg (heatmaps \
+        of % NETotic per plate) into --out \
         (docs/analysis.md).
         """)
 
