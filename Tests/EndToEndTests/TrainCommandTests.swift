@@ -129,6 +129,13 @@ final class TrainCommandTests: XCTestCase {
             XCTAssertLessThan(history[2].trainLoss, history[0].trainLoss, "\(history)")
             XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/best.h5"))
             XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/history.csv"))
+            // Where the loop's time went: the shares are percentages of the loop's wall time and add up to 100.
+            let line = try XCTUnwrap(run.output.split(separator: "\n").first { $0.contains("train: loop time") }, run.output)
+            let shares = try NSRegularExpression(pattern: #"([0-9.]+)%"#).matches(in: String(line), range: NSRange(line.startIndex..., in: line))
+                .map { Double((String(line) as NSString).substring(with: $0.range(at: 1)))! }
+            XCTAssertEqual(shares.count, 5, String(line))
+            XCTAssertEqual(shares.reduce(0, +), 100, accuracy: 0.5, String(line))
+            XCTAssertGreaterThan(shares[0], 20, "steps are a real share of the loop: \(line)")
         }
     }
 

@@ -128,6 +128,8 @@ public enum TrainJob {
         let gradients = size > 1 ? GradientBuffer(parameters: model.parameters, buffers: model.buffers) : nil
         // Time in the gradient exchange (pack, all-reduce, unpack) vs in steps, for the closing line.
         var reduceSeconds = 0.0, stepSeconds = 0.0
+        // Where the loop's wall time goes (reported at the end): what the loop costs over `bench`'s bare steps.
+        var loadSeconds = 0.0, validationSeconds = 0.0, checkpointSeconds = 0.0
         let allReduce: (([Parameter]) throws -> Void)? = gradients.map { g in
             { _ in
                 let t0 = Date()
@@ -167,15 +169,18 @@ public enum TrainJob {
         var lastCheckpoint = start?.checkpoint ?? ""
         Preemption.install()
         var stoppedEarly = false
-        let firstEpoch = state.epoch
+        let firstEpoch = state.epoch, firstStep = state.step
+        let loopStarted = Date()
         while state.epoch < settings.epochs {
             let epochStarted = Date()
             let secondsBefore = state.epochSeconds
             var lossSum = 0.0, correct = 0, seen = 0   // this rank, this session
             while state.position < stepsPerEpoch {
+                let loadStarted = Date()
                 let n = try input.withUnsafeMutableBufferPointer {
                     try loader.fill(batch: state.position, epoch: state.epoch, rank: rank, worldSize: size, into: $0, labels: &labels32)
                 }
+                loadSeconds += Date().timeIntervalSince(loadStarted)
                 let labels = labels32.map(Int.init)
                 if FaultPoint.fires("train-nan-rank\(rank)") { input[0] = .nan }   // test-only (NETOSIS_FAULT)
                 let result: (loss: Double, correct: Int)
@@ -223,8 +228,10 @@ public enum TrainJob {
             if let world, size > 1 { try world.allReduce(&sums, .sum) }
             let trainLoss = (state.epochLossSum + sums[0]) / Double(max(1, state.epochSeen + Int(sums[2])))
             let trainAccuracy = Double(state.epochCorrect + Int(sums[1])) / Double(max(1, state.epochSeen + Int(sums[2])))
+            let validationStarted = Date()
             let val = try evaluate(model: model, loader: validation, classes: classes, rank: rank, size: size, world: world,
                                    input: &input, labels: &labels32)
+            validationSeconds += Date().timeIntervalSince(validationStarted)
             let seconds = secondsBefore + Date().timeIntervalSince(epochStarted)
             let record = EpochRecord(epoch: state.epoch + 1, trainLoss: trainLoss, trainAccuracy: trainAccuracy,
                                      valLoss: val.loss, valAccuracy: val.accuracy, valRecall: val.recall,
@@ -239,10 +246,12 @@ public enum TrainJob {
             var improved = false
             if monitored < state.bestValLoss { state.bestValLoss = monitored; state.badEpochs = 0; improved = true }
             else { state.badEpochs += 1 }
+            let checkpointStarted = Date()
             lastCheckpoint = try checkpoint()
             if improved, rank == 0 {
                 try save(model, optimizer: optimizer, state: state, history: history, classes: classes, to: settings.out + "/best.h5")
             }
+            checkpointSeconds += Date().timeIntervalSince(checkpointStarted)
             if rank == 0 {
                 try AtomicFile.writeBytes(Data(TrainingCheckpoint.csv(history, classNames: dataset.classNames).utf8),
                                           to: settings.out + "/history.csv")
@@ -266,13 +275,23 @@ public enum TrainJob {
         }
         // Every rank reaches here (early stopping is decided from all-reduced numbers).
         var cost = [reduceSeconds, stepSeconds, Benchmark.peakRSSMegabytes()]
+        var loop = [Date().timeIntervalSince(loopStarted), stepSeconds, loadSeconds, validationSeconds, checkpointSeconds]
         if let world, size > 1 {
             var sums = [cost[0], cost[1]]
             try world.allReduce(&sums, .sum)
             let peak = try world.allReduce(cost[2], .max)
             cost = [sums[0], sums[1], peak]
+            try world.allReduce(&loop, .sum)
         }
         guard rank == 0 else { return nil }
+        if loop[0] > 0 {
+            // Steps are what `netosis bench --mode train` times; everything else is the loop's own cost.
+            let share = loop.map { 100 * $0 / loop[0] }
+            let stepRate = Double((state.step - firstStep) * settings.batchSize) / max(loop[1] / Double(size), 1e-9)
+            log(String(format: "train: loop time %.1f s%@: steps %.1f%% (%.1f img/s while stepping), loading + augmentation %.1f%%, "
+                       + "validation %.1f%%, checkpoints %.1f%%, other (checks, progress) %.1f%%", loop[0], size > 1 ? " (summed over ranks)" : "",
+                       share[1], stepRate, share[2], share[3], share[4], max(0, 100 - share[1] - share[2] - share[3] - share[4])))
+        }
         if size > 1, cost[1] > 0 {
             log(String(format: "train: gradient all-reduce %.1f%% of step time (%.2f s of %.1f s, summed over ranks); peak RSS per rank %.0f MB",
                        100 * cost[0] / cost[1], cost[0], cost[1], cost[2]))
