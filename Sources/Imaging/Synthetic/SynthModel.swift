@@ -103,7 +103,13 @@ public struct SynthWell: Sendable {
     public var background: Double
     public var density: Double
 
-    public func count(_ c: NucleusClass) -> Int { objects.filter { $0.cls == c }.count }
+    public func count(_ c: NucleusClass) -> Int { objects.count(c) }
+    public var observedFraction: Double { objects.observedFraction }
+}
+
+extension Array where Element == SynthObject {
+    public func count(_ c: NucleusClass) -> Int { filter { $0.cls == c }.count }
+    /// NETotic / (NETotic + non-NETotic), 0 without either.
     public var observedFraction: Double {
         let n1 = count(.nonNETotic), n2 = count(.netotic)
         return n1 + n2 > 0 ? Double(n2) / Double(n1 + n2) : 0

@@ -207,12 +207,9 @@ public enum SynthSet {
     public static func wellRow(_ w: SynthWell) -> String { wellRow(w.row, w.objects, expected: w.expectedFraction) }
 
     public static func wellRow(_ r: PlateMapRow, _ objects: [SynthObject], expected: Double) -> String {
-        func count(_ c: NucleusClass) -> Int { objects.filter { $0.cls == c }.count }
-        let n1 = count(.nonNETotic), n2 = count(.netotic)
-        let observed = n1 + n2 > 0 ? Double(n2) / Double(n1 + n2) : 0
-        return "\(r.plate),\(r.well),\(r.image),\(r.agonist.rawValue),\(concentration(r.concentration)),\(r.unit),"
-            + "\(r.genotype.rawValue),\(fmt(expected, 6)),\(fmt(observed, 6)),"
-            + "\(n1),\(n2),\(count(.other)),\(objects.filter { $0.touching }.count)"
+        "\(r.plate),\(r.well),\(r.image),\(r.agonist.rawValue),\(concentration(r.concentration)),\(r.unit),"
+            + "\(r.genotype.rawValue),\(fmt(expected, 6)),\(fmt(objects.observedFraction, 6)),"
+            + "\(objects.count(.nonNETotic)),\(objects.count(.netotic)),\(objects.count(.other)),\(objects.filter { $0.touching }.count)"
     }
 
     /// A marker sits at the truth position as written (2 decimals), rounded to the nearest pixel, so

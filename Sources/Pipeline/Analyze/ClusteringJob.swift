@@ -140,8 +140,7 @@ public enum ClusteringJob {
     throws -> ClusteringAnalysis {
         let a = try analyze(options)
         try ClusteringOutputs.write(a)
-        for e in a.table.excluded.prefix(5) { warn("left out \(e.plate) \(e.well): \(e.reason)") }
-        if a.table.excluded.count > 5 { warn("\(a.table.excluded.count - 5) more left out: see excluded.csv") }
+        Exclusion.warn(a.table.excluded, warn)
         log("analyze clustering: \(a.images.count) image(s), tiles \(options.tileRows)×\(options.tileColumns), "
             + "tiles with ≥ \(options.minimumPerTile) NETotic nuclei kept; treatments by "
             + (options.nuclei != nil ? "the images table's group column" : "the plate map's \(options.groupBy) column"))

@@ -114,9 +114,7 @@ public enum CohortJob {
     throws -> CohortAnalysis {
         let a = try analyze(options)
         try CohortOutputs.write(a)
-        let excluded = a.byLevel.table.excluded
-        for e in excluded.prefix(5) { warn("left out \(e.plate) \(e.well): \(e.reason)") }
-        if excluded.count > 5 { warn("\(excluded.count - 5) more left out: see excluded.csv") }
+        Exclusion.warn(a.byLevel.table.excluded, warn)
         log("analyze cohort: % NETotic ~ dose × \(options.factor) + (1 | donor), REML; type III F tests, Satterthwaite df (lmerTest)")
         for r in a.agonists {
             guard let model = r.model else { log("  \(r.agonist): not fitted: \(r.problem ?? "")"); continue }

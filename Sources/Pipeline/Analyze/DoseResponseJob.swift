@@ -57,8 +57,7 @@ public enum DoseResponseJob {
     throws -> DoseResponseAnalysis {
         let a = try analyze(options)
         try DoseResponseOutputs.write(a)
-        for e in a.table.excluded.prefix(5) { warn("left out \(e.plate) \(e.well): \(e.reason)") }
-        if a.table.excluded.count > 5 { warn("\(a.table.excluded.count - 5) more left out: see excluded.csv") }
+        Exclusion.warn(a.table.excluded, warn)
         let scale = a.normalization.map { String(format: "normalised: 0 = %.2f %%, 100 = %.2f %% NETotic", $0.zero, $0.hundred) }
             ?? "% NETotic"
         log("analyze dose-response: \(a.table.wells.count) well(s) in \(a.groups.count) group(s) by \(options.groupBy.joined(separator: ",")), "

@@ -22,6 +22,12 @@ public struct Exclusion: Sendable, Equatable {
     public var plate: String
     public var well: String
     public var reason: String
+
+    /// The first five as warnings, then how many more excluded.csv lists.
+    static func warn(_ excluded: [Exclusion], _ warn: (String) -> Void) {
+        for e in excluded.prefix(5) { warn("left out \(e.plate) \(e.well): \(e.reason)") }
+        if excluded.count > 5 { warn("\(excluded.count - 5) more left out: see excluded.csv") }
+    }
 }
 
 /// The wells an analysis uses, read from results files (images of a well pooled, the plate map
@@ -69,9 +75,7 @@ public struct WellTable: Sendable {
         }
         // Wells the plate map plans on a plate these results cover but that no image reached (lost,
         // skipped, not yet screened): listed, so a gap in a curve is never silent.
-        let plates = Set(set.rows.map(\.result.image.plate))
-        let imaged = Set(set.rows.map { $0.result.image.plate + "\u{1}" + (PlateWell.normalise($0.result.image.well)?.well ?? $0.result.image.well) })
-        for entry in map.entries where plates.contains(entry.plate) && !imaged.contains(entry.plate + "\u{1}" + entry.well) {
+        for entry in set.wellsWithoutImage(in: map) {
             excluded.append(Exclusion(plate: entry.plate, well: entry.well, reason: "in the plate map but no image of it in the results"))
         }
         return finish(wells, excluded: excluded, minimumNuclei: minimumNuclei, sources: paths, plateMapPath: map.path,

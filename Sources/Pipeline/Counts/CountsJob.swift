@@ -35,19 +35,12 @@ public enum CountsJob {
         }
         for line in set.duplicates { warn(line) }
         // Manual counts: the markers of every annotation file, by the image (or well) it is for.
-        let images = set.rows.flatMap { $0.result.image.path.split(separator: ";").map(String.init) }
-        let pairing = try AnnotationPairing.scan(images: images, from: options.results.joined(separator: ", "),
-                                                 annotations: options.annotations, assemblingWells: options.wells)
+        let pairing = try annotations(of: set, in: options.annotations, from: options.results.joined(separator: ", "),
+                                      assemblingWells: options.wells)
         for problem in pairing.problems { warn(problem) }
         let classes = ScreenClasses.names
         var manual: [String: [Int]] = [:]
-        for pair in pairing.pairs {
-            var counts = [Int](repeating: 0, count: classes.count)
-            for marker in pair.annotations.markers {
-                if let c = options.classMap.nucleusClass(forType: marker.type) { counts[c.rawValue] += 1 }
-            }
-            manual[pair.stem] = counts
-        }
+        for pair in pairing.pairs { manual[pair.stem] = manualCounts(pair, classMap: options.classMap) }
         var predicted: [String: [Int]] = [:]
         var failed: [String] = []
         for row in set.rows {
@@ -68,6 +61,22 @@ public enum CountsJob {
             log("counts: report → \(output.path)")
         }
         return report
+    }
+
+    /// The annotation files in `folder` paired with the images of the results (by image or well name).
+    static func annotations(of set: ResultsSet, in folder: String, from results: String,
+                            assemblingWells wells: WellConfig? = nil) throws -> AnnotationPairing {
+        let images = set.rows.flatMap { $0.result.image.path.split(separator: ";").map(String.init) }
+        return try AnnotationPairing.scan(images: images, from: results, annotations: folder, assemblingWells: wells)
+    }
+
+    /// An annotation file's markers counted per class (`ScreenClasses` order); unmapped types are not counted.
+    static func manualCounts(_ pair: AnnotationPairing.Pair, classMap: ClassMap) -> [Int] {
+        var counts = [Int](repeating: 0, count: ScreenClasses.names.count)
+        for marker in pair.annotations.markers {
+            if let c = classMap.nucleusClass(forType: marker.type) { counts[c.rawValue] += 1 }
+        }
+        return counts
     }
 
     /// The closing table: one line per class.

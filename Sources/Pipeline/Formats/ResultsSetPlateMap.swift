@@ -22,4 +22,12 @@ extension ResultsSet {
         for body in lines { for line in body.dropFirst() where seen.insert(line).inserted { merged.append(line) } }
         return try PlateMap.parse(merged.joined(separator: "\n") + "\n", path: "plate maps kept in the results files (\(names))")
     }
+
+    /// The plate map's wells on plates these results cover that no image reached (lost, skipped,
+    /// not yet screened), in plate-map order.
+    public func wellsWithoutImage(in map: PlateMap) -> [PlateMapEntry] {
+        let plates = Set(rows.map(\.result.image.plate))
+        let imaged = Set(rows.map { $0.result.image.plate + "\u{1}" + (PlateWell.normalise($0.result.image.well)?.well ?? $0.result.image.well) })
+        return map.entries.filter { plates.contains($0.plate) && !imaged.contains($0.plate + "\u{1}" + $0.well) }
+    }
 }

@@ -14,10 +14,9 @@ struct AnnotationQC {
 
     var coverage: Double { markers == 0 ? .nan : Double(covered) / Double(markers) }
 
-    static func measure(_ set: ResultsSet, annotations folder: String, classMap: ClassMap = .standard) throws -> AnnotationQC {
+    static func measure(_ set: ResultsSet, annotations folder: String, from results: String, classMap: ClassMap = .standard) throws -> AnnotationQC {
         var qc = AnnotationQC()
-        let images = set.rows.flatMap { $0.result.image.path.split(separator: ";").map(String.init) }
-        let pairing = try AnnotationPairing.scan(images: images, from: set.files.isEmpty ? folder : "the results' images", annotations: folder)
+        let pairing = try CountsJob.annotations(of: set, in: folder, from: results)
         qc.problems = pairing.problems
         let byName = Dictionary(set.rows.filter(\.result.image.isOK).map { ($0.result.image.name, $0.result) }, uniquingKeysWith: { a, _ in a })
         var manual: [String: [Int]] = [:], predicted: [String: [Int]] = [:]
@@ -25,13 +24,9 @@ struct AnnotationQC {
             guard let result = byName[pair.stem] else { continue }
             qc.pairedImages += 1
             let boxes = BoxIndex(result.objects, width: result.image.width, height: result.image.height)
-            var counts = [Int](repeating: 0, count: ScreenClasses.names.count)
-            for marker in pair.annotations.markers {
-                if let c = classMap.nucleusClass(forType: marker.type) { counts[c.rawValue] += 1 }
-                qc.markers += 1
-                if boxes.contains(marker.x, marker.y) { qc.covered += 1 }
-            }
-            manual[pair.stem] = counts
+            qc.markers += pair.annotations.markers.count
+            qc.covered += pair.annotations.markers.filter { boxes.contains($0.x, $0.y) }.count
+            manual[pair.stem] = CountsJob.manualCounts(pair, classMap: classMap)
             predicted[pair.stem] = result.image.counts
         }
         if !manual.isEmpty { qc.counts = try CountComparison.compare(classes: ScreenClasses.names, predicted: predicted, manual: manual) }

@@ -37,7 +37,7 @@ public enum ReportJob {
         let set = try ResultsSet.read(options.results)
         let map = try set.plateMap(given: options.plateMap)
         for line in set.duplicates { warn(line) }
-        let annotated = try options.annotations.map { try AnnotationQC.measure(set, annotations: $0) }
+        let annotated = try options.annotations.map { try AnnotationQC.measure(set, annotations: $0, from: options.results.joined(separator: ", ")) }
         for problem in annotated?.problems.prefix(5) ?? [] { warn(problem) }
         var page = HTMLPage()
         metadata(&page, set: set, options: options, map: map)
@@ -99,9 +99,7 @@ public enum ReportJob {
                 page.paragraph("\(unmapped.count) well(s) of the results are not in the plate map and are left out of the analyses: "
                                + unmapped.sorted().prefix(12).joined(separator: ", ") + (unmapped.count > 12 ? ", …" : ""), kind: "warn")
             }
-            let plates = Set(images.map(\.plate))
-            let imaged = Set(images.compactMap { i in PlateWell.normalise(i.well).map { "\(i.plate) \($0.well)" } })
-            let missing = map.entries.filter { plates.contains($0.plate) && !imaged.contains("\($0.plate) \($0.well)") }.map { "\($0.plate) \($0.well)" }
+            let missing = set.wellsWithoutImage(in: map).map { "\($0.plate) \($0.well)" }
             if !missing.isEmpty {
                 page.paragraph("\(missing.count) well(s) of the plate map have no image in the results (lost, skipped or not yet screened): "
                                + missing.prefix(12).joined(separator: ", ") + (missing.count > 12 ? ", …" : ""), kind: "warn")
@@ -223,10 +221,10 @@ public enum ReportJob {
     /// The paper's tile size, 576 × 512 px (6 × 7 tiles of a 4032 × 3072 well), on images of any size:
     /// rows and columns as near it as the most common image size allows (at least 1 × 1).
     static func paperTiles(_ set: ResultsSet) -> (rows: Int, columns: Int) {
-        let sizes = set.rows.filter(\.result.image.isOK).map { "\($0.result.image.width)x\($0.result.image.height)" }
-        let common = Dictionary(grouping: sizes, by: { $0 }).max { $0.value.count < $1.value.count }?.key ?? "4032x3072"
-        let wh = common.split(separator: "x").compactMap { Double($0) }
-        return (max(1, Int((wh[1] / 512).rounded())), max(1, Int((wh[0] / 576).rounded())))
+        struct Size: Hashable { var width: Int, height: Int }
+        let sizes = set.rows.filter(\.result.image.isOK).map { Size(width: $0.result.image.width, height: $0.result.image.height) }
+        let common = Dictionary(grouping: sizes, by: { $0 }).max { $0.value.count < $1.value.count }?.key ?? Size(width: 4032, height: 3072)
+        return (max(1, Int((Double(common.height) / 512).rounded())), max(1, Int((Double(common.width) / 576).rounded())))
     }
 
     /// Donors of two or more genotypes: the paper's cohort comparison (analyze cohort).

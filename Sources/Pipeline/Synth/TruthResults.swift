@@ -47,8 +47,9 @@ enum TruthResults {
     static func write(_ results: [ScreenResult], options: SynthSet.Options, to out: String) throws {
         let identity = try identity(options)
         let byPlate = Dictionary(grouping: results, by: \.image.plate)
+        let plan = Dictionary(grouping: options.plan, by: \.plate)
         for plate in options.platesWithWells {
-            let map = ([SynthSet.platemapHeader] + options.plan.filter { $0.plate == plate }.map(SynthSet.platemapRow))
+            let map = ([SynthSet.platemapHeader] + plan[plate, default: []].map(SynthSet.platemapRow))
                 .joined(separator: "\n") + "\n"
             try AtomicFile.write(to: "\(out)/results/\(plate).h5") { temporary in
                 try ResultsFile.write(byPlate[plate] ?? [], identity: identity, plateMap: (map, "\(out)/platemap.csv"), to: temporary)
