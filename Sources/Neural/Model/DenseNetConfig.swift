@@ -93,23 +93,12 @@ public struct DenseNetConfig: Codable, Equatable, Sendable {
         return config
     }
 
-    /// Loads `name` from a YAML path, or by name from config/models/ (searched from the current
-    /// directory upwards and beside the executable), falling back to the built-in presets.
+    /// Loads a DenseNet configuration by name or path (`ModelConfig.load`); another architecture is refused.
     public static func load(_ nameOrPath: String) throws -> DenseNetConfig {
-        if nameOrPath.hasSuffix(".yaml") || nameOrPath.hasSuffix(".yml") || nameOrPath.contains("/") {
-            return try parse(yaml: ConfigFile.read(nameOrPath), source: nameOrPath)
+        guard case let .densenet(config) = try ModelConfig.load(nameOrPath) else {
+            throw NeuralError.badConfig("model '\(nameOrPath)' is not a DenseNet")
         }
-        var directories: [URL] = []
-        var dir = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        for _ in 0..<6 { directories.append(dir); dir = dir.deletingLastPathComponent() }
-        var exe = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<6 { directories.append(exe); exe = exe.deletingLastPathComponent() }
-        for d in directories {
-            let path = d.appendingPathComponent("config/models/\(nameOrPath).yaml").path
-            if let text = try? String(contentsOfFile: path, encoding: .utf8) { return try parse(yaml: text, source: path) }
-        }
-        if let preset = presets[nameOrPath] { return preset }
-        throw NeuralError.badConfig("unknown model '\(nameOrPath)': use one of \(presets.keys.sorted().joined(separator: ", ")) or a .yaml path")
+        return config
     }
 
     /// Built-in copies of config/models/*.yaml (used when the config directory is not found).

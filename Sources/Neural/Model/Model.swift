@@ -42,9 +42,18 @@ public protocol Model: AnyObject {
 
     /// Bytes one forward (with `training`: backward, gradients, one optimizer slot) of `batch` images needs.
     func memoryBytes(batch: Int, height: Int, width: Int, training: Bool) -> Double
+
+    /// Keys the randomness of the next training forward (dropout masks) by the optimizer step and
+    /// each sample's position in the global batch (this rank's j-th sample is at
+    /// `firstSample + j·sampleStride`: the loader deals the global batch out to ranks in turn), so
+    /// masks do not depend on the rank count and repeat after a resume. Networks without
+    /// randomness ignore it.
+    func setRandomStream(step: Int, firstSample: Int, sampleStride: Int)
 }
 
 extension Model {
+    public func setRandomStream(step: Int, firstSample: Int, sampleStride: Int) {}
+
     public var architecture: String { modelConfig.architecture }
     public var name: String { modelConfig.name }
     public var numClasses: Int { modelConfig.numClasses }
@@ -114,24 +123,25 @@ extension Model {
 /// architectures add a case here and a `Model` type; nothing that trains or runs models changes.
 public enum ModelConfig: Codable, Equatable, Sendable {
     case densenet(DenseNetConfig)
+    case sequential(SequentialConfig)
 
     /// Architectures this build knows.
-    public static let architectures = ["densenet"]
+    public static let architectures = ["densenet", "sequential"]
 
     public var architecture: String {
-        switch self { case .densenet: "densenet" }
+        switch self { case .densenet: "densenet"; case .sequential: "sequential" }
     }
     public var name: String {
-        switch self { case let .densenet(c): c.name }
+        switch self { case let .densenet(c): c.name; case let .sequential(c): c.name }
     }
     public var numClasses: Int {
-        switch self { case let .densenet(c): c.numClasses }
+        switch self { case let .densenet(c): c.numClasses; case let .sequential(c): c.numClasses }
     }
     public var inputSize: Int {
-        switch self { case let .densenet(c): c.inputSize }
+        switch self { case let .densenet(c): c.inputSize; case let .sequential(c): c.inputSize }
     }
     public var inputChannels: Int {
-        switch self { case let .densenet(c): c.inputChannels }
+        switch self { case let .densenet(c): c.inputChannels; case let .sequential(c): c.inputChannels }
     }
 
     /// The same configuration with another class count / input channel count.
@@ -141,12 +151,19 @@ public enum ModelConfig: Codable, Equatable, Sendable {
             if let numClasses { c.numClasses = numClasses }
             if let inputChannels { c.inputChannels = inputChannels }
             return .densenet(c)
+        case var .sequential(c):
+            if let numClasses { c = c.with(numClasses: numClasses) }
+            if let inputChannels { c.inputChannels = inputChannels }
+            return .sequential(c)
         }
     }
 
     /// Builds the network with weights drawn from `seed`.
     public func makeModel(seed: UInt64 = 0) throws -> any Model {
-        switch self { case let .densenet(c): try DenseNet(config: c, seed: seed) }
+        switch self {
+        case let .densenet(c): try DenseNet(config: c, seed: seed)
+        case let .sequential(c): try SequentialNet(config: c, seed: seed)
+        }
     }
 
     private enum ArchitectureKey: String, CodingKey { case architecture }
@@ -156,6 +173,7 @@ public enum ModelConfig: Codable, Equatable, Sendable {
         let architecture = try c.decodeIfPresent(String.self, forKey: .architecture) ?? "densenet"
         switch architecture {
         case "densenet": self = .densenet(try DenseNetConfig(from: decoder))
+        case "sequential": self = .sequential(try SequentialConfig(from: decoder))
         default:
             throw DecodingError.dataCorruptedError(forKey: .architecture, in: c, debugDescription:
                 "unknown architecture '\(architecture)' (this netosis knows: \(Self.architectures.joined(separator: ", ")))")
@@ -163,7 +181,10 @@ public enum ModelConfig: Codable, Equatable, Sendable {
     }
 
     public func encode(to encoder: Encoder) throws {
-        switch self { case let .densenet(c): try c.encode(to: encoder) }
+        switch self {
+        case let .densenet(c): try c.encode(to: encoder)
+        case let .sequential(c): try c.encode(to: encoder)
+        }
     }
 
     /// JSON with sorted keys (what checkpoints store).
@@ -173,9 +194,43 @@ public enum ModelConfig: Codable, Equatable, Sendable {
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
-    /// Loads a model configuration from a YAML path or a name in config/models/ (see
-    /// `DenseNetConfig.load`); the `architecture` key picks the network.
+    /// Structural checks of whichever network it is.
+    public func validate() throws {
+        switch self {
+        case let .densenet(c): try c.validate()
+        case let .sequential(c): try c.validate()
+        }
+    }
+
+    /// Parses YAML text of any architecture; `source` names the file in messages.
+    public static func parse(yaml: String, source: String = "model configuration") throws -> ModelConfig {
+        let config = try ConfigFile.decode(ModelConfig.self, yaml: yaml, source: source)
+        do { try config.validate() } catch { throw ConfigError(path: source, problem: "\(error)") }
+        return config
+    }
+
+    /// Loads a model configuration from a YAML path, or by name from config/models/ (searched from
+    /// the current directory upwards and beside the executable), falling back to the built-in
+    /// presets; the `architecture` key picks the network.
     public static func load(_ nameOrPath: String) throws -> ModelConfig {
-        .densenet(try DenseNetConfig.load(nameOrPath))
+        if nameOrPath.hasSuffix(".yaml") || nameOrPath.hasSuffix(".yml") || nameOrPath.contains("/") {
+            return try parse(yaml: ConfigFile.read(nameOrPath), source: nameOrPath)
+        }
+        var directories: [URL] = []
+        var dir = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        for _ in 0..<6 { directories.append(dir); dir = dir.deletingLastPathComponent() }
+        var exe = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 { directories.append(exe); exe = exe.deletingLastPathComponent() }
+        for d in directories {
+            let path = d.appendingPathComponent("config/models/\(nameOrPath).yaml").path
+            if let text = try? String(contentsOfFile: path, encoding: .utf8) { return try parse(yaml: text, source: path) }
+        }
+        if let preset = presets[nameOrPath] { return preset }
+        throw NeuralError.badConfig("unknown model '\(nameOrPath)': use one of \(presets.keys.sorted().joined(separator: ", ")) or a .yaml path")
+    }
+
+    /// Built-in copies of config/models/*.yaml (used when the config directory is not found).
+    public static var presets: [String: ModelConfig] {
+        DenseNetConfig.presets.mapValues { .densenet($0) }.merging(SequentialConfig.presets.mapValues { .sequential($0) }) { a, _ in a }
     }
 }

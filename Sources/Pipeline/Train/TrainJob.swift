@@ -186,6 +186,7 @@ public enum TrainJob {
                 let result: (loss: Double, correct: Int)
                 let stepStarted = Date()
                 defer { stepSeconds += Date().timeIntervalSince(stepStarted) }
+                model.setRandomStream(step: state.step, firstSample: rank, sampleStride: size)
                 do {
                     result = try model.trainBatch(images: input, labels: labels, height: s, width: s, loss: loss,
                                                   optimizer: optimizer, beforeUpdate: allReduce)
