@@ -6,6 +6,8 @@
 # Usage: bench/sample_counts.sh NETOSIS PATCHES_PATTERN CHECKPOINT_PATTERN [OUT]
 #   PATCHES_PATTERN / CHECKPOINT_PATTERN contain {k} for the fold, e.g.
 #   bench/sample_counts.sh .build/release/netosis '/tmp/cv/patches/p64-x-fold{k}.h5' '/tmp/cv/recipe/netosis/f{k}-s1/best.h5'
+# METHOD=rule: the ImageJ rule baseline instead — per fold, `calibrate-rule` on the fold's train + val images
+# (CHECKPOINT_PATTERN is then where the rule files go, e.g. '/tmp/rule/rule-fold{k}.json'), `screen --method rule`.
 set -euo pipefail
 N=${1:?usage: bench/sample_counts.sh NETOSIS PATCHES_PATTERN CHECKPOINT_PATTERN [OUT]}
 PATCHES=${2:?}; CHECKPOINTS=${3:?}; OUT=${4:-/tmp/netosis-sample-counts}
@@ -28,7 +30,10 @@ for split, name in zip(splits, names):
     if split == 2: print(sys.argv[1] + "/tiff/" + name + ".tif")
 ' "$SAMPLE" > "$OUT/fold$k.csv"
   echo "fold $k: $(($(wc -l < "$OUT/fold$k.csv") - 1)) test images, checkpoint $ck"
-  mpirun -np 2 "$N" screen --checkpoint "$ck" --input "$OUT/fold$k.csv" --out "$OUT/results-fold$k.h5" --overwrite \
+  if [ "${METHOD:-ol}" = rule ]; then
+    "$N" calibrate-rule --data "$p" --out "$ck" --overwrite 2>/dev/null | sed 's/^/  /'
+  fi
+  mpirun -np 2 "$N" screen --method "${METHOD:-ol}" --checkpoint "$ck" --input "$OUT/fold$k.csv" --out "$OUT/results-fold$k.h5" --overwrite \
     | grep -E "screened|objects:" | sed 's/^/  /'
   results+=("$OUT/results-fold$k.h5")
 done

@@ -22,6 +22,7 @@ struct Netosis: ParsableCommand {
             Prepare.self,
             Train.self,
             Evaluate.self,
+            CalibrateRule.self,
             Infer.self,
             Screen.self,
             Counts.self,

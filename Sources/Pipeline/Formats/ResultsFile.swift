@@ -12,7 +12,8 @@ public struct ScreenIdentity: Codable, Equatable, Sendable {
     /// The checkpoint's model configuration (JSON).
     public var model: String
     public var segmentation: SegmentationConfig
-    /// "ol" (object level: segment, then classify each nucleus' patch).
+    /// "ol" (object level: segment, then classify each nucleus' patch) or "rule" (the ImageJ
+    /// solidity rule; `model` then holds the rule's JSON and `patchSize` is 0).
     public var method: String
     public var normalization: String
     public var patchSize: Int

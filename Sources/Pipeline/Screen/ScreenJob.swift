@@ -21,6 +21,10 @@ public struct ScreenOptions: Sendable {
     public var overwrite: Bool
     /// Plate-map CSV checked up front and kept in results.h5 (`/platemap`) for export and the analyses.
     public var plateMap: String?
+    /// `ol` (a network classifies each nucleus' patch; `checkpoint` is a netosis.checkpoint) or `rule`
+    /// (the ImageJ solidity rule; `checkpoint` is a netosis.rule file from `calibrate-rule`, and the
+    /// rule's own segmentation replaces `segmentation`).
+    public var method: ScreenMethodName = .ol
 
     public init(checkpoint: String, input: String, output: String, batchSize: Int = 64,
                 segmentation: SegmentationConfig = .standard, wells: WellConfig = .standard,
@@ -30,6 +34,11 @@ public struct ScreenOptions: Sendable {
         self.segmentation = segmentation; self.wells = wells; self.normalization = normalization
         self.retryFailed = retryFailed; self.overwrite = overwrite; self.plateMap = plateMap
     }
+}
+
+/// The classification methods `screen --method` offers.
+public enum ScreenMethodName: String, CaseIterable, Codable, Sendable {
+    case ol, rule
 }
 
 /// What a run did (rank 0; other ranks get zeros).
@@ -62,15 +71,33 @@ public enum ScreenJob {
                            status: @escaping (_ done: Int, _ total: Int, _ detail: String) -> Void = { _, _, _ in }) throws -> ScreenSummary {
         let rank = world?.rank ?? 0, size = world?.size ?? 1
         let started = Date()
-        // Every rank loads the model (a bad checkpoint fails on rank 0 first, with its message).
-        let model = try WeightIO.loadModel(path: options.checkpoint)
-        try checkModel(model, path: options.checkpoint)
-        try InferJob.checkMemory(model, batchSize: options.batchSize, world: world)
+        // Every rank loads the model or rule (a bad file fails on rank 0 first, with its message).
+        let method: ScreenMethod, segmentation: SegmentationConfig, description: String, modelJSON: String, patchSize: Int
+        switch options.method {
+        case .ol:
+            if SolidityRule.isRuleFile(options.checkpoint) {
+                throw FileFormatError(path: options.checkpoint, problem: "is a rule file (\(SolidityRule.formatName)), not a checkpoint; screen with it by --method rule")
+            }
+            let model = try WeightIO.loadModel(path: options.checkpoint)
+            try checkModel(model, path: options.checkpoint)
+            try InferJob.checkMemory(model, batchSize: options.batchSize, world: world)
+            method = .network(PatchClassifier(model: model, normalization: options.normalization, batchSize: options.batchSize))
+            segmentation = options.segmentation
+            description = "model \(model.name)"
+            modelJSON = String(decoding: try ResultsFile.encoder().encode(model.modelConfig), as: UTF8.self)
+            patchSize = model.inputSize
+        case .rule:
+            let rule = try SolidityRule.read(options.checkpoint)
+            method = .rule(rule)
+            segmentation = rule.segmentation
+            description = String(format: "rule: NETotic when solidity %@ %.4f", rule.netoticBelow ? "<" : "≥", rule.solidityThreshold)
+            modelJSON = String(decoding: try rule.json(), as: UTF8.self)
+            patchSize = 0
+        }
         let memory = ImageMemory(try MemoryBudget.current(world: world))
         Preemption.install()
         func makeWorker() -> ScreenWorker {
-            ScreenWorker(classifier: PatchClassifier(model: model, normalization: options.normalization, batchSize: options.batchSize),
-                         segmenter: Segmenter(config: options.segmentation), grid: options.wells.grid, memory: memory,
+            ScreenWorker(method: method, segmenter: Segmenter(config: segmentation), grid: options.wells.grid, memory: memory,
                          checkpointID: "", rank: rank)
         }
         guard rank == 0 else {
@@ -79,7 +106,7 @@ public enum ScreenJob {
             let go: Bool = try world!.broadcast(nil as Bool?, root: 0)
             guard go else { return ScreenSummary() }
             let id: String = try world!.broadcast(nil as String?, root: 0)
-            let identified = ScreenWorker(classifier: worker.classifier, segmenter: worker.segmenter, grid: worker.grid,
+            let identified = ScreenWorker(method: worker.method, segmenter: worker.segmenter, grid: worker.grid,
                                           memory: memory, checkpointID: id, rank: rank)
             try WorkQueue.serve(world: world!, worker: identified)
             return ScreenSummary()
@@ -97,9 +124,9 @@ public enum ScreenJob {
         }
         let identity = ScreenIdentity(
             checkpoint: URL(fileURLWithPath: options.checkpoint).path, checkpointSHA256: sha,
-            model: String(decoding: try ResultsFile.encoder().encode(model.modelConfig), as: UTF8.self),
-            segmentation: options.segmentation, method: "ol", normalization: options.normalization.rawValue,
-            patchSize: model.inputSize, classes: ScreenClasses.names)
+            model: modelJSON, segmentation: segmentation, method: options.method.rawValue,
+            normalization: options.method == .ol ? options.normalization.rawValue : "none",
+            patchSize: patchSize, classes: ScreenClasses.names)
         let lock = ResultsLock(results: options.output)
         try lock.acquire()
         defer { lock.release() }
@@ -140,14 +167,14 @@ public enum ScreenJob {
         log("screen: \(items.count) image(s) in \(options.input); \(todo.count) to screen on \(size) rank(s)"
             + (summary.alreadyDone > 0 ? ", \(summary.alreadyDone) already in \(options.output)" : "")
             + (skippedFailed > 0 && !options.retryFailed ? " (\(skippedFailed) failed earlier: --retry-failed screens them again)" : "")
-            + "; model \(model.name), checkpoint \(identity.checkpointID)")
+            + "; \(description), checkpoint \(identity.checkpointID)")
         if let world, size > 1 {
             _ = try world.broadcast(true as Bool?, root: 0)
             _ = try world.broadcast(identity.checkpointID as String?, root: 0)
         }
 
         var worker = makeWorker()
-        worker = ScreenWorker(classifier: worker.classifier, segmenter: worker.segmenter, grid: worker.grid,
+        worker = ScreenWorker(method: worker.method, segmenter: worker.segmenter, grid: worker.grid,
                               memory: memory, checkpointID: identity.checkpointID, rank: 0)
         var done = 0
         try WorkQueue.coordinate(todo, world: world, local: worker, record: { result in

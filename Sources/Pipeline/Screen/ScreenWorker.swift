@@ -3,20 +3,29 @@ import Imaging
 import Neural
 import Storage
 
+/// How a worker classifies the objects it segments.
+enum ScreenMethod {
+    /// Object level (`ol`): one patch per nucleus, classified by the network.
+    case network(PatchClassifier)
+    /// The ImageJ rule baseline (`rule`): a solidity threshold per object, no network.
+    case rule(SolidityRule)
+}
+
 /// Screens one image: read (assembling a well from its fields), segment, cut one patch per nucleus
-/// centred on its centroid (as `prepare` cuts training patches), classify in batches, count.
+/// centred on its centroid (as `prepare` cuts training patches), classify in batches, count — or, for
+/// the rule method, classify each object by its solidity.
 /// Never throws: a bad image comes back as a failed row whose error a biologist can act on.
 final class ScreenWorker {
-    let classifier: PatchClassifier
+    let method: ScreenMethod
     let segmenter: Segmenter
     let grid: FieldGrid
     let memory: ImageMemory?
     let checkpointID: String
     let rank: Int
 
-    init(classifier: PatchClassifier, segmenter: Segmenter, grid: FieldGrid, memory: ImageMemory?,
+    init(method: ScreenMethod, segmenter: Segmenter, grid: FieldGrid, memory: ImageMemory?,
          checkpointID: String, rank: Int) {
-        self.classifier = classifier; self.segmenter = segmenter; self.grid = grid; self.memory = memory
+        self.method = method; self.segmenter = segmenter; self.grid = grid; self.memory = memory
         self.checkpointID = checkpointID; self.rank = rank
     }
 
@@ -38,24 +47,11 @@ final class ScreenWorker {
             let image = try load(item)
             lap(0)
             row.width = image.width; row.height = image.height
-            let size = classifier.model.inputSize
             let nuclei = segmenter.segment(image).nuclei
             lap(1)
             try FaultPoint.pass("screen-image")  // tests: a rank killed (or an I/O error) mid-image
             let k = ScreenClasses.names.count
-            var patch = [UInt16](repeating: 0, count: size * size)
-            let scores = try classifier.classify(count: nuclei.count, channels: 1, height: size, width: size,
-                                                 progress: { progress?($0, nuclei.count) }) { first, n, raw in
-                raw.removeAll(keepingCapacity: true)
-                raw.reserveCapacity(n * size * size)
-                for i in first..<first + n {
-                    patch.withUnsafeMutableBufferPointer {
-                        PatchExtractor.cut(image, centerX: nuclei[i].centroidX, centerY: nuclei[i].centroidY, size: size, into: $0)
-                    }
-                    for v in patch { raw.append(Float(v)) }
-                }
-            }
-            let probabilities = PatchClassifier.probabilities(scores.logits, classes: k)
+            let probabilities = try classify(image, nuclei, classes: k, progress: progress)
             var objects = ObjectRows()
             var sums = [Double](repeating: 0, count: k)
             for (i, n) in nuclei.enumerated() {
@@ -82,8 +78,33 @@ final class ScreenWorker {
         }
     }
 
+    /// Class probabilities [nuclei, k]: the network's softmax, or the rule's class as one-hot.
+    private func classify(_ image: GrayImage, _ nuclei: [Nucleus], classes k: Int,
+                          progress: ((Int, Int) -> Void)?) throws -> [Float] {
+        switch method {
+        case let .rule(rule):
+            var out = [Float](repeating: 0, count: nuclei.count * k)
+            for (i, n) in nuclei.enumerated() { out[i * k + rule.classify(n)] = 1 }
+            return out
+        case let .network(classifier):
+            let size = classifier.model.inputSize
+            var patch = [UInt16](repeating: 0, count: size * size)
+            let scores = try classifier.classify(count: nuclei.count, channels: 1, height: size, width: size,
+                                                 progress: { progress?($0, nuclei.count) }) { first, n, raw in
+                raw.removeAll(keepingCapacity: true)
+                raw.reserveCapacity(n * size * size)
+                for i in first..<first + n {
+                    patch.withUnsafeMutableBufferPointer {
+                        PatchExtractor.cut(image, centerX: nuclei[i].centroidX, centerY: nuclei[i].centroidY, size: size, into: $0)
+                    }
+                    for v in patch { raw.append(Float(v)) }
+                }
+            }
+            return PatchClassifier.probabilities(scores.logits, classes: k)
+        }
+    }
+
     func load(_ item: ScreenItem) throws -> GrayImage {
-        let size = classifier.model.inputSize
         let image: GrayImage
         if item.assembled {
             let fields = try item.paths.map { path -> GrayImage in
@@ -96,7 +117,7 @@ final class ScreenWorker {
             image = try TIFFReader.read(item.paths[0])
         }
         guard image.width >= 2, image.height >= 2 else {
-            throw ImageError(path: item.pathText, problem: "image is \(image.width)×\(image.height) pixels; too small to segment (patches are \(size)×\(size))")
+            throw ImageError(path: item.pathText, problem: "image is \(image.width)×\(image.height) pixels; too small to segment")
         }
         return image
     }

@@ -4,6 +4,8 @@ import Imaging
 import Neural
 import Pipeline
 
+extension ScreenMethodName: ExpressibleByArgument {}
+
 /// `netosis screen`: per-image NETotic / non-NETotic counts of a plate set into results.h5.
 struct Screen: DistributedCommand {
     static let configuration = CommandConfiguration(
@@ -20,11 +22,17 @@ struct Screen: DistributedCommand {
         the screen goes on. Under mpirun rank 0 hands out one image at a time and screens too; SIGUSR1/SIGTERM \
         stop the hand-out, the images in flight finish, OUT is written and the exit status is 75 (requeue). \
         A --platemap is kept in OUT (a rerun without one keeps it; with another one replaces it), so export \
-        and analyze need no plate map of their own.
+        and analyze need no plate map of their own. --method rule screens with the paper's ImageJ baseline \
+        instead of a network: --checkpoint is then a rule file from `netosis calibrate-rule` (its own \
+        segmentation: rolling-ball background, Isodata threshold, objects ≥ 100 px not touching the border; \
+        each object NETotic or non-NETotic by its solidity), and the segmentation flags do not apply.
         """)
 
-    @Option(help: "Checkpoint (netosis.checkpoint) of a 3-class model: other, non-NETotic, NETotic.")
+    @Option(help: "Checkpoint (netosis.checkpoint) of a 3-class model: other, non-NETotic, NETotic; with --method rule, a rule file (netosis.rule).")
     var checkpoint: String
+
+    @Option(help: "How objects are classified: ol (the network, per nucleus patch) or rule (the ImageJ solidity rule).")
+    var method: ScreenMethodName = .ol
 
     @Option(help: "Folder of images, or a manifest CSV (plate,well,field,path).")
     var input: String
@@ -57,11 +65,12 @@ struct Screen: DistributedCommand {
     }
 
     func run(on world: Communicator) throws {
-        let options = ScreenOptions(checkpoint: checkpoint, input: input, output: out, batchSize: batchSize,
+        var options = ScreenOptions(checkpoint: checkpoint, input: input, output: out, batchSize: batchSize,
                                     segmentation: try segmentation.settings(),
                                     wells: try wellsConfig.map { try WellConfig.load($0) } ?? .standard,
                                     normalization: normalize, retryFailed: retryFailed, overwrite: overwrite,
                                     plateMap: platemap)
+        options.method = method
         let console = Console("screen", world: world)
         _ = try ScreenJob.run(options, world: world, log: console.log, warn: console.warn, status: console.status)
     }
