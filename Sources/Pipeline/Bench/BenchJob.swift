@@ -6,6 +6,9 @@ import Storage
 /// What `netosis bench` measures.
 public enum BenchMode: String, CaseIterable, Codable, Sendable {
     case train, infer, both
+    /// A sequential window network over a whole 512×672 field: the sliding-window pass vs one
+    /// forward per window (`WindowPassBench`).
+    case windows
 }
 
 /// Settings of one `netosis bench` run.
@@ -53,6 +56,12 @@ public enum BenchJob {
               }
             : nil
         if let threads = options.threads { BLAS.threads = threads; Parallel.refresh() }
+        if options.mode == .windows {
+            guard size == 1 else { throw NeuralError.badInput("--mode windows runs on one rank (it times one field)") }
+            guard options.json == nil else { throw NeuralError.badInput("--mode windows writes no --json report; its lines are the result") }
+            try WindowPassBench.run(options, log: log)
+            return nil
+        }
         let config = try ModelConfig.load(options.model).with(inputChannels: options.inputChannels)
         guard options.batchSize % size == 0, options.batchSize >= size else {
             throw NeuralError.badInput("--batch-size \(options.batchSize) does not split over \(size) ranks")
