@@ -43,6 +43,8 @@ final class ConvLayer: SequentialLayer {
 /// per-channel statistics over every other axis, which channels-last rows make the same code.
 final class BatchNormLayer: SequentialLayer {
     let norm: BatchNorm2D
+    /// Backward of an inference-mode forward: the fixed affine y = x·scale + shift (dx = dy·scale).
+    var inference = false
     init(_ norm: BatchNorm2D) { self.norm = norm }
     var tensors: [Parameter] { norm.parameters + norm.state }
 
@@ -58,6 +60,12 @@ final class BatchNormLayer: SequentialLayer {
     func backward(x: UnsafePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
                   batch: Int, input s: FeatureShape, scratch: FloatBuffer) {
         let rows = batch * s.height * s.width
+        if inference {
+            guard let dx else { return }
+            let scale = norm.affine(inference: true).scale
+            for r in 0..<rows { for c in 0..<s.channels { dx[r * s.channels + c] = dy[r * s.channels + c] * scale[c] } }
+            return
+        }
         // The γ, β gradients need the pass even when no dx is wanted (a first-layer BatchNorm).
         let target = dx ?? scratch.reserve(rows * s.channels)
         norm.backward(x: x, ldx: s.channels, rows: rows, dy: dy, lddy: s.channels, dx: target, lddx: s.channels,
@@ -66,13 +74,21 @@ final class BatchNormLayer: SequentialLayer {
 }
 
 final class ReLULayer: SequentialLayer {
+    /// Guided backprop: only positive gradients pass (where the input was positive).
+    var guided = false
+
     func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, input s: FeatureShape, training: Bool) {
         ReLU.forward(x, y, count: batch * s.count)
     }
 
     func backward(x: UnsafePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
                   batch: Int, input s: FeatureShape, scratch: FloatBuffer) {
-        if let dx { ReLU.backward(x: x, dy: dy, dx: dx, count: batch * s.count) }
+        guard let dx else { return }
+        if guided {
+            for i in 0..<batch * s.count { dx[i] = x[i] > 0 && dy[i] > 0 ? dy[i] : 0 }
+        } else {
+            ReLU.backward(x: x, dy: dy, dx: dx, count: batch * s.count)
+        }
     }
 }
 

@@ -100,9 +100,26 @@ public final class SequentialNet: Model {
     @discardableResult
     public func backward(logitsGradient: UnsafePointer<Float>, inputGradient: Bool) -> UnsafePointer<Float>? {
         precondition(training, "backward needs a training-mode forward")
+        return backward(logitsGradient, inputGradient: inputGradient)
+    }
+
+    /// How a ReLU passes gradients back: `exact` (dy where x > 0), or `guided` (Springenberg et
+    /// al. 2015: only positive dy where x > 0), for guided-backprop saliency.
+    public enum ReLURule: Sendable { case exact, guided }
+
+    /// Backward from the last forward of either mode (an inference-mode forward makes BatchNorm its
+    /// fixed affine, dropout the identity: what saliency methods differentiate). `capture`: a layer
+    /// whose output gradient is copied into `captured` (Grad-CAM's dY/dA).
+    @discardableResult
+    public func backward(_ logitsGradient: UnsafePointer<Float>, inputGradient: Bool, relu rule: ReLURule = .exact,
+                         capture: Int? = nil, captured: UnsafeMutablePointer<Float>? = nil) -> UnsafePointer<Float>? {
+        for case let layer as ReLULayer in layers { layer.guided = rule == .guided }
+        for case let layer as BatchNormLayer in layers { layer.inference = !training }
+        defer { for case let layer as ReLULayer in layers { layer.guided = false } }
         var dy = logitsGradient
         var buffers = (gradientA, gradientB)
         for i in layers.indices.reversed() {
+            if i == capture, let captured { captured.update(from: dy, count: batch * shapes[i + 1].count) }
             let x = i == 0 ? input! : UnsafePointer(outputs[i - 1].pointer)
             let wantDx = i > 0 || inputGradient
             let dx = wantDx ? buffers.0.reserve(batch * shapes[i].count) : nil
