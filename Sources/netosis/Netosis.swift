@@ -23,6 +23,7 @@ struct Netosis: ParsableCommand {
             Train.self,
             Evaluate.self,
             CalibrateRule.self,
+            SaliencyCommand.self,
             Infer.self,
             Screen.self,
             Counts.self,

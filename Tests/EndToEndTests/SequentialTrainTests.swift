@@ -1,5 +1,6 @@
 import Foundation
 import Neural
+import Imaging
 @testable import Pipeline
 import Storage
 import TestSupport
@@ -72,5 +73,34 @@ final class SequentialTrainTests: XCTestCase {
         let report = try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: URL(fileURLWithPath: json)))
         XCTAssertEqual(report.samples, 60)
         XCTAssertGreaterThanOrEqual(report.accuracy!, 0.9, "\(report.confusion)")
+
+        // saliency: Grad-CAM of the test patches under mpirun, maps in HDF5 and PNGs a PNG reader accepts.
+        let maps = path("maps.h5"), pngs = path("png")
+        let saliency = try mpirun(2, netosis, ["saliency", "--checkpoint", path("one/best.h5"), "--patches", data, "--method", "grad-cam",
+                                               "--limit", "6", "--out", maps, "--png", pngs])
+        XCTAssertEqual(saliency.status, 0, saliency.output)
+        XCTAssertTrue(saliency.output.contains("grad-cam maps of 6 patch(es) (Grad-CAM at layer 5)"), saliency.output)
+        let file = try HDF5File.open(maps)
+        XCTAssertEqual(try file.dataset("maps").shape(), [6, 32, 32])
+        let values: [Float] = try file.read("maps")
+        XCTAssertTrue(values.allSatisfy { $0 >= 0 && $0.isFinite } && values.contains { $0 > 0 })
+        let images = try FileManager.default.contentsOfDirectory(atPath: pngs).filter { $0.hasSuffix(".png") }
+        XCTAssertEqual(images.count, 6)
+        // Python's own zlib and PNG structure rules (standard library only) decode each file.
+        let check = try runProgram("/usr/bin/env", ["python3", "-c", """
+            import struct, sys, zlib
+            for p in sys.argv[1:]:
+                b = open(p, 'rb').read(); assert b[:8] == b'\\x89PNG\\r\\n\\x1a\\n'; i = 8; data = b''
+                while i < len(b):
+                    n, t = struct.unpack('>I4s', b[i:i + 8]); body = b[i + 8:i + 8 + n]
+                    assert zlib.crc32(t + body) == struct.unpack('>I', b[i + 8 + n:i + 12 + n])[0], p
+                    if t == b'IHDR': w, h = struct.unpack('>II', body[:8])
+                    if t == b'IDAT': data += body
+                    i += 12 + n
+                raw = zlib.decompress(data); assert len(raw) == h * (1 + 3 * w), (len(raw), w, h)
+            print('ok', w, h)
+            """] + images.map { pngs + "/" + $0 })
+        XCTAssertEqual(check.status, 0, check.output)
+        XCTAssertTrue(check.output.contains("ok 96 32"), check.output)
     }
 }
