@@ -10,6 +10,10 @@ network of sequential-parity.h5 (its weights are read from there), in inference 
                                             with forward/backward hooks as pytorch-grad-cam does
   /grad_cam/upsampled [4,16,16]             F.interpolate(bilinear, align_corners=False) to the input size
   /guided_grad_cam [4,2,16,16]              guided backprop × the upsampled map
+  /densenet/...                             the same for the DenseNet of parity.h5 (torchvision's structure and
+                                            state_dict names, written out here because torchvision does not load in
+                                            this venv): /densenet/input [4,3,32,32], /class, /guided_backprop,
+                                            /grad_cam/upsampled (at features.norm5, hooks), /guided_grad_cam
 
 Run with a torch virtualenv (docs/neural.md):  /tmp/torch-venv/bin/python tools/make_saliency_fixture.py
 """
@@ -53,6 +57,95 @@ def build(weights):
     return m.eval()
 
 
+class DenseNet(nn.Module):
+    """torchvision.models.DenseNet's layers and names (memory-efficient off, drop rate 0)."""
+
+    def __init__(self, growth, blocks, bn_size, init, in_ch, classes, relu):
+        super().__init__()
+        self.relu = relu
+        f = nn.Sequential()
+        f.add_module("conv0", nn.Conv2d(in_ch, init, 7, 2, 3, bias=False))
+        f.add_module("norm0", nn.BatchNorm2d(init))
+        f.add_module("relu0", relu())
+        f.add_module("pool0", nn.MaxPool2d(3, 2, 1))
+        c = init
+        for i, n in enumerate(blocks):
+            block = nn.Module()
+            for j in range(n):
+                layer = nn.Module()
+                layer.norm1 = nn.BatchNorm2d(c + j * growth)
+                layer.conv1 = nn.Conv2d(c + j * growth, bn_size * growth, 1, bias=False)
+                layer.norm2 = nn.BatchNorm2d(bn_size * growth)
+                layer.conv2 = nn.Conv2d(bn_size * growth, growth, 3, 1, 1, bias=False)
+                block.add_module("denselayer%d" % (j + 1), layer)
+            f.add_module("denseblock%d" % (i + 1), block)
+            c += n * growth
+            if i + 1 < len(blocks):
+                t = nn.Sequential()
+                t.add_module("norm", nn.BatchNorm2d(c))
+                t.add_module("relu", relu())
+                t.add_module("conv", nn.Conv2d(c, c // 2, 1, bias=False))
+                t.add_module("pool", nn.AvgPool2d(2, 2))
+                f.add_module("transition%d" % (i + 1), t)
+                c //= 2
+        f.add_module("norm5", nn.BatchNorm2d(c))
+        self.features = f
+        self.classifier = nn.Linear(c, classes)
+        self.act = relu()
+
+    def forward(self, x):
+        f = self.features
+        x = f.pool0(f.relu0(f.norm0(f.conv0(x))))
+        for name, mod in f.named_children():
+            if name.startswith("denseblock"):
+                feats = [x]
+                for layer in mod.children():
+                    h = torch.cat(feats, 1)
+                    h = layer.conv1(self.act(layer.norm1(h)))
+                    feats.append(layer.conv2(self.act(layer.norm2(h))))
+                x = torch.cat(feats, 1)
+            elif name.startswith("transition"):
+                x = mod(x)
+        x = f.norm5(x)
+        return self.classifier(torch.flatten(F.adaptive_avg_pool2d(self.act(x), 1), 1))
+
+
+def densenet_references(f):
+    with h5py.File(os.path.join(FIXTURES, "parity.h5"), "r") as p:
+        weights = {}
+        p["model"].visititems(lambda name, obj: weights.__setitem__(name.replace("/", "."), obj[()]) if isinstance(obj, h5py.Dataset) else None)
+        x = torch.tensor(p["input"][()])
+
+    def build(relu):
+        m = DenseNet(4, [2, 2], 2, 8, 3, 3, relu)
+        missing = m.load_state_dict({k: torch.tensor(v) for k, v in weights.items()}, strict=False)
+        assert not [k for k in missing.missing_keys if not k.endswith("num_batches_tracked")], missing
+        return m.eval()
+
+    cls = torch.tensor([2, 0, 1, 1])
+    check = build(nn.ReLU).train()   # the same network as torchvision's: its training-mode logits in parity.h5
+    with h5py.File(os.path.join(FIXTURES, "parity.h5"), "r") as p:
+        assert np.allclose(check(x).detach().numpy(), p["train/logits"][()], rtol=1e-4, atol=1e-5)
+    model = build(nn.ReLU)
+    store = {}
+    model.features.norm5.register_forward_hook(lambda mod, inp, out: store.__setitem__("a", out))
+    model.features.norm5.register_full_backward_hook(lambda mod, gin, gout: store.__setitem__("g", gout[0]))
+    model(x).gather(1, cls[:, None]).sum().backward()
+    a, grad = store["a"].detach(), store["g"].detach()
+    raw = F.relu((grad.mean(dim=(2, 3), keepdim=True) * a).sum(dim=1))
+    up = F.interpolate(raw[:, None], size=x.shape[2:], mode="bilinear", align_corners=False)[:, 0]
+    guided = build(GuidedReLUModule)
+    xi = x.clone().requires_grad_(True)
+    guided(xi).gather(1, cls[:, None]).sum().backward()
+    gb = xi.grad.detach()
+    g = f.create_group("densenet")
+    g.create_dataset("input", data=x.numpy())
+    g.create_dataset("class", data=cls.numpy())
+    g.create_dataset("guided_backprop", data=gb.numpy())
+    g.create_dataset("grad_cam/upsampled", data=up.numpy())
+    g.create_dataset("guided_grad_cam", data=(gb * up[:, None]).numpy())
+
+
 def main():
     with h5py.File(os.path.join(FIXTURES, "sequential-parity.h5"), "r") as f:
         weights = {}
@@ -93,6 +186,7 @@ def main():
         f.create_dataset("grad_cam/raw", data=raw.numpy())
         f.create_dataset("grad_cam/upsampled", data=up.numpy())
         f.create_dataset("guided_grad_cam", data=(gb * up[:, None]).numpy())
+        densenet_references(f)
     print("wrote saliency.h5", file=sys.stderr)
 
 

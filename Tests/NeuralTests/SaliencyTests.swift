@@ -33,6 +33,51 @@ final class SaliencyTests: XCTestCase {
         XCTAssertThrowsError(try Saliency(model, layer: 9)) { XCTAssert("\($0)".contains("no spatial map output"), "\($0)") }
     }
 
+    /// DenseNet: guided backprop through frozen BatchNorm with guided fused ReLUs, Grad-CAM at
+    /// features/norm5, against a torch DenseNet of torchvision's structure on parity.h5's weights.
+    func testDenseNetMapsMatchPyTorchHooks() throws {
+        let model = try WeightIO.loadModel(path: Self.fixtures.appendingPathComponent("parity.h5").path)
+        let file = try HDF5File.open(Self.fixtures.appendingPathComponent("saliency.h5").path)
+        let x = Tensor.fromNCHW(try file.read("densenet/input"), n: 4, c: 3, h: 32, w: 32)
+        let classes: [Int64] = try file.read("densenet/class")
+        let saliency = try Saliency(model)
+        XCTAssertEqual(saliency.layerName, "features/norm5")
+        func nchw(_ maps: [Float]) -> [Float] { Tensor(shape: [4, 32, 32, 3], scalars: maps).toNCHW() }
+        let before = model.stateTensors.map(\.value)
+        XCTAssertLessThanOrEqual(relativeError(nchw(saliency.maps(x.scalars, batch: 4, classes: classes.map(Int.init), method: .guidedBackprop)),
+                                               try file.read("densenet/guided_backprop")), 1e-4, "guided backprop")
+        XCTAssertLessThanOrEqual(relativeError(saliency.maps(x.scalars, batch: 4, classes: classes.map(Int.init), method: .gradCAM),
+                                               try file.read("densenet/grad_cam/upsampled")), 1e-4, "Grad-CAM")
+        XCTAssertLessThanOrEqual(relativeError(nchw(saliency.maps(x.scalars, batch: 4, classes: classes.map(Int.init), method: .guidedGradCAM)),
+                                               try file.read("densenet/guided_grad_cam")), 1e-4, "guided Grad-CAM")
+        XCTAssertEqual(model.stateTensors.map(\.value), before, "saliency leaves weights and running statistics as they were")
+        XCTAssertThrowsError(try Saliency(model, layer: 3))
+    }
+
+    /// Frozen BatchNorm: a training-mode forward gives the inference logits, and its input gradient is
+    /// the inference network's (finite differences).
+    func testFrozenBatchNormIsTheInferenceNetwork() throws {
+        let model = try DenseNet(config: DenseNetConfig.presets["densenet-tiny"]!, seed: 3)
+        for (i, norm) in model.allBatchNorms.enumerated() {
+            var g = SplitMix64(seed: UInt64(i), 1)
+            for j in 0..<norm.channels { norm.runningMean.value[j] = 0.2 * g.nextNormal(); norm.runningVar.value[j] = 0.5 + g.nextUnitFloat() }
+        }
+        let (n, s) = (2, 20)
+        var x = randomArray(n * s * s, seed: 8)
+        let r = randomArray(n * 3, seed: 9)
+        let inference = Array(UnsafeBufferPointer(start: model.forward(x, batch: n, height: s, width: s, training: false), count: n * 3))
+        for norm in model.allBatchNorms { norm.frozen = true }
+        let frozen = Array(UnsafeBufferPointer(start: model.forward(x, batch: n, height: s, width: s, training: true), count: n * 3))
+        XCTAssertLessThanOrEqual(relativeError(frozen, inference), 1e-6)
+        let dx = Array(UnsafeBufferPointer(start: model.backward(logitsGradient: r, inputGradient: true)!, count: x.count))
+        for norm in model.allBatchNorms { norm.frozen = false }
+        let idx = GradientCheck.sample(x.count, limit: 40)
+        let numeric = GradientCheck.numeric(indices: idx, step: 1e-3, get: { x[$0] }, set: { x[$0] = $1 }) {
+            GradientCheck.dot(model.forward(x, batch: n, height: s, width: s, training: false), r, count: n * 3)
+        }
+        XCTAssertLessThan(GradientCheck.relativeError(idx.map { Double(dx[$0]) }, numeric), 2e-2)
+    }
+
     /// A small net trained to find a bright disc in noise: Grad-CAM's mass lies on the disc; under
     /// cascading randomisation of the weights from the top, Grad-CAM decorrelates from the trained
     /// model's map (Spearman < 0.5 once every layer is random); guided backprop's correlation is

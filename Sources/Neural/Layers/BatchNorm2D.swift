@@ -28,6 +28,12 @@ public final class BatchNorm2D {
     public var epsilon: Float
     public let weight: Parameter, bias: Parameter
     public let runningMean: Parameter, runningVar: Parameter
+    /// Frozen: a training-mode forward normalises with the running statistics (and leaves them as
+    /// they are), and backward treats them as constants (dx = dy·γσ⁻¹): the numbers of an
+    /// inference-mode forward, differentiable. Saliency maps use it.
+    public var frozen = false
+    /// Guided backprop (with the fused ReLU): backward passes only positive gradients.
+    public var guided = false
     /// Batch statistics of the last training forward (reused by backward and recomputation).
     public private(set) var mean: [Float]
     public private(set) var invStd: [Float]
@@ -114,6 +120,13 @@ public final class BatchNorm2D {
     /// Adopts batch statistics (mean, biased variance over `rows`): sets the normalisation used
     /// by this forward and backward and updates the running statistics.
     public func setBatchStatistics(mean m: UnsafePointer<Double>, variance v: UnsafePointer<Double>, rows: Int) {
+        if frozen {
+            for j in 0..<channels {
+                mean[j] = runningMean.value[j]
+                invStd[j] = 1 / (runningVar.value[j] + epsilon).squareRoot()
+            }
+            return
+        }
         let rows = rows * (sync?.ranks ?? 1)
         let n = Double(rows)
         for j in 0..<channels {
@@ -228,6 +241,7 @@ public final class BatchNorm2D {
     /// Accumulates dγ, dβ; writes dx (or adds to it when `accumulate`). dx may alias dy.
     public func backward(x: UnsafePointer<Float>, ldx: Int, rows: Int, dy: UnsafePointer<Float>, lddy: Int,
                          dx: UnsafeMutablePointer<Float>, lddx: Int, accumulate: Bool, relu: Bool) {
+        let guided = self.guided
         Profiler.time(.batchNorm) {
             let c = channels
             refreshAffine(inference: false)
@@ -256,12 +270,14 @@ public final class BatchNorm2D {
                                     let xv = load(xr + j)
                                     var g = load(gr + j)
                                     if relu { g.replace(with: 0, where: xv * load(a + j) + load(b + j) .<= 0) }
+                                    if guided { g.replace(with: 0, where: g .< 0) }
                                     store(load(p + j) + g, p + j)
                                     store(load(q + j) + g * (xv - load(m + j)), q + j)
                                     j += 16
                                 }
                                 while j < c {
-                                    let g = relu && xr[j] * a[j] + b[j] <= 0 ? 0 : gr[j]
+                                    var g = relu && xr[j] * a[j] + b[j] <= 0 ? 0 : gr[j]
+                                    if guided && g < 0 { g = 0 }
                                     p[j] += g; q[j] += g * (xr[j] - m[j]); j += 1
                                 }
                             }
@@ -281,8 +297,10 @@ public final class BatchNorm2D {
                 weight.grad[j] += Float(sx)
                 totals[j] = sd; totals[c + j] = sx
             }
-            // dx needs the means over the whole batch: with sync, over every rank's shard.
-            if let sync { totals.withUnsafeMutableBufferPointer { sync.reduce($0.baseAddress!, 2 * c) } }
+            // dx needs the means over the whole batch: with sync, over every rank's shard. Frozen
+            // statistics are constants: no mean terms.
+            if frozen { for j in totals.indices { totals[j] = 0 } }
+            else if let sync { totals.withUnsafeMutableBufferPointer { sync.reduce($0.baseAddress!, 2 * c) } }
             let total = Double(rows * (sync?.ranks ?? 1))
             for j in 0..<c { meanDy[j] = Float(totals[j] / total); meanDyXhat[j] = Float(totals[c + j] / total) }
             // dx = γσ⁻¹ · (g − mean(g) − x̂ · mean(g·x̂)), with x̂ = (x − μ)σ⁻¹.
@@ -302,13 +320,15 @@ public final class BatchNorm2D {
                                     let xv = load(xr + j), av = load(a + j)
                                     var g = load(gr + j)
                                     if relu { g.replace(with: 0, where: xv * av + load(b + j) .<= 0) }
+                                    if guided { g.replace(with: 0, where: g .< 0) }
                                     var v = av * (g - load(k1 + j) - (xv - load(m + j)) * load(k2 + j))
                                     if accumulate { v += load(dr + j) }
                                     store(v, dr + j)
                                     j += 16
                                 }
                                 while j < c {
-                                    let g = relu && xr[j] * a[j] + b[j] <= 0 ? 0 : gr[j]
+                                    var g = relu && xr[j] * a[j] + b[j] <= 0 ? 0 : gr[j]
+                                    if guided && g < 0 { g = 0 }
                                     let v = a[j] * (g - k1[j] - (xr[j] - m[j]) * k2[j])
                                     dr[j] = accumulate ? dr[j] + v : v
                                     j += 1

@@ -14,16 +14,31 @@ public enum SaliencyMethod: String, CaseIterable, Codable, Sendable {
 /// Saliency maps of a network's class scores (logits, before softmax), computed in inference mode
 /// as PyTorch hooks would on `model.eval()`. Maps are [batch, height, width, channels] for guided
 /// backprop and guided Grad-CAM (the input's channels), [batch, height, width] for Grad-CAM.
+///
+/// Sequential models: any convolutional layer for Grad-CAM (default: the last convolution, after its
+/// ReLU). DenseNet: Grad-CAM at `features/norm5` (torchvision's `features` output, before the final
+/// ReLU, what pytorch-grad-cam targets); guided backprop runs a training-mode pass with every
+/// BatchNorm frozen to its running statistics (the inference numbers) and guided fused ReLUs.
 public struct Saliency {
-    public let net: SequentialNet
-    /// The layer whose output Grad-CAM weighs (default: the last convolution, after its ReLU).
+    enum Network { case sequential(SequentialNet), densenet(DenseNet) }
+    let network: Network
+    /// The layer whose output Grad-CAM weighs: a sequential layer index; -1 for DenseNet's norm5.
     public let layer: Int
+    public var layerName: String { layer < 0 ? "features/norm5" : "layer \(layer)" }
 
     public init(_ model: any Model, layer: Int? = nil) throws {
-        guard let net = model as? SequentialNet else {
-            throw NeuralError.badConfig("saliency maps are built for sequential models; \(model.architecture) '\(model.name)' is not supported yet")
+        if let dense = model as? DenseNet {
+            guard layer == nil else {
+                throw NeuralError.badConfig("DenseNet '\(dense.config.name)': Grad-CAM is at features/norm5 (no --layer choice)")
+            }
+            network = .densenet(dense)
+            self.layer = -1
+            return
         }
-        self.net = net
+        guard let net = model as? SequentialNet else {
+            throw NeuralError.badConfig("saliency maps are built for sequential models and DenseNet, not \(model.architecture) '\(model.name)'")
+        }
+        network = .sequential(net)
         let maps = net.layers.indices.filter { !net.shapes[$0 + 1].isFlat && net.shapes[$0 + 1].height * net.shapes[$0 + 1].width > 1 }
         // Default, as pytorch-grad-cam's usual target: the last convolution's activation (its ReLU when one follows).
         guard let lastConv = net.layers.lastIndex(where: { $0 is ConvLayer }), maps.contains(lastConv) else {
@@ -40,21 +55,53 @@ public struct Saliency {
         }
     }
 
+    var model: any Model {
+        switch network { case let .sequential(net): net; case let .densenet(net): net }
+    }
+
     /// Maps of `batch` channels-last images for the given classes (one per image).
     public func maps(_ images: [Float], batch: Int, classes: [Int], method: SaliencyMethod) -> [Float] {
-        let config = net.config
-        let (s, c, k) = (config.inputSize, config.inputChannels, config.numClasses)
+        let model = self.model
+        let (s, c, k) = (model.inputSize, model.inputChannels, model.numClasses)
         precondition(images.count == batch * s * s * c && classes.count == batch && classes.allSatisfy { (0..<k).contains($0) })
         var seed = [Float](repeating: 0, count: batch * k)
         for (i, cls) in classes.enumerated() { seed[i * k + cls] = 1 }   // d(Σ_i logit_i,class_i)
-        var guided: [Float] = [], cam: [Float] = []
-        images.withUnsafeBufferPointer { x in
-            if method != .gradCAM {
+        let guided = method == .gradCAM ? [] : guidedBackprop(images, batch: batch, seed: seed)
+        let cam = method == .guidedBackprop ? [] : gradCAM(images, batch: batch, classes: classes, seed: seed)
+        model.zeroGrad()   // backward accumulated parameter gradients nobody wants
+        switch method {
+        case .guidedBackprop: return guided
+        case .gradCAM: return cam
+        case .guidedGradCAM:
+            return guided.indices.map { guided[$0] * cam[$0 / c] }
+        }
+    }
+
+    private func guidedBackprop(_ images: [Float], batch: Int, seed: [Float]) -> [Float] {
+        let model = self.model
+        let (s, c) = (model.inputSize, model.inputChannels)
+        return images.withUnsafeBufferPointer { x in
+            switch network {
+            case let .sequential(net):
                 net.forward(x.baseAddress!, batch: batch, height: s, width: s, training: false)
                 let dx = seed.withUnsafeBufferPointer { net.backward($0.baseAddress!, inputGradient: true, relu: .guided)! }
-                guided = Array(UnsafeBufferPointer(start: dx, count: batch * s * s * c))
+                return Array(UnsafeBufferPointer(start: dx, count: batch * s * s * c))
+            case let .densenet(net):
+                let norms = net.allBatchNorms
+                for norm in norms { norm.frozen = true; norm.guided = true }
+                defer { for norm in norms { norm.frozen = false; norm.guided = false } }
+                net.forward(x.baseAddress!, batch: batch, height: s, width: s, training: true)
+                let dx = seed.withUnsafeBufferPointer { net.backward(logitsGradient: $0.baseAddress!, inputGradient: true)! }
+                return Array(UnsafeBufferPointer(start: dx, count: batch * s * s * c))
             }
-            if method != .guidedBackprop {
+        }
+    }
+
+    private func gradCAM(_ images: [Float], batch: Int, classes: [Int], seed: [Float]) -> [Float] {
+        let s = model.inputSize
+        return images.withUnsafeBufferPointer { x in
+            switch network {
+            case let .sequential(net):
                 net.forward(x.baseAddress!, batch: batch, height: s, width: s, training: false)
                 let shape = net.shapes[layer + 1]
                 var gradient = [Float](repeating: 0, count: batch * shape.count)
@@ -62,17 +109,31 @@ public struct Saliency {
                     gradient.withUnsafeMutableBufferPointer { _ = net.backward(g.baseAddress!, inputGradient: false, capture: layer, captured: $0.baseAddress!) }
                 }
                 let activation = Array(UnsafeBufferPointer(start: net.layerOutput(layer), count: batch * shape.count))
-                cam = Self.upsample(Self.gradCAM(activation: activation, gradient: gradient, batch: batch, shape: shape),
-                                    batch: batch, from: (shape.height, shape.width), to: (s, s))
+                return Self.upsample(Self.gradCAM(activation: activation, gradient: gradient, batch: batch, shape: shape),
+                                     batch: batch, from: (shape.height, shape.width), to: (s, s))
+            case let .densenet(net):
+                // A = norm5(features) before the ReLU; the head is ReLU → global mean → linear, so
+                // d logit_c / d A[p, j] = [A > 0] · W[c, j] / HW: Grad-CAM in closed form.
+                net.forward(x.baseAddress!, batch: batch, height: s, width: s, training: false)
+                let block = net.activations.blocks.last!
+                let (hw, ch) = (block.height * block.width, block.channels)
+                let affine = net.head.norm5.affine(inference: true)
+                let w = net.head.classifier.weight.value
+                var activation = [Float](repeating: 0, count: batch * hw * ch), gradient = activation
+                for n in 0..<batch {
+                    for p in 0..<hw {
+                        let row = (n * hw + p) * ch
+                        for j in 0..<ch {
+                            let a = block.features.pointer[row + j] * affine.scale[j] + affine.shift[j]
+                            activation[row + j] = a
+                            gradient[row + j] = a > 0 ? w[classes[n] * ch + j] / Float(hw) : 0
+                        }
+                    }
+                }
+                let shape = FeatureShape(height: block.height, width: block.width, channels: ch)
+                return Self.upsample(Self.gradCAM(activation: activation, gradient: gradient, batch: batch, shape: shape),
+                                     batch: batch, from: (block.height, block.width), to: (s, s))
             }
-        }
-        net.zeroGrad()   // backward accumulated parameter gradients nobody wants
-        switch method {
-        case .guidedBackprop: return guided
-        case .gradCAM: return cam
-        case .guidedGradCAM:
-            for i in guided.indices { guided[i] *= cam[i / c] }
-            return guided
         }
     }
 

@@ -79,7 +79,7 @@ public enum SaliencyJob {
         try output.write { temporary in
             let file = try HDF5File.create(temporary)
             let config = ["checkpoint": options.checkpoint, "patches": options.patches, "method": options.method.rawValue,
-                          "layer": options.method == .guidedBackprop ? "" : "\(saliency.layer)"]
+                          "layer": options.method == .guidedBackprop ? "" : saliency.layerName]
             let json = String(decoding: try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys]), as: UTF8.self)
             try FileHeader(format, config: json).write(to: file)
             try file.setAttribute("method", options.method.rawValue)
@@ -101,7 +101,7 @@ public enum SaliencyJob {
             }
         }
         log("saliency: \(options.method.rawValue) maps of \(rows.count) patch(es)"
-            + (options.method == .guidedBackprop ? "" : " (Grad-CAM at layer \(saliency.layer))") + " → \(options.output)"
+            + (options.method == .guidedBackprop ? "" : " (Grad-CAM at \(saliency.layerName))") + " → \(options.output)"
             + (options.pngFolder.map { ", PNGs in \($0)" } ?? ""))
         return rows.count
     }

@@ -17,12 +17,12 @@ struct SaliencyCommand: DistributedCommand {
         convolutional layer's channels by the spatial mean of their gradients (coarse: where); guided \
         Grad-CAM multiplies the two. By default each patch's predicted class is explained and Grad-CAM \
         uses the last convolution's activation. Written to --out (HDF5: /rows, /labels, /predicted, \
-        /class, /patches, /maps) and, with --png, one PNG per patch: patch, map, overlay. Sequential \
-        models only for now (not DenseNet). Guided backprop passes the randomisation sanity check less \
+        /class, /patches, /maps) and, with --png, one PNG per patch: patch, map, overlay. For DenseNet, \
+        Grad-CAM is at features/norm5 (torchvision's features output). Guided backprop passes the randomisation sanity check less \
         clearly than Grad-CAM (docs/methods.md): read its maps as edges, not evidence.
         """)
 
-    @Option(help: "Checkpoint (netosis.checkpoint) of a sequential model.")
+    @Option(help: "Checkpoint (netosis.checkpoint) of a DenseNet or sequential model.")
     var checkpoint: String
 
     @Option(help: "Labelled patches (netosis.patches).")
@@ -43,7 +43,7 @@ struct SaliencyCommand: DistributedCommand {
     @Option(name: .customLong("class"), help: "Explain this class for every patch (default: each patch's predicted class).")
     var targetClass: Int?
 
-    @Option(help: "Grad-CAM's layer index (default: the last convolution's activation).")
+    @Option(help: "Grad-CAM's layer index in a sequential model (default: the last convolution's activation).")
     var layer: Int?
 
     @Option(help: "Maps file to write (netosis.saliency).")
