@@ -2,6 +2,14 @@ import Determinism
 import XCTest
 @testable import Neural
 
+/// ‖a − b‖ / ‖b‖ (the parity tests' measure against a PyTorch reference).
+func relativeL2Error(_ a: [Float], _ b: [Float]) -> Double {
+    precondition(a.count == b.count, "\(a.count) vs \(b.count) values")
+    var d = 0.0, n = 0.0
+    for i in a.indices { d += Double(a[i] - b[i]) * Double(a[i] - b[i]); n += Double(b[i]) * Double(b[i]) }
+    return (d / max(n, 1e-30)).squareRoot()
+}
+
 /// Central finite differences in Double against an analytic gradient.
 struct GradientCheck {
     /// Relative error ‖a − n‖ / max(‖a‖, ‖n‖) over the checked coordinates.

@@ -8,12 +8,7 @@ final class ParityTests: XCTestCase {
     static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Fixtures/parity.h5").path
 
-    func relativeError(_ a: [Float], _ b: [Float]) -> Double {
-        precondition(a.count == b.count, "\(a.count) vs \(b.count) values")
-        var d = 0.0, n = 0.0
-        for i in a.indices { d += Double(a[i] - b[i]) * Double(a[i] - b[i]); n += Double(b[i]) * Double(b[i]) }
-        return (d / max(n, 1e-30)).squareRoot()
-    }
+    func relativeError(_ a: [Float], _ b: [Float]) -> Double { relativeL2Error(a, b) }
 
     func load() throws -> (DenseNet, HDF5File, Tensor, [Int]) {
         let model = try WeightIO.loadModel(path: Self.fixture) as! DenseNet

@@ -9,11 +9,7 @@ import XCTest
 final class SaliencyTests: XCTestCase {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
 
-    func relativeError(_ a: [Float], _ b: [Float]) -> Double {
-        var d = 0.0, n = 0.0
-        for i in a.indices { d += Double(a[i] - b[i]) * Double(a[i] - b[i]); n += Double(b[i]) * Double(b[i]) }
-        return (d / max(n, 1e-30)).squareRoot()
-    }
+    func relativeError(_ a: [Float], _ b: [Float]) -> Double { relativeL2Error(a, b) }
 
     func testMapsMatchPyTorchHooks() throws {
         let model = try WeightIO.loadModel(path: Self.fixtures.appendingPathComponent("sequential-parity.h5").path)

@@ -11,12 +11,7 @@ final class SequentialNetTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    func relativeError(_ a: [Float], _ b: [Float]) -> Double {
-        precondition(a.count == b.count, "\(a.count) vs \(b.count) values")
-        var d = 0.0, n = 0.0
-        for i in a.indices { d += Double(a[i] - b[i]) * Double(a[i] - b[i]); n += Double(b[i]) * Double(b[i]) }
-        return (d / max(n, 1e-30)).squareRoot()
-    }
+    func relativeError(_ a: [Float], _ b: [Float]) -> Double { relativeL2Error(a, b) }
 
     func load() throws -> (SequentialNet, HDF5File, Tensor, [Int]) {
         let model = try XCTUnwrap(try WeightIO.loadModel(path: Self.fixture) as? SequentialNet)

@@ -104,25 +104,19 @@ final class IdentityLayer: SequentialLayer {
     }
 }
 
-final class MaxPoolLayer: SequentialLayer {
-    let pool: MaxPool2D
-    init(_ pool: MaxPool2D) { self.pool = pool }
-
-    func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, input s: FeatureShape, training: Bool) {
-        pool.forward(x: x, ldx: s.channels, batch: batch, height: s.height, width: s.width, channels: s.channels, y: y, ldy: s.channels)
-    }
-
-    func backward(x: UnsafePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
-                  batch: Int, input s: FeatureShape, scratch: FloatBuffer) {
-        guard let dx else { return }
-        pool.backward(dy: dy, lddy: s.channels, batch: batch, height: s.height, width: s.width, channels: s.channels,
-                      dx: dx, lddx: s.channels)
-    }
+/// The pooling layers `PoolLayer` wraps (max and average share the call shape).
+protocol WindowPooling: PoolingWindow {
+    func forward(x: UnsafePointer<Float>, ldx: Int, batch: Int, height: Int, width: Int, channels: Int,
+                 y: UnsafeMutablePointer<Float>, ldy: Int)
+    func backward(dy: UnsafePointer<Float>, lddy: Int, batch: Int, height: Int, width: Int, channels: Int,
+                  dx: UnsafeMutablePointer<Float>, lddx: Int, accumulate: Bool)
 }
+extension MaxPool2D: WindowPooling {}
+extension AvgPool2D: WindowPooling {}
 
-final class AvgPoolLayer: SequentialLayer {
-    let pool: AvgPool2D
-    init(_ pool: AvgPool2D) { self.pool = pool }
+final class PoolLayer<Pool: WindowPooling>: SequentialLayer {
+    let pool: Pool
+    init(_ pool: Pool) { self.pool = pool }
 
     func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, input s: FeatureShape, training: Bool) {
         pool.forward(x: x, ldx: s.channels, batch: batch, height: s.height, width: s.width, channels: s.channels, y: y, ldy: s.channels)
@@ -132,10 +126,8 @@ final class AvgPoolLayer: SequentialLayer {
                   batch: Int, input s: FeatureShape, scratch: FloatBuffer) {
         guard let dx else { return }
         pool.backward(dy: dy, lddy: s.channels, batch: batch, height: s.height, width: s.width, channels: s.channels,
-                      dx: dx, lddx: s.channels)
+                      dx: dx, lddx: s.channels, accumulate: false)
     }
-
-    func flops(input: FeatureShape, output: FeatureShape) -> Double { 0 }
 }
 
 /// Inverted dropout (PyTorch's): zero with probability `rate`, scale the rest by 1/(1−rate) in

@@ -39,8 +39,8 @@ public final class SequentialNet: Model {
                                     stride: stride, padding: padding, bias: bias, generator: &generator))
         case .batchNorm: return BatchNormLayer(BatchNorm2D(name: "\(i)", channels: input.channels))
         case .relu, .softmax: return spec == .relu ? ReLULayer() : IdentityLayer()
-        case let .maxPool(kernel, stride): return MaxPoolLayer(MaxPool2D(kernel: kernel, stride: stride))
-        case let .avgPool(kernel, stride): return AvgPoolLayer(AvgPool2D(kernel: kernel, stride: stride))
+        case let .maxPool(kernel, stride): return PoolLayer(MaxPool2D(kernel: kernel, stride: stride))
+        case let .avgPool(kernel, stride): return PoolLayer(AvgPool2D(kernel: kernel, stride: stride))
         case let .dropout(rate): return DropoutLayer(rate: Float(rate), seed: seed, index: i)
         case .flatten: return FlattenLayer()
         case let .dense(units):

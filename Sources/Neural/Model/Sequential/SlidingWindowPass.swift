@@ -63,10 +63,10 @@ public struct SlidingWindowPass {
             case is FlattenLayer:
                 // A 1×1 window map flattens to its channels: the next dense layer is then a 1×1 convolution.
                 flattened = !windowShape.isFlat && windowShape.height * windowShape.width > 1 ? windowShape : nil
-            case let pool as MaxPoolLayer:
+            case let pool as PoolLayer<MaxPool2D>:
                 (map, h, w) = Self.dilatedPool(map, height: h, width: w, channels: c, kernel: pool.pool.kernel, dilation: dilation, max: true)
                 dilation *= pool.pool.stride
-            case let pool as AvgPoolLayer:
+            case let pool as PoolLayer<AvgPool2D>:
                 (map, h, w) = Self.dilatedPool(map, height: h, width: w, channels: c, kernel: pool.pool.kernel, dilation: dilation, max: false)
                 dilation *= pool.pool.stride
             case let norm as BatchNormLayer:
