@@ -17,6 +17,16 @@ public struct GrayImage: Equatable, Sendable {
     }
 
     @inline(__always)
+    /// Mean and population standard deviation of every pixel (what `input_normalization: image`
+    /// networks are normalised with).
+    public var statistics: (mean: Float, std: Float) {
+        guard !pixels.isEmpty else { return (0, 0) }
+        var sum = 0.0, sum2 = 0.0
+        for v in pixels { let d = Double(v); sum += d; sum2 += d * d }
+        let n = Double(pixels.count), mean = sum / n
+        return (Float(mean), Float(max(0, sum2 / n - mean * mean).squareRoot()))
+    }
+
     public subscript(x: Int, y: Int) -> UInt16 {
         get { pixels[y * width + x] }
         set { pixels[y * width + x] = newValue }

@@ -9,6 +9,10 @@ final class ProgressLine {
     private let interactive = isatty(STDERR_FILENO) == 1
     private let start = Date()
     private var lastPrint = Date.distantPast
+    /// Training reports each epoch as a new round (done falls back to 0); the rate, and so the time
+    /// left, is measured within the round, or the first steps of epoch 6 would look 6× as slow.
+    private var roundStart = Date()
+    private var lastDone = 0
     private let logInterval: TimeInterval
 
     init(_ label: String, rank: Int = 0, logInterval: TimeInterval = 10) {
@@ -23,11 +27,14 @@ final class ProgressLine {
     func update(_ done: Int, _ total: Int, detail: String) {
         guard enabled else { return }
         let now = Date()
+        if done < lastDone { roundStart = now }
+        lastDone = done
         let finished = done >= total
         guard finished || now.timeIntervalSince(lastPrint) >= (interactive ? 0.2 : logInterval) else { return }
         lastPrint = now
         let elapsed = now.timeIntervalSince(start)
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let inRound = now.timeIntervalSince(roundStart)
+        let rate = inRound > 0 ? Double(done) / inRound : 0
         let eta = rate > 0 && !finished ? String(format: ", %.0f s left", Double(total - done) / rate) : ""
         let percent = total > 0 ? 100 * Double(done) / Double(total) : 100
         let extra = detail.isEmpty ? "" : ", " + detail

@@ -38,6 +38,13 @@ public final class BatchLoader {
     /// all-reduce). Turn off for evaluation, where duplicates would distort metrics.
     public let padShards: Bool
     public let maxDegrees: Double
+    /// How each sample is scaled after augmentation.
+    public let normalization: Normalization
+
+    /// `patch`: z-score every sample on its own (the paper's OL preprocessing). `image`: z-score with
+    /// its source image's statistics (`/images/mean`, `/images/std`), as a sliding-window pass over
+    /// the z-scored field sees it.
+    public enum Normalization: String, Sendable { case patch, image }
 
     private var raw: UnsafeMutableBufferPointer<UInt16>
     private var work: UnsafeMutableBufferPointer<Float>
@@ -45,8 +52,12 @@ public final class BatchLoader {
     private var cachedIndices: [Int] = []
 
     public init(dataset: PatchDataset, split: PatchSplit?, batchSize: Int, seed: UInt64, augment: Bool,
-                shuffle: Bool = true, dropLast: Bool = false, padShards: Bool = true, maxDegrees: Double = 10) {
+                shuffle: Bool = true, dropLast: Bool = false, padShards: Bool = true, maxDegrees: Double = 10,
+                normalization: Normalization = .patch) {
         precondition(batchSize > 0, "BatchLoader: batchSize must be > 0")
+        precondition(normalization == .patch || !dataset.imageMean.isEmpty,
+                     "BatchLoader: image normalisation needs /images/mean and /images/std (check with imageStatisticsProblem)")
+        self.normalization = normalization
         self.dataset = dataset
         self.rows = dataset.rows(in: split)
         self.batchSize = batchSize; self.seed = seed; self.augment = augment
@@ -131,7 +142,14 @@ public final class BatchLoader {
             } else {
                 PatchTransform.toFloat(UnsafeBufferPointer(raw), out)
             }
-            PatchTransform.zScore(out)
+            switch normalization {
+            case .patch: PatchTransform.zScore(out)
+            case .image:
+                let i = Int(dataset.imageIndex[row])
+                let mean = dataset.imageMean[i], std = dataset.imageStd[i]
+                let inv: Float = std > 1e-6 ? 1 / std : 0
+                for j in out.indices { out[j] = (out[j] - mean) * inv }
+            }
             labels.append(Int32(dataset.labels[row]))
             slot += 1
         }

@@ -58,6 +58,7 @@ extension Model {
     public var name: String { modelConfig.name }
     public var numClasses: Int { modelConfig.numClasses }
     public var inputSize: Int { modelConfig.inputSize }
+    public var inputWidth: Int { modelConfig.inputWidth }
     public var inputChannels: Int { modelConfig.inputChannels }
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
 
@@ -142,6 +143,14 @@ public enum ModelConfig: Codable, Equatable, Sendable {
     }
     public var inputChannels: Int {
         switch self { case let .densenet(c): c.inputChannels; case let .sequential(c): c.inputChannels }
+    }
+    /// The input's width (DenseNets and window networks take square input: `inputSize`).
+    public var inputWidth: Int {
+        switch self { case let .densenet(c): c.inputSize; case let .sequential(c): c.inputWidth }
+    }
+    /// Whether input patches are z-scored on their own or with their source image's statistics.
+    public var inputNormalization: SequentialConfig.InputNormalization {
+        switch self { case .densenet: .patch; case let .sequential(c): c.inputNormalization }
     }
 
     /// The same configuration with another class count / input channel count.

@@ -132,7 +132,8 @@ public enum EvaluateJob {
                              + "\(model.inputSize)×\(model.inputSize)×\(model.inputChannels)")
         }
         let loader = BatchLoader(dataset: dataset, split: options.split.split, batchSize: options.batchSize, seed: 0,
-                                 augment: false, shuffle: false, padShards: false)
+                                 augment: false, shuffle: false, padShards: false,
+                                 normalization: try .of(model.modelConfig, for: dataset))
         guard !loader.rows.isEmpty else { throw TrainError("\(options.data): the \(options.split.rawValue) split holds no patches") }
         var input: [Float] = [], labels: [Int32] = []
         let matrix = try ConfusionMatrix.compute(model: model, loader: loader, classes: model.numClasses, rank: rank, size: size,

@@ -18,6 +18,8 @@ struct ImageOutcome {
         var width = 0
         var height = 0
         var objects = 0
+        var mean: Float = .nan
+        var std: Float = .nan
         var stats = LabelStats()
         var warnings: [String] = []
         var error: String?
@@ -35,7 +37,7 @@ struct ImageOutcome {
     var identity: ImageIdentity { header.identity }
     var row: PatchesImageRow {
         PatchesImageRow(identity: header.identity, path: header.imagePath, width: header.width, height: header.height,
-                        objects: header.objects)
+                        objects: header.objects, mean: header.mean, std: header.std)
     }
     var imagePath: String { header.imagePath }
     var width: Int { header.width }

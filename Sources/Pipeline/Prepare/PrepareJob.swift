@@ -328,6 +328,7 @@ public enum PrepareJob {
             return outcome
         }
         outcome.header.width = image.width; outcome.header.height = image.height
+        (outcome.header.mean, outcome.header.std) = image.statistics
         let outside = item.markers.filter { !($0.x >= 0 && $0.y >= 0 && $0.x < Double(image.width) && $0.y < Double(image.height)) }
         if let first = outside.first {
             outcome.header.warnings.append("\(item.annotationPath): \(outside.count) of \(item.markers.count) markers lie outside the \(image.width)×\(image.height) image \(URL(fileURLWithPath: item.imagePath).lastPathComponent) (first at x \(first.x), y \(first.y)); ignored")

@@ -62,7 +62,8 @@ public enum SaliencyJob {
             throw FileFormatError(path: options.patches, problem: "has \(dataset.count) patches; row \(bad) does not exist")
         }
         guard !rows.isEmpty else { throw FileFormatError(path: options.patches, problem: "no patch to explain (empty split?)") }
-        let loader = BatchLoader(dataset: dataset, split: nil, batchSize: 1, seed: 0, augment: false, shuffle: false, padShards: false)
+        let loader = BatchLoader(dataset: dataset, split: nil, batchSize: 1, seed: 0, augment: false, shuffle: false, padShards: false,
+                                 normalization: try .of(model.modelConfig, for: dataset))
         var input = [Float](repeating: 0, count: rows.count * s * s), labels: [Int32] = []
         _ = try input.withUnsafeMutableBufferPointer { try loader.fill(rows: rows, epoch: 0, into: $0, labels: &labels) }
         let logits = model.predict(Tensor(shape: [rows.count, s, s, 1], scalars: input)).scalars

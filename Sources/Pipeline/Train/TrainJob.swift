@@ -118,10 +118,11 @@ public enum TrainJob {
         if rank == 0, let weights, settings.classWeights == .auto {
             log("train: class weights (auto) " + zip(dataset.classNames, weights).map { "\($0) \(String(format: "%.3g", $1))" }.joined(separator: ", "))
         }
+        let normalization = try BatchLoader.Normalization.of(modelConfig, for: dataset)
         let loader = BatchLoader(dataset: dataset, split: .train, batchSize: perRank, seed: settings.seed,
-                                 augment: settings.augment, maxDegrees: settings.maxDegrees)
+                                 augment: settings.augment, maxDegrees: settings.maxDegrees, normalization: normalization)
         let validation = BatchLoader(dataset: dataset, split: .val, batchSize: 64, seed: settings.seed, augment: false,
-                                     shuffle: false, padShards: false)
+                                     shuffle: false, padShards: false, normalization: normalization)
         let s = dataset.patchSize
         var input = [Float](repeating: 0, count: max(perRank, 64) * s * s)
         var labels32: [Int32] = []

@@ -13,6 +13,9 @@ public final class PatchDataset {
     public let classNames: [String]
     /// Source image names (`/images/name`), indexed by `imageIndex`; empty for in-memory data.
     public let imageNames: [String]
+    /// Each source image's pixel mean and standard deviation (`/images/mean`, `/images/std`, format
+    /// version 3); empty for older files and in-memory data.
+    public let imageMean: [Float], imageStd: [Float]
     /// The file it came from (nil for in-memory data).
     public let path: String?
     /// The file's provenance (nil for in-memory data).
@@ -57,9 +60,21 @@ public final class PatchDataset {
         self.count = shape[0]; self.patchSize = shape[1]
         self.labels = labels; self.split = split; self.imageIndex = imageIndex; self.classNames = names
         self.imageNames = imageNames
+        let hasStatistics = file.exists("\(PatchesSchema.images)/mean") && file.exists("\(PatchesSchema.images)/std")
+        imageMean = hasStatistics ? try file.read("\(PatchesSchema.images)/mean") : []
+        imageStd = hasStatistics ? try file.read("\(PatchesSchema.images)/std") : []
+        guard imageMean.count == imageStd.count, imageMean.isEmpty || imageMean.count == imageNames.count else {
+            throw bad("/images/mean and /images/std hold \(imageMean.count) and \(imageStd.count) values for \(imageNames.count) images")
+        }
         self.path = path
         self.header = header
         self.pixels = .file(file, data)
+    }
+
+    /// Why this file cannot feed a network that normalises by image statistics, or nil if it can.
+    public var imageStatisticsProblem: String? {
+        guard imageMean.isEmpty else { return nil }
+        return "holds no per-image statistics (/images/mean, /images/std; written by prepare since patches format 3); prepare the images again"
     }
 
     /// In-memory patches (row-major [N, S, S]); for tests and small experiments.
@@ -71,6 +86,7 @@ public final class PatchDataset {
         self.count = n; self.patchSize = patchSize; self.labels = labels; self.split = split
         self.imageIndex = imageIndex ?? [Int32](repeating: -1, count: n)
         self.classNames = classNames; self.imageNames = []; self.path = nil; self.header = nil
+        self.imageMean = []; self.imageStd = []
         self.pixels = .memory(patches)
     }
 

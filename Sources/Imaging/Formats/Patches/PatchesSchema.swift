@@ -4,7 +4,7 @@ import Storage
 public enum PatchesSchema {
     /// Version 1: the DESIGN schema. Version 2 adds the `runs` attribute (every run's settings);
     /// additive, so version 1 is still read (docs/file-formats.md "Versions").
-    public static let format = FileFormat(name: "netosis.patches", version: 2, oldestReadable: 1, madeBy: "netosis prepare")
+    public static let format = FileFormat(name: "netosis.patches", version: 3, oldestReadable: 1, madeBy: "netosis prepare")
     public static let patches = "patches", labels = "labels", split = "split"
     public static let imageIndex = "image_index", center = "center"
     public static let images = "images"

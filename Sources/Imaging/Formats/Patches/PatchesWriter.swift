@@ -34,8 +34,11 @@ public struct PatchesImageRow: Sendable {
     public var width: Int
     public var height: Int
     public var objects: Int
-    public init(identity: ImageIdentity, path: String, width: Int, height: Int, objects: Int) {
+    /// The whole image's pixel mean and standard deviation (NaN if unknown).
+    public var mean: Float, std: Float
+    public init(identity: ImageIdentity, path: String, width: Int, height: Int, objects: Int, mean: Float = .nan, std: Float = .nan) {
         self.identity = identity; self.path = path; self.width = width; self.height = height; self.objects = objects
+        self.mean = mean; self.std = std
     }
 }
 
@@ -62,6 +65,8 @@ public final class PatchesWriter {
     private let patches, labels, split, imageIndex, center: HDF5Dataset
     private let imageColumns: [String: HDF5Dataset]
     private let imageSplit, imageWidth, imageHeight, imageObjects, imagePatches: HDF5Dataset
+    /// Absent in files written before format version 3 (appending to one keeps it without them).
+    private let imageMean, imageStd: HDF5Dataset?
     public private(set) var imageCount: Int
     public private(set) var patchCount: Int
 
@@ -83,6 +88,9 @@ public final class PatchesWriter {
         imageHeight = try images.dataset("height")
         imageObjects = try images.dataset("objects")
         imagePatches = try images.dataset("patches")
+        let hasStatistics = images.exists("mean") && images.exists("std")
+        imageMean = hasStatistics ? try images.dataset("mean") : nil
+        imageStd = hasStatistics ? try images.dataset("std") : nil
         imageCount = try imageSplit.count()
         patchCount = try patches.shape()[0]
     }
@@ -105,6 +113,9 @@ public final class PatchesWriter {
         try images.createDataset("split", of: UInt8.self, shape: [0], options: .appendable(chunkRows: 256))
         for name in ["width", "height", "objects", "patches"] {
             try images.createDataset(name, of: Int32.self, shape: [0], options: .appendable(chunkRows: 256))
+        }
+        for name in ["mean", "std"] {
+            try images.createDataset(name, of: Float.self, shape: [0], options: .appendable(chunkRows: 256))
         }
         return try PatchesWriter(file: file, path: path, patchSize: patchSize)
     }
@@ -179,6 +190,8 @@ public final class PatchesWriter {
         try imageHeight.append([Int32(image.height)])
         try imageObjects.append([Int32(image.objects)])
         try imagePatches.append([Int32(n)])
+        try imageMean?.append([image.mean])
+        try imageStd?.append([image.std])
         imageCount += 1
         patchCount += n
     }

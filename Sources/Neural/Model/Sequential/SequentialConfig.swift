@@ -14,10 +14,19 @@ import Storage
 ///       - dense: 256                           # with bias (Keras' and PyTorch's default)
 ///       - batchnorm
 ///       - softmax                              # last only: the engine returns logits, losses apply it
+///       - globalavgpool                        # mean of each channel over the map → features
+///
+/// `input_size` is the input's height (and width, unless `input_width` says otherwise: the PL
+/// counter's stage 2 reads a whole field's maps). `input_normalization` says how pixels are scaled
+/// before the network: `patch` (default) z-scores every patch on its own; `image` z-scores with the
+/// statistics of the whole source image, which keeps a window network shift-equivariant, so a
+/// sliding-window pass over a field gives exactly what per-window forwards of its patches give.
 public struct SequentialConfig: Codable, Equatable, Sendable {
     public var name: String
     public var inputChannels: Int
     public var inputSize: Int
+    public var inputWidth: Int
+    public var inputNormalization: InputNormalization
     public var layers: [LayerSpec]
 
     /// The network's outputs: the units of its last dense layer (or the channels of its last conv).
@@ -42,6 +51,7 @@ public struct SequentialConfig: Codable, Equatable, Sendable {
         case flatten
         case dense(units: Int)
         case softmax
+        case globalAvgPool
 
         /// The YAML key (or bare word) of each kind.
         public var kind: String {
@@ -55,9 +65,10 @@ public struct SequentialConfig: Codable, Equatable, Sendable {
             case .flatten: "flatten"
             case .dense: "dense"
             case .softmax: "softmax"
+            case .globalAvgPool: "globalavgpool"
             }
         }
-        static let kinds = ["conv", "batchnorm", "relu", "maxpool", "avgpool", "dropout", "flatten", "dense", "softmax"]
+        static let kinds = ["conv", "batchnorm", "relu", "maxpool", "avgpool", "dropout", "flatten", "dense", "softmax", "globalavgpool"]
 
         public init(from decoder: Decoder) throws {
             if let word = try? decoder.singleValueContainer().decode(String.self) {
@@ -66,9 +77,10 @@ public struct SequentialConfig: Codable, Equatable, Sendable {
                 case "flatten": self = .flatten
                 case "batchnorm": self = .batchNorm
                 case "softmax": self = .softmax
+                case "globalavgpool": self = .globalAvgPool
                 default:
                     throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription:
-                        "'\(word)' is not a layer without settings (those are relu, flatten, batchnorm, softmax; others: conv, maxpool, avgpool, dropout, dense)"))
+                        "'\(word)' is not a layer without settings (those are relu, flatten, batchnorm, softmax, globalavgpool; others: conv, maxpool, avgpool, dropout, dense)"))
                 }
                 return
             }
@@ -128,7 +140,7 @@ public struct SequentialConfig: Codable, Equatable, Sendable {
 
         public func encode(to encoder: Encoder) throws {
             switch self {
-            case .relu, .flatten, .batchNorm, .softmax:
+            case .relu, .flatten, .batchNorm, .softmax, .globalAvgPool:
                 var c = encoder.singleValueContainer()
                 try c.encode(kind)
             case let .conv(filters, kernel, stride, padding, bias):
@@ -163,11 +175,18 @@ public struct SequentialConfig: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case architecture, name, inputChannels = "input_channels", inputSize = "input_size", layers
-        case numClasses = "num_classes"
+        case numClasses = "num_classes", inputWidth = "input_width", inputNormalization = "input_normalization"
     }
 
-    public init(name: String, inputChannels: Int = 1, inputSize: Int, layers: [LayerSpec]) {
-        self.name = name; self.inputChannels = inputChannels; self.inputSize = inputSize; self.layers = layers
+    /// How input pixels are scaled before the network (see the type's comment).
+    public enum InputNormalization: String, Codable, Sendable, CaseIterable {
+        case patch, image
+    }
+
+    public init(name: String, inputChannels: Int = 1, inputSize: Int, inputWidth: Int? = nil,
+                inputNormalization: InputNormalization = .patch, layers: [LayerSpec]) {
+        self.name = name; self.inputChannels = inputChannels; self.inputSize = inputSize
+        self.inputWidth = inputWidth ?? inputSize; self.inputNormalization = inputNormalization; self.layers = layers
     }
 
     public init(from decoder: Decoder) throws {
@@ -178,6 +197,15 @@ public struct SequentialConfig: Codable, Equatable, Sendable {
         name = try c.decode(String.self, forKey: .name)
         inputChannels = try c.decodeIfPresent(Int.self, forKey: .inputChannels) ?? 1
         inputSize = try c.decode(Int.self, forKey: .inputSize)
+        inputWidth = try c.decodeIfPresent(Int.self, forKey: .inputWidth) ?? inputSize
+        if let word = try c.decodeIfPresent(String.self, forKey: .inputNormalization) {
+            guard let n = InputNormalization(rawValue: word) else {
+                throw c.problem(.inputNormalization, "input_normalization is patch or image (got '\(word)')")
+            }
+            inputNormalization = n
+        } else {
+            inputNormalization = .patch
+        }
         layers = try c.decode([LayerSpec].self, forKey: .layers)
         // num_classes may be stated for readability; it must then agree with the last layer.
         if let stated = try c.decodeIfPresent(Int.self, forKey: .numClasses), stated != numClasses {
@@ -191,6 +219,9 @@ public struct SequentialConfig: Codable, Equatable, Sendable {
         try c.encode(name, forKey: .name)
         try c.encode(inputChannels, forKey: .inputChannels)
         try c.encode(inputSize, forKey: .inputSize)
+        // Written only when they differ from the defaults, so earlier configurations keep their exact text.
+        if inputWidth != inputSize { try c.encode(inputWidth, forKey: .inputWidth) }
+        if inputNormalization != .patch { try c.encode(inputNormalization.rawValue, forKey: .inputNormalization) }
         try c.encode(layers, forKey: .layers)
     }
 
@@ -208,8 +239,9 @@ public struct SequentialConfig: Codable, Equatable, Sendable {
         func fail(_ m: String) -> NeuralError { .badConfig("model '\(name)': \(m)") }
         guard (1...16).contains(inputChannels) else { throw fail("input_channels must be in 1…16 (got \(inputChannels))") }
         guard (1...8192).contains(inputSize) else { throw fail("input_size must be in 1…8192 (got \(inputSize))") }
+        guard (1...8192).contains(inputWidth) else { throw fail("input_width must be in 1…8192 (got \(inputWidth))") }
         guard !layers.isEmpty, layers.count <= 256 else { throw fail("layers must list 1…256 layers") }
-        var shape = FeatureShape(height: inputSize, width: inputSize, channels: inputChannels)
+        var shape = FeatureShape(height: inputSize, width: inputWidth, channels: inputChannels)
         for (i, layer) in layers.enumerated() {
             do { shape = try shape.after(layer) } catch let error as NeuralError {
                 if case let .badConfig(m) = error { throw fail("layer \(i) (\(layer.kind)): \(m)") }
@@ -265,6 +297,9 @@ public struct FeatureShape: Equatable, Sendable, CustomStringConvertible {
             return self
         case .flatten:
             return FeatureShape(height: 1, width: 1, channels: count, isFlat: true)
+        case .globalAvgPool:
+            guard !isFlat else { throw fail("global average pooling needs an image, it gets \(self)") }
+            return FeatureShape(height: 1, width: 1, channels: channels, isFlat: true)
         case let .dense(units):
             guard isFlat else { throw fail("a dense layer needs features: put flatten before it (it gets a \(self) map)") }
             guard (1...1_000_000).contains(units) else { throw fail("units must be in 1…1000000 (got \(units))") }

@@ -188,6 +188,33 @@ final class FlattenLayer: SequentialLayer {
     }
 }
 
+/// Mean of every channel over the map: [h·w, c] → [c] per image. Makes a network's output a sum
+/// of local evidence whatever the map's size (the PL counter's pooled stage 2).
+final class GlobalAveragePoolLayer: SequentialLayer {
+    func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, input s: FeatureShape, training: Bool) {
+        let (hw, c) = (s.height * s.width, s.channels)
+        for b in 0..<batch {
+            let xi = x + b * hw * c, yi = y + b * c
+            var sums = [Double](repeating: 0, count: c)
+            for p in 0..<hw { for ch in 0..<c { sums[ch] += Double(xi[p * c + ch]) } }
+            for ch in 0..<c { yi[ch] = Float(sums[ch] / Double(hw)) }
+        }
+    }
+
+    func backward(x: UnsafePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
+                  batch: Int, input s: FeatureShape, scratch: FloatBuffer) {
+        guard let dx else { return }
+        let (hw, c) = (s.height * s.width, s.channels)
+        let scale = 1 / Float(hw)
+        for b in 0..<batch {
+            let gi = dy + b * c, di = dx + b * hw * c
+            for p in 0..<hw { for ch in 0..<c { di[p * c + ch] = gi[ch] * scale } }
+        }
+    }
+
+    func flops(input: FeatureShape, output: FeatureShape) -> Double { Double(input.count) }
+}
+
 final class DenseLayer: SequentialLayer {
     let dense: Dense
     init(_ dense: Dense) { self.dense = dense }

@@ -20,7 +20,7 @@ public final class SequentialNet: Model {
         self.config = config
         self.seed = seed
         var generator = SplitMix64(seed: seed, skipping: 1)
-        var shape = FeatureShape(height: config.inputSize, width: config.inputSize, channels: config.inputChannels)
+        var shape = FeatureShape(height: config.inputSize, width: config.inputWidth, channels: config.inputChannels)
         var layers: [SequentialLayer] = []
         for (i, spec) in config.layers.enumerated() {
             layers.append(Self.make(spec, index: i, input: shape, seed: seed, generator: &generator))
@@ -28,7 +28,7 @@ public final class SequentialNet: Model {
         }
         self.layers = layers
         outputs = layers.map { _ in FloatBuffer() }
-        shapes = Self.shapes(config, height: config.inputSize, width: config.inputSize)
+        shapes = Self.shapes(config, height: config.inputSize, width: config.inputWidth)
     }
 
     private static func make(_ spec: SequentialConfig.LayerSpec, index i: Int, input: FeatureShape, seed: UInt64,
@@ -43,6 +43,7 @@ public final class SequentialNet: Model {
         case let .avgPool(kernel, stride): return PoolLayer(AvgPool2D(kernel: kernel, stride: stride))
         case let .dropout(rate): return DropoutLayer(rate: Float(rate), seed: seed, index: i)
         case .flatten: return FlattenLayer()
+        case .globalAvgPool: return GlobalAveragePoolLayer()
         case let .dense(units):
             return DenseLayer(Dense(name: "\(i)", inFeatures: input.count, outFeatures: units, generator: &generator))
         }
@@ -85,8 +86,8 @@ public final class SequentialNet: Model {
 
     @discardableResult
     public func forward(_ images: UnsafePointer<Float>, batch: Int, height: Int, width: Int, training: Bool) -> UnsafePointer<Float> {
-        precondition(height == config.inputSize && width == config.inputSize,
-                     "model '\(config.name)' takes \(config.inputSize)×\(config.inputSize) input, got \(height)×\(width)")
+        precondition(height == config.inputSize && width == config.inputWidth,
+                     "model '\(config.name)' takes \(config.inputSize)×\(config.inputWidth) input, got \(height)×\(width)")
         input = images; self.batch = batch; self.training = training
         var x = images
         for (i, layer) in layers.enumerated() {

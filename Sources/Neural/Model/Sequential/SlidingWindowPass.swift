@@ -14,9 +14,15 @@ public struct SlidingWindowPass {
     public let net: SequentialNet
 
     public init(_ net: SequentialNet) throws {
+        guard net.config.inputWidth == net.config.inputSize else {
+            throw NeuralError.badConfig("model '\(net.config.name)' takes \(net.config.inputSize)×\(net.config.inputWidth) input; a sliding window is square")
+        }
         for (i, spec) in net.config.layers.enumerated() {
             if case let .conv(_, _, _, padding, _) = spec, padding != 0 {
                 throw NeuralError.badConfig("model '\(net.config.name)': layer \(i) (conv) is padded; a sliding-window pass needs unpadded convolutions")
+            }
+            if case .globalAvgPool = spec {
+                throw NeuralError.badConfig("model '\(net.config.name)': layer \(i) (globalavgpool) pools the whole input; it is not a window network")
             }
         }
         self.net = net
