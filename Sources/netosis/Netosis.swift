@@ -20,6 +20,7 @@ struct Netosis: ParsableCommand {
             Segment.self,
             Synth.self,
             Prepare.self,
+            MapsCommand.self,
             Train.self,
             Evaluate.self,
             CalibrateRule.self,

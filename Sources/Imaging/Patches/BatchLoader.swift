@@ -74,6 +74,13 @@ public final class BatchLoader {
 
     /// This rank's dataset rows for `epoch`, in visiting order.
     public func indices(for epoch: Int, rank: Int = 0, worldSize: Int = 1) -> [Int] {
+        Self.order(rows, seed: seed, epoch: epoch, rank: rank, worldSize: worldSize, shuffle: shuffle, padShards: padShards)
+    }
+
+    /// The sampler every training data source shares: `rows` shuffled by (seed, epoch), padded by
+    /// wrapping to a multiple of `worldSize` (if `padShards`), every `worldSize`-th from `rank`.
+    public static func order(_ rows: [Int], seed: UInt64, epoch: Int, rank: Int, worldSize: Int, shuffle: Bool = true,
+                             padShards: Bool = true) -> [Int] {
         precondition(worldSize > 0 && rank >= 0 && rank < worldSize, "BatchLoader: rank \(rank) of \(worldSize)")
         var order = rows
         if shuffle && order.count > 1 {

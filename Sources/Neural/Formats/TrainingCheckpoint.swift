@@ -66,7 +66,9 @@ public struct TrainingState: Codable, Equatable, Sendable {
 /// `/state` and `/history` of a checkpoint (format_version 2; see docs/file-formats.md).
 public enum TrainingCheckpoint {
     /// Writes `/state` (attributes) and `/history` (one 1-D dataset per field, [E, classes] for the recall).
-    public static func write(state: TrainingState, history: [EpochRecord], classes: Int, into file: HDF5Group) throws {
+    /// `perOutput` names the per-output validation column: `val_recall` (classes) or `val_mae` (counts).
+    public static func write(state: TrainingState, history: [EpochRecord], classes: Int, perOutput: String = "val_recall",
+                             into file: HDF5Group) throws {
         let group = try file.requireGroup("state")
         try group.setAttribute("epoch", Int64(state.epoch))
         try group.setAttribute("step", Int64(state.step))
@@ -97,7 +99,7 @@ public enum TrainingCheckpoint {
         try column("learning_rate", history.map(\.learningRate))
         try column("images_per_second", history.map(\.imagesPerSecond))
         try column("seconds", history.map(\.seconds))
-        try h.write("val_recall", history.flatMap { r in (0..<classes).map { $0 < r.valRecall.count ? r.valRecall[$0] : .nan } },
+        try h.write(perOutput, history.flatMap { r in (0..<classes).map { $0 < r.valRecall.count ? r.valRecall[$0] : .nan } },
                     shape: [e, classes], options: options([classes]))
     }
 
@@ -123,7 +125,7 @@ public enum TrainingCheckpoint {
                 func column(_ name: String) throws -> [Double] { try h.read(name, as: Double.self) }
                 let (tl, ta, vl, va) = (try column("train_loss"), try column("train_accuracy"), try column("val_loss"), try column("val_accuracy"))
                 let (lr, ips, sec) = (try column("learning_rate"), try column("images_per_second"), try column("seconds"))
-                let recall = try column("val_recall")
+                let recall = try column(h.exists("val_mae") ? "val_mae" : "val_recall")
                 let classes = epochs.isEmpty ? 0 : recall.count / epochs.count
                 for i in epochs.indices {
                     history.append(EpochRecord(epoch: Int(epochs[i]), trainLoss: tl[i], trainAccuracy: ta[i], valLoss: vl[i],
@@ -138,8 +140,8 @@ public enum TrainingCheckpoint {
     }
 
     /// `history.csv`: the `/history` columns, then `val_recall_<class>` per class.
-    public static func csv(_ history: [EpochRecord], classNames: [String]) -> String {
-        var text = (EpochRecord.columns + classNames.map { "val_recall_" + $0.replacingOccurrences(of: ",", with: "_") })
+    public static func csv(_ history: [EpochRecord], classNames: [String], perOutput: String = "val_recall") -> String {
+        var text = (EpochRecord.columns + classNames.map { perOutput + "_" + $0.replacingOccurrences(of: ",", with: "_") })
             .joined(separator: ",") + "\n"
         func f(_ x: Double) -> String { x.isNaN ? "" : String(format: "%.6g", x) }
         for r in history {

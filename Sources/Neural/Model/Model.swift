@@ -100,6 +100,24 @@ extension Model {
         return (value, correct)
     }
 
+    /// One optimisation step of a regression (the PL counter's stage 2): outputs [n, k] against
+    /// targets [n · k] under mean absolute error. Returns the batch loss; throws on a non-finite one.
+    @discardableResult
+    public func trainBatch(images: UnsafePointer<Float>, targets: [Float], batch n: Int, height: Int, width: Int,
+                           loss: MeanAbsoluteError, optimizer: Optimizer,
+                           beforeUpdate: (([Parameter]) throws -> Void)? = nil) throws -> Double {
+        precondition(targets.count == n * numClasses, "trainBatch: \(targets.count) targets for \(n) × \(numClasses) outputs")
+        zeroGrad()
+        let outputs = forward(images, batch: n, height: height, width: width, training: true)
+        var dOutputs = [Float](repeating: 0, count: targets.count)
+        let value = dOutputs.withUnsafeMutableBufferPointer { loss(outputs: outputs, targets: targets, gradient: $0.baseAddress!) }
+        guard value.isFinite else { throw NeuralError.nonFiniteLoss(step: optimizer.step, value: Float(value)) }
+        dOutputs.withUnsafeBufferPointer { _ = backward(logitsGradient: $0.baseAddress!, inputGradient: false) }
+        if let beforeUpdate { try Profiler.time(.communication) { try beforeUpdate(parameters) } }
+        optimizer.update(parameters)
+        return value
+    }
+
     /// Logits for channels-last images in inference mode, `batchSize` at a time.
     public func predict(_ images: Tensor, batchSize: Int = 32) -> Tensor {
         let (n, h, w, c) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])

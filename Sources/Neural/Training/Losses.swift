@@ -86,3 +86,25 @@ public struct FocalLoss: ClassificationLoss {
         }
     }
 }
+
+/// Mean absolute error of outputs [batch, k] against targets (Keras' `mean_absolute_error`, the PL
+/// counter's stage-2 loss): the mean of |y − t| over the batch and the k outputs. Its gradient is
+/// sign(y − t) / (batch · k) (0 where y = t).
+public struct MeanAbsoluteError {
+    public init() {}
+
+    public func callAsFunction(outputs: UnsafePointer<Float>, targets: [Float], gradient: UnsafeMutablePointer<Float>?) -> Double {
+        Profiler.time(.loss) {
+            let n = targets.count
+            guard n > 0 else { return 0 }
+            var total = 0.0
+            let scale = 1 / Float(n)
+            for i in 0..<n {
+                let d = outputs[i] - targets[i]
+                total += Double(abs(d))
+                gradient?[i] = d > 0 ? scale : (d < 0 ? -scale : 0)
+            }
+            return total / Double(n)
+        }
+    }
+}

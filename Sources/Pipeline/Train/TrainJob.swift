@@ -50,7 +50,7 @@ public enum TrainJob {
         let settings = resolved!
 
         // Inputs, checked before any work (every rank reads the data; the checks are the same everywhere).
-        let dataset = try PatchDataset(path: settings.data)
+        let data = try TrainingData.open(settings)
         var modelConfig = try ModelConfig.load(settings.model)
         if let initFrom = settings.initFrom {
             let other = try WeightIO.config(atPath: initFrom)
@@ -60,9 +60,9 @@ public enum TrainJob {
                                  + "(\(modelConfig.architecture) '\(modelConfig.name)')")
             }
         }
-        try checkData(dataset, settings: settings, model: modelConfig, ranks: size)
+        try checkData(data, settings: settings, model: modelConfig, ranks: size)
         let classes = modelConfig.numClasses
-        let trainCount = dataset.rows(in: .train).count
+        let trainCount = data.trainCount
         let stepsPerEpoch = trainCount / settings.batchSize
         let perRank = settings.batchSize / size
 
@@ -111,21 +111,9 @@ public enum TrainJob {
         }
         try checkMemory(model, perRank: perRank, world: world)
 
-        let weights = settings.classWeights.weights(counts: dataset.classCounts(in: .train))
-        let loss: ClassificationLoss = settings.loss == .ce
-            ? SoftmaxCrossEntropy(classWeights: weights)
-            : FocalLoss(gamma: settings.focalGamma, alpha: weights)
-        if rank == 0, let weights, settings.classWeights == .auto {
-            log("train: class weights (auto) " + zip(dataset.classNames, weights).map { "\($0) \(String(format: "%.3g", $1))" }.joined(separator: ", "))
-        }
-        let normalization = try BatchLoader.Normalization.of(modelConfig, for: dataset)
-        let loader = BatchLoader(dataset: dataset, split: .train, batchSize: perRank, seed: settings.seed,
-                                 augment: settings.augment, maxDegrees: settings.maxDegrees, normalization: normalization)
-        let validation = BatchLoader(dataset: dataset, split: .val, batchSize: 64, seed: settings.seed, augment: false,
-                                     shuffle: false, padShards: false, normalization: normalization)
-        let s = dataset.patchSize
-        var input = [Float](repeating: 0, count: max(perRank, 64) * s * s)
-        var labels32: [Int32] = []
+        let task = try data.task(settings, model: modelConfig, perRank: perRank, log: log, rank: rank)
+        let sampleFloats = task.height * task.width * task.channels
+        var input = [Float](repeating: 0, count: max(perRank, task.validationBatch) * sampleFloats)
         let gradients = size > 1 ? GradientBuffer(parameters: model.parameters, buffers: model.buffers) : nil
         // Time in the gradient exchange (pack, all-reduce, unpack) vs in steps, for the closing line.
         var reduceSeconds = 0.0, stepSeconds = 0.0
@@ -156,15 +144,16 @@ public enum TrainJob {
             let path = settings.out + "/ckpt-\(state.step).h5"
             if rank == 0 {
                 try FaultPoint.pass("train-checkpoint")
-                try save(model, optimizer: optimizer, state: state, history: history, classes: classes, to: path)
+                try save(model, optimizer: optimizer, state: state, history: history, classes: classes, perOutput: task.perOutputMetric, to: path)
                 try prune(settings.out, keep: settings.keep)
             }
             return path
         }
 
         if rank == 0 {
-            log("train: \(modelConfig.name) (\(model.parameterCount) parameters) on \(trainCount) training patches, "
-                + "\(validation.rows.count) validation; \(size) rank\(size == 1 ? "" : "s") × \(perRank) = global batch "
+            let unit = settings.task == .count ? "images' maps" : "patches"
+            log("train: \(modelConfig.name) (\(model.parameterCount) parameters) on \(trainCount) training \(unit), "
+                + "\(task.validationCount) validation; \(size) rank\(size == 1 ? "" : "s") × \(perRank) = global batch "
                 + "\(settings.batchSize), \(stepsPerEpoch) steps per epoch")
         }
         var lastCheckpoint = start?.checkpoint ?? ""
@@ -179,18 +168,18 @@ public enum TrainJob {
             while state.position < stepsPerEpoch {
                 let loadStarted = Date()
                 let n = try input.withUnsafeMutableBufferPointer {
-                    try loader.fill(batch: state.position, epoch: state.epoch, rank: rank, worldSize: size, into: $0, labels: &labels32)
+                    try task.fill(batch: state.position, epoch: state.epoch, rank: rank, worldSize: size, into: $0)
                 }
                 loadSeconds += Date().timeIntervalSince(loadStarted)
-                let labels = labels32.map(Int.init)
                 if FaultPoint.fires("train-nan-rank\(rank)") { input[0] = .nan }   // test-only (NETOSIS_FAULT)
                 let result: (loss: Double, correct: Int)
                 let stepStarted = Date()
                 defer { stepSeconds += Date().timeIntervalSince(stepStarted) }
                 model.setRandomStream(step: state.step, firstSample: rank, sampleStride: size)
                 do {
-                    result = try model.trainBatch(images: input, labels: labels, height: s, width: s, loss: loss,
-                                                  optimizer: optimizer, beforeUpdate: allReduce)
+                    result = try input.withUnsafeBufferPointer {
+                        try task.step(model, input: $0.baseAddress!, count: n, optimizer: optimizer, beforeUpdate: allReduce)
+                    }
                 } catch NeuralError.nonFiniteLoss(_, let value) {
                     throw TrainError("rank \(rank), step \(state.step + 1) (epoch \(state.epoch + 1), batch \(state.position + 1)): "
                                      + "the loss is \(value) (not finite); lower --lr or check the input data")
@@ -229,14 +218,14 @@ public enum TrainJob {
             var sums = [lossSum, Double(correct), Double(seen)]
             if let world, size > 1 { try world.allReduce(&sums, .sum) }
             let trainLoss = (state.epochLossSum + sums[0]) / Double(max(1, state.epochSeen + Int(sums[2])))
-            let trainAccuracy = Double(state.epochCorrect + Int(sums[1])) / Double(max(1, state.epochSeen + Int(sums[2])))
+            let trainAccuracy = settings.task == .count ? .nan
+                : Double(state.epochCorrect + Int(sums[1])) / Double(max(1, state.epochSeen + Int(sums[2])))
             let validationStarted = Date()
-            let val = try evaluate(model: model, loader: validation, classes: classes, rank: rank, size: size, world: world,
-                                   input: &input, labels: &labels32)
+            let val = try task.validate(model, rank: rank, size: size, world: world, input: &input)
             validationSeconds += Date().timeIntervalSince(validationStarted)
             let seconds = secondsBefore + Date().timeIntervalSince(epochStarted)
             let record = EpochRecord(epoch: state.epoch + 1, trainLoss: trainLoss, trainAccuracy: trainAccuracy,
-                                     valLoss: val.loss, valAccuracy: val.accuracy, valRecall: val.recall,
+                                     valLoss: val.loss, valAccuracy: val.accuracy, valRecall: val.perOutput,
                                      learningRate: optimizer.schedule.rate(at: max(0, state.step - 1)),
                                      imagesPerSecond: Double(stepsPerEpoch * settings.batchSize) / max(seconds, 1e-9),
                                      seconds: seconds)
@@ -251,15 +240,16 @@ public enum TrainJob {
             let checkpointStarted = Date()
             lastCheckpoint = try checkpoint()
             if improved, rank == 0 {
-                try save(model, optimizer: optimizer, state: state, history: history, classes: classes, to: settings.out + "/best.h5")
+                try save(model, optimizer: optimizer, state: state, history: history, classes: classes, perOutput: task.perOutputMetric,
+                         to: settings.out + "/best.h5")
             }
             checkpointSeconds += Date().timeIntervalSince(checkpointStarted)
             if rank == 0 {
-                try AtomicFile.writeBytes(Data(TrainingCheckpoint.csv(history, classNames: dataset.classNames).utf8),
+                try AtomicFile.writeBytes(Data(TrainingCheckpoint.csv(history, classNames: task.outputNames, perOutput: task.perOutputMetric).utf8),
                                           to: settings.out + "/history.csv")
                 let remaining = Double(settings.epochs - state.epoch) * seconds
-                log(String(format: "epoch %d/%d  loss %.4f  acc %.3f  val_loss %@  val_acc %@  lr %.3g  %.0f img/s  %.1f s  ETA %.0f s",
-                           state.epoch, settings.epochs, trainLoss, trainAccuracy,
+                log(String(format: "epoch %d/%d  loss %.4f  acc %@  val_loss %@  val_acc %@  lr %.3g  %.0f img/s  %.1f s  ETA %.0f s",
+                           state.epoch, settings.epochs, trainLoss, trainAccuracy.isNaN ? "—" : String(format: "%.3f", trainAccuracy),
                            val.loss.isNaN ? "—" : String(format: "%.4f", val.loss),
                            val.accuracy.isNaN ? "—" : String(format: "%.3f", val.accuracy),
                            record.learningRate, record.imagesPerSecond, seconds, remaining))
@@ -329,33 +319,47 @@ public enum TrainJob {
     }
 
     /// The refusals that come before any work, each one line.
-    static func checkData(_ dataset: PatchDataset, settings: ResolvedTrainSettings, model: ModelConfig, ranks: Int) throws {
+    static func checkData(_ data: TrainingData, settings: ResolvedTrainSettings, model: ModelConfig, ranks: Int) throws {
         let path = settings.data
-        guard dataset.classNames.count == model.numClasses else {
-            throw TrainError("\(path): holds \(dataset.classNames.count) classes (\(dataset.classNames.joined(separator: ", "))) "
-                             + "but model '\(model.name)' has num_classes \(model.numClasses)")
+        switch data {
+        case let .patches(dataset):
+            guard dataset.classNames.count == model.numClasses else {
+                throw TrainError("\(path): holds \(dataset.classNames.count) classes (\(dataset.classNames.joined(separator: ", "))) "
+                                 + "but model '\(model.name)' has num_classes \(model.numClasses)")
+            }
+            guard dataset.patchSize == model.inputSize, dataset.patchSize == model.inputWidth, model.inputChannels == 1 else {
+                throw TrainError("\(path): patches are \(dataset.patchSize)×\(dataset.patchSize)×1 but model '\(model.name)' expects "
+                                 + "\(model.inputSize)×\(model.inputWidth)×\(model.inputChannels) (input_size, input_channels)")
+            }
+            _ = try BatchLoader.Normalization.of(model, for: dataset)
+        case let .maps(maps):
+            guard maps.countNames.count == model.numClasses else {
+                throw TrainError("\(path): holds \(maps.countNames.count) counts (\(maps.countNames.joined(separator: ", "))) "
+                                 + "but model '\(model.name)' has \(model.numClasses) outputs")
+            }
+            guard maps.height == model.inputSize, maps.width == model.inputWidth, maps.channels == model.inputChannels else {
+                throw TrainError("\(path): maps are \(maps.height)×\(maps.width)×\(maps.channels) but model '\(model.name)' expects "
+                                 + "\(model.inputSize)×\(model.inputWidth)×\(model.inputChannels) (input_size, input_width, input_channels)")
+            }
         }
-        guard dataset.patchSize == model.inputSize, model.inputChannels == 1 else {
-            throw TrainError("\(path): patches are \(dataset.patchSize)×\(dataset.patchSize)×1 but model '\(model.name)' expects "
-                             + "\(model.inputSize)×\(model.inputSize)×\(model.inputChannels) (input_size, input_channels)")
-        }
-        let train = dataset.rows(in: .train).count
-        guard train > 0 else { throw TrainError("\(path): the training split is empty (no patch has /split = 0)") }
+        let train = data.trainCount
+        let unit = data.unit
+        guard train > 0 else { throw TrainError("\(path): the training split is empty (no \(unit) has /split = 0)") }
         let b = settings.batchSize
-        guard b >= ranks else { throw TrainError("--batch-size \(b) is smaller than the \(ranks) ranks (each rank needs at least one patch per step)") }
+        guard b >= ranks else { throw TrainError("--batch-size \(b) is smaller than the \(ranks) ranks (each rank needs at least one \(unit) per step)") }
         guard b % ranks == 0 else {
             let lower = b / ranks * ranks, upper = lower + ranks
             throw TrainError("--batch-size \(b) (global) does not divide over \(ranks) ranks; use \(lower) or \(upper)")
         }
         guard train >= b else {
-            throw TrainError("\(path): the training split holds \(train) patches, fewer than one global batch (--batch-size \(b))")
+            throw TrainError("\(path): the training split holds \(train) \(unit)s, fewer than one global batch (--batch-size \(b))")
         }
     }
 
     static func checkMemory(_ model: any Model, perRank: Int, world: Communicator?) throws {
-        let s = model.inputSize
-        try MemoryBudget.current(world: world).check(batchSize: perRank, for: "training \(model.name) at \(s)×\(s)") { batch in
-            model.memoryBytes(batch: batch, height: s, width: s, training: true) + 2 * 4 * Double(batch * s * s)
+        let (h, w, c) = (model.inputSize, model.inputWidth, model.inputChannels)
+        try MemoryBudget.current(world: world).check(batchSize: perRank, for: "training \(model.name) at \(h)×\(w)") { batch in
+            model.memoryBytes(batch: batch, height: h, width: w, training: true) + 2 * 4 * Double(batch * h * w * c)
         }
     }
 
@@ -461,9 +465,9 @@ public enum TrainJob {
     }
 
     static func save(_ model: any Model, optimizer: Optimizer, state: TrainingState, history: [EpochRecord],
-                     classes: Int, to path: String) throws {
+                     classes: Int, perOutput: String, to path: String) throws {
         try WeightIO.save(model, to: path, optimizer: optimizer) { file in
-            try TrainingCheckpoint.write(state: state, history: history, classes: classes, into: file)
+            try TrainingCheckpoint.write(state: state, history: history, classes: classes, perOutput: perOutput, into: file)
         }
     }
 
@@ -472,18 +476,10 @@ public enum TrainJob {
         for old in checkpoints(in: out).dropFirst(keep) { unlink(old) }
     }
 
-    struct Validation { var loss: Double; var accuracy: Double; var recall: [Double] }
-
-    /// Loss (unweighted cross-entropy), accuracy and per-class recall on the validation split; rank r
-    /// evaluates every N-th patch from r, so each patch counts once. NaN when there is none.
-    static func evaluate(model: any Model, loader: BatchLoader, classes: Int, rank: Int, size: Int, world: Communicator?,
-                         input: inout [Float], labels: inout [Int32]) throws -> Validation {
-        let confusion = try ConfusionMatrix.compute(model: model, loader: loader, classes: classes, rank: rank, size: size,
-                                                    world: world, input: &input, labels: &labels)
-        let n = confusion.total
-        guard n > 0 else { return Validation(loss: .nan, accuracy: .nan, recall: [Double](repeating: .nan, count: classes)) }
-        return Validation(loss: confusion.lossSum / Double(n), accuracy: confusion.accuracy, recall: confusion.recall)
-    }
+    /// The validation split's score: loss (unweighted cross-entropy, or mean absolute error for
+    /// counts), accuracy (NaN for counts) and one value per output (recall per class, mean absolute
+    /// error per count). Rank r scores every N-th sample from r, so each counts once. NaN when there is none.
+    struct Validation { var loss: Double; var accuracy: Double; var perOutput: [Double] }
 }
 
 /// A failure of a training run that stops it (one line).

@@ -4,7 +4,10 @@ import Neural
 import Storage
 
 public enum OptimizerKind: String, CaseIterable, Codable, Sendable { case sgd, adam }
-public enum LossKind: String, CaseIterable, Codable, Sendable { case ce, focal }
+public enum LossKind: String, CaseIterable, Codable, Sendable { case ce, focal, mae }
+/// What a run learns: `classification` of patches (patches.h5), or `count` regression of whole-image
+/// maps against their counts (maps.h5, the PL counter's stage 2; loss mae).
+public enum TaskKind: String, CaseIterable, Codable, Sendable { case classification, count }
 
 /// `--class-weights`: inverse class frequency on the training split, none, or given per class.
 public enum ClassWeighting: Equatable, Codable, Sendable {
@@ -98,12 +101,13 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     public var maxDegrees: Double?
     public var checksumEvery: Int?
     public var syncBN: Bool?
+    public var task: TaskKind?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case data, model, out, epochs, batchSize = "batch_size", optimizer, lr, momentum, weightDecay = "weight_decay"
         case lrDecay = "lr_decay", loss, focalGamma = "focal_gamma", classWeights = "class_weights", patience, seed, resume
         case initFrom = "init", checkpointEvery = "checkpoint_every", keep, augment, maxDegrees = "max_degrees"
-        case checksumEvery = "checksum_every", syncBN = "sync_bn"
+        case checksumEvery = "checksum_every", syncBN = "sync_bn", task
     }
 
     public init() {}
@@ -134,6 +138,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         maxDegrees = try c.decodeFiniteIfPresent(.maxDegrees)
         checksumEvery = try c.decodeIfPresent(Int.self, forKey: .checksumEvery)
         syncBN = try c.decodeIfPresent(Bool.self, forKey: .syncBN)
+        task = try c.decodeIfPresent(TaskKind.self, forKey: .task)
     }
 
     /// `self` with every unset field taken from `base`.
@@ -148,6 +153,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         r.initFrom = initFrom ?? base.initFrom; r.checkpointEvery = checkpointEvery ?? base.checkpointEvery
         r.keep = keep ?? base.keep; r.augment = augment ?? base.augment; r.maxDegrees = maxDegrees ?? base.maxDegrees
         r.checksumEvery = checksumEvery ?? base.checksumEvery; r.syncBN = syncBN ?? base.syncBN
+        r.task = task ?? base.task
         return r
     }
 
@@ -158,7 +164,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         d.model = "densenet121"; d.epochs = 50; d.batchSize = 32; d.optimizer = .sgd; d.lr = 1e-3; d.momentum = 0.9
         d.weightDecay = 0; d.lrDecay = 1e-7; d.loss = .ce; d.focalGamma = 2; d.classWeights = ClassWeighting.none
         d.patience = 10; d.seed = 42; d.resume = .auto; d.checkpointEvery = 0; d.keep = 3; d.augment = true
-        d.maxDegrees = 10; d.checksumEvery = 50; d.syncBN = false
+        d.maxDegrees = 10; d.checksumEvery = 50; d.syncBN = false; d.task = .classification
         return d
     }()
 
@@ -166,7 +172,11 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     public static func resolve(flags: TrainSettings, config: String?) throws -> ResolvedTrainSettings {
         var file = TrainSettings()
         if let config { file = try ConfigFile.load(TrainSettings.self, from: config) }
-        let merged = flags.over(file).over(defaults)
+        let given = flags.over(file)
+        var merged = given.over(defaults)
+        // The loss follows the task unless one is given; a given one must suit the task.
+        let task = merged.task!
+        merged.loss = given.loss ?? (task == .count ? .mae : .ce)
         let source = config.map { "\($0) (or its flag)" } ?? "flags"
         func fail(_ key: String, _ problem: String) -> ConfigError {
             ConfigError(path: config ?? "train", problem: "\(key): \(problem)")
@@ -188,13 +198,17 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         try range("keep", merged.keep!, 1...1000)
         try range("max_degrees", merged.maxDegrees!, 0...180)
         try range("checksum_every", merged.checksumEvery!, 0...10_000_000)
+        if (task == .count) != (merged.loss == .mae) {
+            throw fail("loss", task == .count ? "a count task learns with loss mae (got \(merged.loss!.rawValue))"
+                                              : "loss mae is for --task count; classification uses ce or focal")
+        }
         return ResolvedTrainSettings(
             data: data, model: merged.model!, out: out, epochs: merged.epochs!, batchSize: merged.batchSize!,
             optimizer: merged.optimizer!, lr: merged.lr!, momentum: merged.momentum!, weightDecay: merged.weightDecay!,
             lrDecay: merged.lrDecay!, loss: merged.loss!, focalGamma: merged.focalGamma!, classWeights: merged.classWeights!,
             patience: merged.patience!, seed: merged.seed!, resume: merged.resume!, initFrom: merged.initFrom,
             checkpointEvery: merged.checkpointEvery!, keep: merged.keep!, augment: merged.augment!,
-            maxDegrees: merged.maxDegrees!, checksumEvery: merged.checksumEvery!, syncBN: merged.syncBN!, config: config)
+            maxDegrees: merged.maxDegrees!, checksumEvery: merged.checksumEvery!, syncBN: merged.syncBN!, task: task, config: config)
     }
 }
 
@@ -227,6 +241,7 @@ public struct ResolvedTrainSettings: Codable, Equatable, Sendable {
     public var checksumEvery: Int
     /// All-reduce the BatchNorm batch statistics (N ranks compute what one rank with the whole batch would).
     public var syncBN: Bool
+    public var task: TaskKind
     public var config: String?
 
     public func json() -> String {

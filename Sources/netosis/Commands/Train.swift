@@ -5,6 +5,7 @@ import Pipeline
 
 extension OptimizerKind: ExpressibleByArgument {}
 extension LossKind: ExpressibleByArgument {}
+extension TaskKind: ExpressibleByArgument {}
 
 /// `netosis train`: data-parallel training with checkpoints and resume.
 struct Train: DistributedCommand {
@@ -22,11 +23,16 @@ struct Train: DistributedCommand {
         gradients are averaged (one all-reduce per step), as PyTorch DDP does; BatchNorm uses each \
         rank's batch statistics and its running statistics are averaged over ranks every step. \
         One line per epoch on rank 0: loss, accuracy, validation loss and accuracy, learning rate, \
-        images/s, ETA.
+        images/s, ETA. With --task count (the PL counter's stage 2) the data are the whole-image maps of \
+        `netosis maps`, the loss is the mean absolute error against each image's counts, augmentation \
+        is flips, and the history's per-output column is each count's validation error (val_mae_*).
         """)
 
-    @Option(help: "Labelled patches (netosis.patches, from `netosis prepare`).")
+    @Option(help: "Labelled patches (netosis.patches, from `netosis prepare`), or maps (netosis.maps) with --task count.")
     var data: String?
+
+    @Option(help: "What to learn: classification of patches, or count (stage-1 maps → per-image counts) (default classification).")
+    var task: TaskKind?
 
     @Option(help: "Model name (config/models/NAME.yaml) or a .yaml path (default densenet121).")
     var model: String?
@@ -55,7 +61,7 @@ struct Train: DistributedCommand {
     @Option(help: "Keras time decay of the learning rate: lr / (1 + decay · step), 0…1 (default 1e-7, the paper's).")
     var lrDecay: Double?
 
-    @Option(help: "Loss: cross-entropy or focal (γ = 2) (default ce).")
+    @Option(help: "Loss: cross-entropy or focal (γ = 2) for classification, mean absolute error for counts (default ce, or mae with --task count).")
     var loss: LossKind?
 
     @Option(help: "Class weights of the loss: auto (inverse frequency on the training split), none, or w0,w1,w2 (default none).")
@@ -110,7 +116,7 @@ struct Train: DistributedCommand {
         flags.optimizer = optimizer; flags.lr = lr; flags.momentum = momentum; flags.weightDecay = weightDecay
         flags.lrDecay = lrDecay; flags.loss = loss; flags.classWeights = classWeights.flatMap(ClassWeighting.init(argument:))
         flags.patience = patience; flags.seed = seed; flags.resume = resume.map(ResumeMode.init(argument:))
-        flags.initFrom = initFrom; flags.checkpointEvery = checkpointEvery; flags.keep = keep
+        flags.initFrom = initFrom; flags.checkpointEvery = checkpointEvery; flags.keep = keep; flags.task = task
         if syncBN { flags.syncBN = true }
         let console = Console("train", world: world)
         try TrainJob.run(TrainOptions(flags: flags, config: config), world: world,
