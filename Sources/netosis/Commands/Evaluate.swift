@@ -12,13 +12,15 @@ struct Evaluate: DistributedCommand {
         Rows of the confusion matrix are the true class, columns the prediction; the row-normalised \
         matrix has each class's recall on its diagonal (precision is column-normalised). Patches are \
         z-scored as in training, without augmentation. Under mpirun the patches are split over ranks \
-        and every patch is counted once.
+        and every patch is counted once. A count model (`train --task count`) is evaluated on a maps file \
+        instead: each image's predicted counts (rounded) against its true counts, with r (95% CI), MAE and \
+        bias per count as `netosis counts` reports them (--json: that report).
         """)
 
     @Option(help: "Checkpoint (netosis.checkpoint, e.g. DIR/best.h5 from `netosis train`).")
     var checkpoint: String
 
-    @Option(help: "Labelled patches (netosis.patches).")
+    @Option(help: "Labelled patches (netosis.patches), or maps (netosis.maps) for a count model.")
     var data: String
 
     @Option(help: "Which patches: \(EvaluateSplit.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -39,8 +41,12 @@ struct Evaluate: DistributedCommand {
 
     func run(on world: Communicator) throws {
         let console = Console("evaluate", world: world)
-        try EvaluateJob.run(EvaluateOptions(checkpoint: checkpoint, data: data, split: split, json: json,
-                                             batchSize: batchSize, overwrite: overwrite),
-                            world: world, log: console.log, warn: console.warn, progress: console.progress)
+        let options = EvaluateOptions(checkpoint: checkpoint, data: data, split: split, json: json,
+                                      batchSize: batchSize, overwrite: overwrite)
+        if EvaluateJob.isMaps(data) {
+            try EvaluateJob.runCounts(options, world: world, log: console.log)
+        } else {
+            try EvaluateJob.run(options, world: world, log: console.log, warn: console.warn, progress: console.progress)
+        }
     }
 }
