@@ -114,6 +114,65 @@ final class SequentialNetTests: XCTestCase {
         }
     }
 
+    /// Finite differences through global sum and average pooling on non-square input (the PL
+    /// counter's stage 2 reads a whole field's maps), and the MAE loss's gradient.
+    func testGlobalPoolingOnNonSquareInputAndMeanAbsoluteError() throws {
+        for pool in ["globalsumpool", "globalavgpool"] {
+            let config = try SequentialConfig.parse(yaml: """
+                architecture: sequential
+                name: fd-\(pool)
+                input_channels: 3
+                input_size: 7
+                input_width: 11
+                layers:
+                  - conv: {filters: 4, kernel: 3}
+                  - relu
+                  - \(pool)
+                  - dense: 2
+                """)
+            XCTAssertEqual(config.inputWidth, 11)
+            let model = try SequentialNet(config: config, seed: 4)
+            XCTAssertEqual(model.shapes[3], FeatureShape(height: 1, width: 1, channels: 4, isFlat: true))
+            let (n, h, w) = (2, 7, 11)
+            var x = randomArray(n * h * w * 3, seed: 50)
+            let targets = randomArray(n * 2, seed: 51).map { 3 * $0 }
+            let mae = MeanAbsoluteError()
+            func loss() -> Double {
+                mae(outputs: model.forward(x, batch: n, height: h, width: w, training: true), targets: targets, gradient: nil)
+            }
+            model.zeroGrad()
+            let outputs = Array(UnsafeBufferPointer(start: model.forward(x, batch: n, height: h, width: w, training: true), count: n * 2))
+            var gradient = [Float](repeating: 0, count: n * 2)
+            let value = gradient.withUnsafeMutableBufferPointer { mae(outputs: outputs, targets: targets, gradient: $0.baseAddress!) }
+            XCTAssertEqual(value, zip(outputs, targets).map { Double(abs($0 - $1)) }.reduce(0, +) / 4, accuracy: 1e-6)
+            XCTAssertEqual(gradient, zip(outputs, targets).map { $0 > $1 ? 0.25 : -0.25 })
+            let dx = try XCTUnwrap(gradient.withUnsafeBufferPointer { model.backward(logitsGradient: $0.baseAddress!, inputGradient: true) })
+            let analyticX = Array(UnsafeBufferPointer(start: dx, count: x.count))
+            let idx = GradientCheck.sample(x.count, limit: 60)
+            let numericX = GradientCheck.numeric(indices: idx, step: 1e-3, get: { x[$0] }, set: { x[$0] = $1 }, loss: loss)
+            XCTAssertLessThan(GradientCheck.relativeError(idx.map { Double(analyticX[$0]) }, numericX), 2e-2, "\(pool): input gradient")
+            for p in model.parameters {
+                let sample = GradientCheck.sample(p.count, limit: 12, seed: UInt64(p.count))
+                let numeric = GradientCheck.numeric(p, indices: sample, step: 1e-3, loss: loss)
+                XCTAssertLessThan(GradientCheck.relativeError(sample.map { Double(p.grad[$0]) }, numeric), 2e-2, "\(pool): gradient of \(p.name)")
+            }
+        }
+    }
+
+    /// The published stage 2 really is the ~150 M-weight network the issue describes; the pooled one is small.
+    func testStageTwoPresets() throws {
+        for name in ["pl-stage2", "pl-stage2-pooled"] {
+            let text = try String(contentsOf: Self.root.appendingPathComponent("config/models/\(name).yaml"), encoding: .utf8)
+            XCTAssertEqual(try SequentialConfig.parse(yaml: text), SequentialConfig.presets[name], name)
+        }
+        let published = SequentialConfig.presets["pl-stage2"]!
+        let shapes = SequentialNet.shapes(published, height: 481, width: 641)
+        XCTAssertEqual(shapes[6], FeatureShape(height: 118, width: 158, channels: 32))
+        XCTAssertEqual(shapes[6].count * 256, 152_731_648)
+        let pooled = try SequentialNet(config: SequentialConfig.presets["pl-stage2-pooled"]!)
+        XCTAssertEqual(pooled.parameterCount, (3 * 9 * 32 + 32) + (32 * 9 * 32 + 32) + (32 * 256 + 256) + (256 * 2 + 2))
+    }
+
     /// Dropout keeps ≈ 1 − rate of the values, scales them by 1/(1 − rate), is the identity at
     /// inference, and its masks depend on the sample's index in the global batch, not on how the
     /// batch is cut over ranks.

@@ -8,7 +8,7 @@ import Storage
 ///     /counts          float32 [N, K]        the counts stage 2 learns (K = count_names)
 ///     /split           uint8   [N]           0 train, 1 val, 2 test (the image's split in the patches file)
 ///     /images/name, /images/path  string [N]
-///     attributes: window (stage-1 input size), map_classes, count_names (JSON lists), stage1 (checkpoint path)
+///     attributes: window (stage-1 input size), border (valid | reflect), map_classes, count_names (JSON lists)
 public enum MapsFile {
     public static let format = FileFormat(name: "netosis.maps", version: 1, oldestReadable: 1, madeBy: "netosis maps")
     /// What stage 2 counts: the two phenotypes of the paper's PL counter.
@@ -25,12 +25,13 @@ public enum MapsFile {
     }
 
     /// Writes rows and their maps ([h, w, c] each) in one go, through `OutputFile`'s temporary file.
-    public static func write(to path: String, config: String, window: Int, mapClasses: [String], rows: [Row],
+    public static func write(to path: String, config: String, window: Int, border: String, mapClasses: [String], rows: [Row],
                              height: Int, width: Int, channels: Int, map: (Int) throws -> [Float]) throws {
         let file = try HDF5File.create(path)
         try FileHeader(format, config: config).write(to: file)
         func json(_ list: [String]) throws -> String { String(decoding: try JSONEncoder().encode(list), as: UTF8.self) }
         try file.setAttribute("window", Int32(window))
+        try file.setAttribute("border", border)
         try file.setAttribute("map_classes", try json(mapClasses))
         try file.setAttribute("count_names", try json(countNames))
         let n = rows.count

@@ -8,9 +8,10 @@ public struct MapsOptions: Sendable {
     public var stage1: String
     public var patches: String
     public var output: String
+    public var border: MapBorder
     public var overwrite: Bool
-    public init(stage1: String, patches: String, output: String, overwrite: Bool = false) {
-        self.stage1 = stage1; self.patches = patches; self.output = output; self.overwrite = overwrite
+    public init(stage1: String, patches: String, output: String, border: MapBorder = .valid, overwrite: Bool = false) {
+        self.stage1 = stage1; self.patches = patches; self.output = output; self.border = border; self.overwrite = overwrite
     }
 }
 
@@ -31,7 +32,7 @@ public enum MapsJob {
             ? try OutputFile.check(options.output, kind: "maps file (\(MapsFile.format.name))", inputs: [options.stage1, options.patches],
                                    overwrite: options.overwrite) { (try? FileHeader.open($0, expecting: MapsFile.format)) != nil }
             : nil
-        let stage1 = try StageOneMaps(checkpoint: options.stage1)
+        let stage1 = try StageOneMaps(checkpoint: options.stage1, border: options.border)
         let images = try PatchImages(path: options.patches)
         guard !images.names.isEmpty else { throw FileFormatError(path: options.patches, problem: "lists no images") }
         if let problem = images.sizeProblem { throw FileFormatError(path: options.patches, problem: problem) }
@@ -85,10 +86,10 @@ public enum MapsJob {
             }
         }
         guard !rows.isEmpty else { throw MapsError("\(options.patches): no image could be read; nothing written") }
-        let config = ["stage1": options.stage1, "patches": options.patches]
+        let config = ["stage1": options.stage1, "patches": options.patches, "border": options.border.rawValue]
         let json = String(decoding: try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys]), as: UTF8.self)
         try output.write { temporary in
-            try MapsFile.write(to: temporary, config: json, window: stage1.window,
+            try MapsFile.write(to: temporary, config: json, window: stage1.window, border: options.border.rawValue,
                                mapClasses: (0..<c).map { images.classNames.indices.contains($0) ? images.classNames[$0] : "class \($0)" },
                                rows: rows, height: mapH, width: mapW, channels: c) { maps[$0] }
         }

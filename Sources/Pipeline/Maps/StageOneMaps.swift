@@ -4,13 +4,15 @@ import Neural
 import Storage
 
 /// The PL counter's stage 1 over a whole image: the window network (a sequential model trained on
-/// image-normalised patches) applied to every valid window in one sliding-window pass, giving class
-/// probabilities [H − S + 1, W − S + 1, classes] for an H × W image and an S × S window.
+/// image-normalised patches) applied to every window in one sliding-window pass, giving class
+/// probabilities per window position.
 struct StageOneMaps {
     let pass: SlidingWindowPass
     let checkpoint: String
+    let border: MapBorder
 
-    init(checkpoint: String) throws {
+    init(checkpoint: String, border: MapBorder = .valid) throws {
+        self.border = border
         let model = try WeightIO.loadModel(path: checkpoint)
         guard let net = model as? SequentialNet else {
             throw FileFormatError(path: checkpoint, problem: "holds \(model.architecture) '\(model.name)'; the PL counter's stage 1 is a sequential window network (config/models/pl-stage1.yaml)")
@@ -27,7 +29,9 @@ struct StageOneMaps {
     var classes: Int { pass.net.numClasses }
 
     /// The map's size for an image of `height` × `width`.
-    func mapSize(height: Int, width: Int) -> (height: Int, width: Int) { (height - window + 1, width - window + 1) }
+    func mapSize(height: Int, width: Int) -> (height: Int, width: Int) {
+        border == .valid ? (height - window + 1, width - window + 1) : (height, width)
+    }
 
     /// Probabilities for every window of the image, z-scored with the image's own statistics as the
     /// training patches were.
@@ -37,8 +41,29 @@ struct StageOneMaps {
         }
         let (mean, std) = image.statistics
         let inv: Float = std > 1e-6 ? 1 / std : 0
-        let scaled = image.pixels.map { (Float($0) - mean) * inv }
-        let out = try pass.run(scaled, height: image.height, width: image.width, softmax: true)
+        var scaled: [Float], (h, w) = (image.height, image.width)
+        switch border {
+        case .valid:
+            scaled = image.pixels.map { (Float($0) - mean) * inv }
+        case .reflect:
+            // Mirrored as PatchExtractor cuts patches at the border: window (y, x) of the padded image is
+            // then exactly the patch prepare would cut centred on pixel (x, y).
+            let before = window / 2
+            (h, w) = (image.height + window - 1, image.width + window - 1)
+            scaled = [Float](repeating: 0, count: h * w)
+            let columns = (0..<w).map { PatchExtractor.reflect($0 - before, image.width) }
+            for y in 0..<h {
+                let source = PatchExtractor.reflect(y - before, image.height) * image.width
+                for x in 0..<w { scaled[y * w + x] = (Float(image.pixels[source + columns[x]]) - mean) * inv }
+            }
+        }
+        let out = try pass.run(scaled, height: h, width: w, softmax: true)
         return (out.scores, out.height, out.width)
     }
 }
+
+/// Which windows stage 1 sees. `valid`: only windows inside the image (the paper's geometry, a
+/// 481×641 map of a 512×672 field): objects within half a window of the border are seen only in
+/// part. `reflect`: the image mirrored at its border as `prepare` cuts patches there, so the map has
+/// the image's size and its pixel (y, x) is stage 1's answer for the patch centred on it.
+public enum MapBorder: String, CaseIterable, Codable, Sendable { case valid, reflect }

@@ -2,6 +2,8 @@ import ArgumentParser
 import Cluster
 import Pipeline
 
+extension MapBorder: ExpressibleByArgument {}
+
 /// `netosis maps`: stage-1 probability maps of whole images, for the PL counter's stage 2.
 struct MapsCommand: DistributedCommand {
     static let configuration = CommandConfiguration(
@@ -22,6 +24,9 @@ struct MapsCommand: DistributedCommand {
     @Option(help: "Patches file (netosis.patches, format 3) whose images and counts to map.")
     var patches: String
 
+    @Option(help: "Windows stage 1 sees: valid (inside the image: the paper's 481×641 map of a 512×672 field) or reflect (the image mirrored at its border as prepare cuts patches: a map of the image's size, every object seen whole).")
+    var border: MapBorder = .valid
+
     @Option(help: "Maps file to write (netosis.maps).")
     var out: String
 
@@ -30,7 +35,7 @@ struct MapsCommand: DistributedCommand {
 
     func run(on world: Communicator) throws {
         let console = Console("maps", world: world)
-        try MapsJob.run(MapsOptions(stage1: stage1, patches: patches, output: out, overwrite: overwrite),
+        try MapsJob.run(MapsOptions(stage1: stage1, patches: patches, output: out, border: border, overwrite: overwrite),
                         world: world, log: console.log, warn: console.warn, progress: console.progress)
     }
 }

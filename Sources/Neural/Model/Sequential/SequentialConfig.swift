@@ -15,6 +15,7 @@ import Storage
 ///       - batchnorm
 ///       - softmax                              # last only: the engine returns logits, losses apply it
 ///       - globalavgpool                        # mean of each channel over the map → features
+///       - globalsumpool                        # sum of each channel over the map (counting: a sum of local evidence)
 ///
 /// `input_size` is the input's height (and width, unless `input_width` says otherwise: the PL
 /// counter's stage 2 reads a whole field's maps). `input_normalization` says how pixels are scaled
@@ -52,6 +53,7 @@ public struct SequentialConfig: Codable, Equatable, Sendable {
         case dense(units: Int)
         case softmax
         case globalAvgPool
+        case globalSumPool
 
         /// The YAML key (or bare word) of each kind.
         public var kind: String {
@@ -66,9 +68,10 @@ public struct SequentialConfig: Codable, Equatable, Sendable {
             case .dense: "dense"
             case .softmax: "softmax"
             case .globalAvgPool: "globalavgpool"
+            case .globalSumPool: "globalsumpool"
             }
         }
-        static let kinds = ["conv", "batchnorm", "relu", "maxpool", "avgpool", "dropout", "flatten", "dense", "softmax", "globalavgpool"]
+        static let kinds = ["conv", "batchnorm", "relu", "maxpool", "avgpool", "dropout", "flatten", "dense", "softmax", "globalavgpool", "globalsumpool"]
 
         public init(from decoder: Decoder) throws {
             if let word = try? decoder.singleValueContainer().decode(String.self) {
@@ -78,9 +81,10 @@ public struct SequentialConfig: Codable, Equatable, Sendable {
                 case "batchnorm": self = .batchNorm
                 case "softmax": self = .softmax
                 case "globalavgpool": self = .globalAvgPool
+                case "globalsumpool": self = .globalSumPool
                 default:
                     throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription:
-                        "'\(word)' is not a layer without settings (those are relu, flatten, batchnorm, softmax, globalavgpool; others: conv, maxpool, avgpool, dropout, dense)"))
+                        "'\(word)' is not a layer without settings (those are relu, flatten, batchnorm, softmax, globalavgpool, globalsumpool; others: conv, maxpool, avgpool, dropout, dense)"))
                 }
                 return
             }
@@ -140,7 +144,7 @@ public struct SequentialConfig: Codable, Equatable, Sendable {
 
         public func encode(to encoder: Encoder) throws {
             switch self {
-            case .relu, .flatten, .batchNorm, .softmax, .globalAvgPool:
+            case .relu, .flatten, .batchNorm, .softmax, .globalAvgPool, .globalSumPool:
                 var c = encoder.singleValueContainer()
                 try c.encode(kind)
             case let .conv(filters, kernel, stride, padding, bias):
@@ -297,8 +301,8 @@ public struct FeatureShape: Equatable, Sendable, CustomStringConvertible {
             return self
         case .flatten:
             return FeatureShape(height: 1, width: 1, channels: count, isFlat: true)
-        case .globalAvgPool:
-            guard !isFlat else { throw fail("global average pooling needs an image, it gets \(self)") }
+        case .globalAvgPool, .globalSumPool:
+            guard !isFlat else { throw fail("global pooling needs an image, it gets \(self)") }
             return FeatureShape(height: 1, width: 1, channels: channels, isFlat: true)
         case let .dense(units):
             guard isFlat else { throw fail("a dense layer needs features: put flatten before it (it gets a \(self) map)") }

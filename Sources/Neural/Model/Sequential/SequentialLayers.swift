@@ -188,16 +188,20 @@ final class FlattenLayer: SequentialLayer {
     }
 }
 
-/// Mean of every channel over the map: [h·w, c] → [c] per image. Makes a network's output a sum
-/// of local evidence whatever the map's size (the PL counter's pooled stage 2).
-final class GlobalAveragePoolLayer: SequentialLayer {
+/// Mean (or sum) of every channel over the map: [h·w, c] → [c] per image. The sum makes a network's
+/// output a sum of local evidence whatever the map's size (the PL counter's pooled stage 2): features
+/// then grow with the number of objects, as the counts do, instead of being divided by the area.
+final class GlobalPoolLayer: SequentialLayer {
+    let sum: Bool
+    init(sum: Bool) { self.sum = sum }
+
     func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, input s: FeatureShape, training: Bool) {
         let (hw, c) = (s.height * s.width, s.channels)
         for b in 0..<batch {
             let xi = x + b * hw * c, yi = y + b * c
             var sums = [Double](repeating: 0, count: c)
             for p in 0..<hw { for ch in 0..<c { sums[ch] += Double(xi[p * c + ch]) } }
-            for ch in 0..<c { yi[ch] = Float(sums[ch] / Double(hw)) }
+            for ch in 0..<c { yi[ch] = Float(sum ? sums[ch] : sums[ch] / Double(hw)) }
         }
     }
 
@@ -205,7 +209,7 @@ final class GlobalAveragePoolLayer: SequentialLayer {
                   batch: Int, input s: FeatureShape, scratch: FloatBuffer) {
         guard let dx else { return }
         let (hw, c) = (s.height * s.width, s.channels)
-        let scale = 1 / Float(hw)
+        let scale: Float = sum ? 1 : 1 / Float(hw)
         for b in 0..<batch {
             let gi = dy + b * c, di = dx + b * hw * c
             for p in 0..<hw { for ch in 0..<c { di[p * c + ch] = gi[ch] * scale } }

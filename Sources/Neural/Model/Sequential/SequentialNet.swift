@@ -43,7 +43,8 @@ public final class SequentialNet: Model {
         case let .avgPool(kernel, stride): return PoolLayer(AvgPool2D(kernel: kernel, stride: stride))
         case let .dropout(rate): return DropoutLayer(rate: Float(rate), seed: seed, index: i)
         case .flatten: return FlattenLayer()
-        case .globalAvgPool: return GlobalAveragePoolLayer()
+        case .globalAvgPool: return GlobalPoolLayer(sum: false)
+        case .globalSumPool: return GlobalPoolLayer(sum: true)
         case let .dense(units):
             return DenseLayer(Dense(name: "\(i)", inFeatures: input.count, outFeatures: units, generator: &generator))
         }

@@ -21,8 +21,8 @@ public struct SlidingWindowPass {
             if case let .conv(_, _, _, padding, _) = spec, padding != 0 {
                 throw NeuralError.badConfig("model '\(net.config.name)': layer \(i) (conv) is padded; a sliding-window pass needs unpadded convolutions")
             }
-            if case .globalAvgPool = spec {
-                throw NeuralError.badConfig("model '\(net.config.name)': layer \(i) (globalavgpool) pools the whole input; it is not a window network")
+            if spec == .globalAvgPool || spec == .globalSumPool {
+                throw NeuralError.badConfig("model '\(net.config.name)': layer \(i) (\(spec.kind)) pools the whole input; it is not a window network")
             }
         }
         self.net = net
