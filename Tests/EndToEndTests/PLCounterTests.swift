@@ -62,9 +62,13 @@ final class PLCounterTests: XCTestCase {
 
     func testTwoStageCounterCountsHeldOutWells() throws {
         let netosis = try productPath("netosis")
-        func run(_ ranks: Int, _ arguments: [String], timeout: TimeInterval = 300) throws -> String {
+        func run(_ ranks: Int, _ arguments: [String], timeout: TimeInterval = 300, expectFailure: Bool = false) throws -> String {
             let result = ranks == 1 ? try runProgram(netosis, arguments, timeout: timeout) : try mpirun(ranks, netosis, arguments, timeout: timeout)
-            XCTAssertEqual(result.status, 0, "netosis \(arguments.joined(separator: " ")): \(result.output)")
+            if expectFailure {
+                XCTAssertNotEqual(result.status, 0, "netosis \(arguments.joined(separator: " ")) should fail")
+            } else {
+                XCTAssertEqual(result.status, 0, "netosis \(arguments.joined(separator: " ")): \(result.output)")
+            }
             return result.output
         }
         try Self.stage1.write(toFile: path("stage1.yaml"), atomically: true, encoding: .utf8)
@@ -124,6 +128,24 @@ final class PLCounterTests: XCTestCase {
                          agreement.meanAbsoluteError, agreement.bias))
             XCTAssertGreaterThanOrEqual(try XCTUnwrap(agreement.pearsonR), 0.95, "\(name): per-image count r on held-out wells")
         }
+        // screen --method pl gives every image the counts evaluate gave it (same two networks, same
+        // maps geometry chosen from stage 2's input size), into results.h5 that `counts` reads.
+        _ = try run(2, ["screen", "--method", "pl", "--checkpoint", path("s1/model.h5"), "--stage2", path("s2/model.h5"),
+                        "--input", path("synth/images"), "--out", path("results.h5")])
+        _ = try run(1, ["counts", "--results", path("results.h5"), "--annotations", path("synth/annotations"), "--json", path("screened.json")])
+        let screened = try CountReport.decode(Data(contentsOf: URL(fileURLWithPath: path("screened.json"))))
+        XCTAssertEqual(screened.images.count, 72)
+        let byImage = Dictionary(uniqueKeysWithValues: screened.images.map { ($0.image, $0) })
+        for row in report.images {
+            let other = try XCTUnwrap(byImage[row.image], row.image)
+            XCTAssertEqual(other.predicted["non-NETotic"], row.predicted["non-NETotic"], row.image)
+            XCTAssertEqual(other.predicted["NETotic"], row.predicted["NETotic"], row.image)
+            XCTAssertEqual(other.manual["NETotic"], row.manual["NETotic"], row.image)
+        }
+        let wrongSize = try run(1, ["screen", "--method", "pl", "--checkpoint", path("s1/model.h5"), "--input", path("synth/images"),
+                                    "--out", path("x.h5")], expectFailure: true)
+        XCTAssertTrue(wrongSize.contains("--method pl needs --stage2"), wrongSize)
+
         // The counts stage 2 learnt from are the generator's truth for every well.
         let lines = try String(contentsOfFile: path("synth/truth_wells.csv"), encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         let header = lines[0]

@@ -65,7 +65,11 @@ final class PrepareSampleTests: XCTestCase {
         // Schema (DESIGN "patches.h5").
         let file = try HDF5File.open(out)
         XCTAssertEqual(try file.stringAttribute("format"), "netosis.patches")
-        XCTAssertEqual(try file.attribute("format_version", as: Int32.self), 2)
+        XCTAssertEqual(try file.attribute("format_version", as: Int32.self), 3)
+        // Format 3: every image's pixel statistics, for image-normalised window networks.
+        let means: [Float] = try file.read("images/mean"), stds: [Float] = try file.read("images/std")
+        XCTAssertEqual(means.count, try file.dataset("images/name").readStrings().count)
+        XCTAssertTrue(zip(means, stds).allSatisfy { $0 > 0 && $1 > 0 && $0 < 65536 && $1 < 65536 })
         XCTAssertEqual(try file.attribute("patch_size", as: Int32.self), 112)
         XCTAssertEqual(try file.attribute("label_radius", as: Double.self), SegmentationConfig.standard.labelRadius)
         XCTAssertEqual(try file.stringAttribute("classes"), #"["other","non-NETotic","NETotic"]"#)

@@ -225,13 +225,30 @@ final class TrainCommandTests: XCTestCase {
     func testRunConfigurationsAndPresets() throws {
         let presets = repositoryRoot().appendingPathComponent("config/train")
         let names = try FileManager.default.contentsOfDirectory(atPath: presets.path).filter { $0.hasSuffix(".yaml") }.sorted()
-        XCTAssertEqual(names, ["paper-ol.yaml", "sample.yaml"])
+        XCTAssertEqual(names, ["paper-ol.yaml", "pl-stage1.yaml", "pl-stage2.yaml", "sample.yaml"])
         var flags = TrainSettings()
         flags.data = "p.h5"; flags.out = "o"; flags.lr = 0.5
         let paper = try TrainSettings.resolve(flags: flags, config: presets.appendingPathComponent("paper-ol.yaml").path)
         XCTAssertEqual(paper.model, "densenet121"); XCTAssertEqual(paper.optimizer, .sgd); XCTAssertEqual(paper.momentum, 0.9)
         XCTAssertEqual(paper.lrDecay, 1e-7); XCTAssertEqual(paper.lr, 0.5, "the flag wins over the file")
         XCTAssertNoThrow(try TrainSettings.resolve(flags: flags, config: presets.appendingPathComponent("sample.yaml").path))
+        let stage1 = try TrainSettings.resolve(flags: flags, config: presets.appendingPathComponent("pl-stage1.yaml").path)
+        XCTAssertEqual(stage1.task, .classification); XCTAssertEqual(stage1.loss, .ce); XCTAssertFalse(stage1.augment)
+        let stage2 = try TrainSettings.resolve(flags: flags, config: presets.appendingPathComponent("pl-stage2.yaml").path)
+        XCTAssertEqual(stage2.task, .count); XCTAssertEqual(stage2.loss, .mae); XCTAssertEqual(stage2.model, "pl-stage2")
+        // The loss follows the task; a loss that does not suit it is refused in one line.
+        var counting = flags
+        counting.task = .count
+        XCTAssertEqual(try TrainSettings.resolve(flags: counting, config: nil).loss, .mae)
+        counting.loss = .ce
+        XCTAssertThrowsError(try TrainSettings.resolve(flags: counting, config: nil)) { error in
+            XCTAssertTrue("\(error)".contains("a count task learns with loss mae (got ce)"), "\(error)")
+        }
+        flags.loss = .mae
+        XCTAssertThrowsError(try TrainSettings.resolve(flags: flags, config: nil)) { error in
+            XCTAssertTrue("\(error)".contains("loss mae is for --task count"), "\(error)")
+        }
+        flags.loss = nil
         let bad = path("bad.yaml")
         try "epochs: 3\nbatch_sise: 4\n".write(toFile: bad, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try TrainSettings.resolve(flags: flags, config: bad)) { error in

@@ -9,7 +9,7 @@ import Storage
 struct StageOneMaps {
     let pass: SlidingWindowPass
     let checkpoint: String
-    let border: MapBorder
+    var border: MapBorder
 
     init(checkpoint: String, border: MapBorder = .valid) throws {
         self.border = border

@@ -25,6 +25,8 @@ public struct ScreenOptions: Sendable {
     /// (the ImageJ solidity rule; `checkpoint` is a netosis.rule file from `calibrate-rule`, and the
     /// rule's own segmentation replaces `segmentation`).
     public var method: ScreenMethodName = .ol
+    /// With `pl`: the stage-2 checkpoint (`checkpoint` is then stage 1's).
+    public var stage2: String?
 
     public init(checkpoint: String, input: String, output: String, batchSize: Int = 64,
                 segmentation: SegmentationConfig = .standard, wells: WellConfig = .standard,
@@ -38,7 +40,7 @@ public struct ScreenOptions: Sendable {
 
 /// The classification methods `screen --method` offers.
 public enum ScreenMethodName: String, CaseIterable, Codable, Sendable {
-    case ol, rule
+    case ol, rule, pl
 }
 
 /// What a run did (rank 0; other ranks get zeros).
@@ -93,6 +95,19 @@ public enum ScreenJob {
             description = String(format: "rule: NETotic when solidity %@ %.4f", rule.netoticBelow ? "<" : "≥", rule.solidityThreshold)
             modelJSON = String(decoding: try rule.json(), as: UTF8.self)
             patchSize = 0
+        case .pl:
+            guard let stage2 = options.stage2 else {
+                throw ScreenError("--method pl needs --stage2 (the count model of `train --task count`); --checkpoint is stage 1")
+            }
+            let counter = try PixelLevelCounter(stage1: options.checkpoint, stage2: stage2)
+            method = .pixelLevel(counter)
+            segmentation = options.segmentation
+            description = "PL counter: stage 1 \(counter.stage1.pass.net.name), stage 2 \(counter.stage2.name)"
+            modelJSON = try counter.json()
+            patchSize = counter.stage1.window
+        }
+        if options.method != .pl, let stage2 = options.stage2 {
+            throw ScreenError("--stage2 \(stage2) is for --method pl")
         }
         let memory = ImageMemory(try MemoryBudget.current(world: world))
         Preemption.install()
@@ -116,11 +131,20 @@ public enum ScreenJob {
         let items = try ScreenWorkList.scan(options.input, wells: options.wells)
         var plateMap = try options.plateMap.map { try Self.readPlateMap($0, items: items, warn: warn) }
         let output = try OutputFile.check(options.output, kind: "results file (\(ResultsFile.format.name))",
-                                          inputs: [options.checkpoint] + items.flatMap(\.paths), overwrite: true) {
+                                          inputs: [options.checkpoint] + (options.stage2.map { [$0] } ?? []) + items.flatMap(\.paths), overwrite: true) {
             ResultsFile.format.isFormat(of: $0)
         }
-        guard let sha = SHA256.ofFile(options.checkpoint) else {
+        guard var sha = SHA256.ofFile(options.checkpoint) else {
             throw FileFormatError(path: options.checkpoint, problem: "cannot be read to compute its checksum")
+        }
+        if let stage2 = options.stage2 {
+            // The PL counter is both checkpoints: its identity is the digest of their digests.
+            guard let sha2 = SHA256.ofFile(stage2) else {
+                throw FileFormatError(path: stage2, problem: "cannot be read to compute its checksum")
+            }
+            var both = SHA256()
+            both.update(Data((sha + sha2).utf8))
+            sha = both.hexDigest()
         }
         let identity = ScreenIdentity(
             checkpoint: URL(fileURLWithPath: options.checkpoint).path, checkpointSHA256: sha,
@@ -254,4 +278,10 @@ public enum ScreenJob {
         }
         return lines
     }
+}
+
+/// A screen that cannot start (one line).
+struct ScreenError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
 }

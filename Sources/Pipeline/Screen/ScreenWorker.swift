@@ -9,6 +9,8 @@ enum ScreenMethod {
     case network(PatchClassifier)
     /// The ImageJ rule baseline (`rule`): a solidity threshold per object, no network.
     case rule(SolidityRule)
+    /// The PL counter (`pl`): stage-1 maps of the whole image, stage-2 counts; no objects.
+    case pixelLevel(PixelLevelCounter)
 }
 
 /// Screens one image: read (assembling a well from its fields), segment, cut one patch per nucleus
@@ -47,6 +49,15 @@ final class ScreenWorker {
             let image = try load(item)
             lap(0)
             row.width = image.width; row.height = image.height
+            if case let .pixelLevel(counter) = method {
+                // Whole-image counts: no segmentation, no objects, no "other" count.
+                let counts = try counter.count(image, path: item.pathText)
+                lap(2)
+                row.counts = [0] + counts.map { max(0, Int($0.rounded())) }
+                row.status = "ok"
+                row.seconds = Date().timeIntervalSince(start)
+                return ScreenResult(image: row)
+            }
             let nuclei = segmenter.segment(image).nuclei
             lap(1)
             try FaultPoint.pass("screen-image")  // tests: a rank killed (or an I/O error) mid-image
@@ -82,6 +93,8 @@ final class ScreenWorker {
     private func classify(_ image: GrayImage, _ nuclei: [Nucleus], classes k: Int,
                           progress: ((Int, Int) -> Void)?) throws -> [Float] {
         switch method {
+        case .pixelLevel:
+            preconditionFailure("the PL counter counts whole images")
         case let .rule(rule):
             var out = [Float](repeating: 0, count: nuclei.count * k)
             for (i, n) in nuclei.enumerated() { out[i * k + rule.classify(n)] = 1 }

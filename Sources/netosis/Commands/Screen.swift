@@ -25,14 +25,20 @@ struct Screen: DistributedCommand {
         and analyze need no plate map of their own. --method rule screens with the paper's ImageJ baseline \
         instead of a network: --checkpoint is then a rule file from `netosis calibrate-rule` (its own \
         segmentation: rolling-ball background, Isodata threshold, objects ≥ 100 px not touching the border; \
-        each object NETotic or non-NETotic by its solidity), and the segmentation flags do not apply.
+        each object NETotic or non-NETotic by its solidity), and the segmentation flags do not apply. \
+        --method pl counts with the paper's pixel-level counter: --checkpoint is its stage 1 and --stage2 its \
+        count model (docs/methods.md); each image's non-NETotic and NETotic counts come from the two networks \
+        without segmentation, so results.h5 holds counts but no objects (and no "other" count).
         """)
 
     @Option(help: "Checkpoint (netosis.checkpoint) of a 3-class model: other, non-NETotic, NETotic; with --method rule, a rule file (netosis.rule).")
     var checkpoint: String
 
-    @Option(help: "How objects are classified: ol (the network, per nucleus patch) or rule (the ImageJ solidity rule).")
+    @Option(help: "How objects are classified: ol (the network, per nucleus patch), rule (the ImageJ solidity rule) or pl (the pixel-level counter).")
     var method: ScreenMethodName = .ol
+
+    @Option(help: "With --method pl: the stage-2 count checkpoint (`train --task count`); --checkpoint is stage 1.")
+    var stage2: String?
 
     @Option(help: "Folder of images, or a manifest CSV (plate,well,field,path).")
     var input: String
@@ -71,6 +77,7 @@ struct Screen: DistributedCommand {
                                     normalization: normalize, retryFailed: retryFailed, overwrite: overwrite,
                                     plateMap: platemap)
         options.method = method
+        options.stage2 = stage2
         let console = Console("screen", world: world)
         _ = try ScreenJob.run(options, world: world, log: console.log, warn: console.warn, status: console.status)
     }
