@@ -181,7 +181,9 @@ public enum ResultsFile {
                                         counts: counts.map { Int($0[i]) }, meanProbabilities: means.map { $0[i] },
                                         checkpointID: ids[i], seconds: seconds[i], rank: Int(rank[i]))
                 row.stageSeconds = stages.map { $0[i] }
-                guard row.objects == hi - lo else {
+                // The PL counter counts whole images: its rows have counts and never objects.
+                let countsWithoutObjects = identity.method == ScreenMethodName.pl.rawValue
+                guard countsWithoutObjects ? hi == lo : row.objects == hi - lo else {
                     throw bad("image \(names[i]) counts \(row.objects) objects but /objects holds \(hi - lo)")
                 }
                 results.append(ScreenResult(image: row, objects: rows))
