@@ -161,7 +161,7 @@ final class SequentialNetTests: XCTestCase {
 
     /// The published stage 2 really is the ~150 M-weight network the issue describes; the pooled one is small.
     func testStageTwoPresets() throws {
-        for name in ["pl-stage2", "pl-stage2-pooled"] {
+        for name in ["pl-stage2", "pl-stage2-pooled", "pl-stage1-narrow"] {
             let text = try String(contentsOf: Self.root.appendingPathComponent("config/models/\(name).yaml"), encoding: .utf8)
             XCTAssertEqual(try SequentialConfig.parse(yaml: text), SequentialConfig.presets[name], name)
         }
