@@ -146,6 +146,23 @@ final class PLCounterTests: XCTestCase {
                                     "--out", path("x.h5")], expectFailure: true)
         XCTAssertTrue(wrongSize.contains("--method pl needs --stage2"), wrongSize)
 
+        // The report compares methods given side by side: the PL counter and the ImageJ rule on the same images.
+        _ = try run(1, ["prepare", "--images", path("synth/images"), "--annotations", path("synth/annotations"), "--out", path("seg.h5"),
+                        "--patch-size", "32", "--split-by", "well", "--seed", "1"])
+        _ = try run(1, ["calibrate-rule", "--data", path("seg.h5"), "--out", path("rule.json")])
+        _ = try run(2, ["screen", "--method", "rule", "--checkpoint", path("rule.json"), "--input", path("synth/images"), "--out", path("rule.h5")])
+        let reportLog = try run(1, ["report", "--results", path("results.h5"), path("rule.h5"), "--platemap", path("synth/platemap.csv"),
+                                    "--annotations", path("synth/annotations"), "--out", path("report.html")])
+        XCTAssertTrue(reportLog.contains("methods compared (pl, rule)"), reportLog)
+        XCTAssertFalse(reportLog.contains("is in more than one results file"), "images of two methods are not duplicates")
+        let html = try String(contentsOfFile: path("report.html"), encoding: .utf8)
+        let section = String(html[try XCTUnwrap(html.range(of: "id=\"methods\""))!.lowerBound...])
+        let plNon = try XCTUnwrap(screened.agreement(of: "non-NETotic")?.pearsonR)
+        XCTAssertTrue(section.contains("<td>pl</td><td>non-NETotic</td><td class=\"n\">72</td><td class=\"n\">\(String(format: "%.3f", plNon))</td>"),
+                      "the PL row carries the r of netosis counts")
+        XCTAssertTrue(section.contains("<td>rule</td><td>NETotic</td><td class=\"n\">72</td>"))
+        XCTAssertTrue(section.contains("pl vs rule"))
+
         // The counts stage 2 learnt from are the generator's truth for every well.
         let lines = try String(contentsOfFile: path("synth/truth_wells.csv"), encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         let header = lines[0]

@@ -34,17 +34,25 @@ public enum ReportJob {
             let head = FileHandle(forReadingAtPath: path).flatMap { try? $0.read(upToCount: 4096) } ?? Data()
             return String(decoding: head, as: UTF8.self).contains(generator)
         }
-        let set = try ResultsSet.read(options.results)
+        var set = try ResultsSet.read(options.results)
+        // Results of several methods on the same images: the first method's files carry the report,
+        // the others are compared with it in their own section (their images are not duplicates).
+        let comparison = try MethodComparison.of(options.results, files: set.files)
+        if let comparison { set = comparison.groups[0].set }
         let map = try set.plateMap(given: options.plateMap)
         for line in set.duplicates { warn(line) }
         let annotated = try options.annotations.map { try AnnotationQC.measure(set, annotations: $0, from: options.results.joined(separator: ", ")) }
         for problem in annotated?.problems.prefix(5) ?? [] { warn(problem) }
         var page = HTMLPage()
-        metadata(&page, set: set, options: options, map: map)
+        metadata(&page, set: set, paths: comparison?.groups[0].paths ?? options.results, map: map)
         qualityControl(&page, set: set, map: map, annotated: annotated)
         plates(&page, set: set)
-        let sections = doseResponse(&page, options: options, set: set, map: map) + clustering(&page, options: options, set: set, map: map)
+        var sections = doseResponse(&page, options: options, set: set, map: map) + clustering(&page, options: options, set: set, map: map)
             + cohort(&page, options: options, set: set, map: map)
+        if let comparison {
+            try comparison.write(&page, annotations: options.annotations)
+            sections.append("methods compared (\(comparison.groups.map(\.method).joined(separator: ", ")))")
+        }
         let ok = set.rows.filter(\.result.image.isOK).count
         let title = "NETosis report: \(Set(set.rows.map(\.result.image.plate)).count) plate(s), \(set.rows.count) image(s)"
         let subtitle = "netosis \(ToolVersion.string) · \(FileHeader.now()) · \(ok) of \(set.rows.count) images screened ok"
@@ -55,9 +63,9 @@ public enum ReportJob {
         return html
     }
 
-    static func metadata(_ page: inout HTMLPage, set: ResultsSet, options: ReportOptions, map: PlateMap?) {
+    static func metadata(_ page: inout HTMLPage, set: ResultsSet, paths: [String], map: PlateMap?) {
         page.section("run", "Run")
-        for (path, file) in zip(options.results, set.files) {
+        for (path, file) in zip(paths, set.files) {
             let model = (try? JSONSerialization.jsonObject(with: Data(file.identity.model.utf8))) as? [String: Any]
             let segmentation = String(decoding: (try? ResultsFile.encoder().encode(file.identity.segmentation)) ?? Data(), as: UTF8.self)
             page.facts([
