@@ -153,9 +153,7 @@ public final class BatchLoader {
             case .patch: PatchTransform.zScore(out)
             case .image:
                 let i = Int(dataset.imageIndex[row])
-                let mean = dataset.imageMean[i], std = dataset.imageStd[i]
-                let inv: Float = std > 1e-6 ? 1 / std : 0
-                for j in out.indices { out[j] = (out[j] - mean) * inv }
+                PatchTransform.standardize(out, mean: dataset.imageMean[i], std: dataset.imageStd[i])
             }
             labels.append(Int32(dataset.labels[row]))
             slot += 1

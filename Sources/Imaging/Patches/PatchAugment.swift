@@ -73,6 +73,14 @@ public enum PatchTransform {
         }
     }
 
+    /// (v − mean) / std in place with given statistics (a flat source, std ≤ 1e-6, becomes all zeros):
+    /// how `input_normalization: image` patches are scaled in training and whole fields in `netosis
+    /// maps`, which must agree to the bit for the sliding-window pass to equal per-patch forwards.
+    public static func standardize(_ values: UnsafeMutableBufferPointer<Float>, mean: Float, std: Float) {
+        let inv: Float = std > 1e-6 ? 1 / std : 0
+        for j in values.indices { values[j] = (values[j] - mean) * inv }
+    }
+
     /// Per-patch z-score in place: (v - mean) / std (population std). A flat patch becomes all zeros.
     public static func zScore(_ values: UnsafeMutableBufferPointer<Float>) {
         let n = values.count

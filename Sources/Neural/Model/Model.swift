@@ -81,22 +81,16 @@ extension Model {
                            loss: ClassificationLoss, optimizer: Optimizer,
                            beforeUpdate: (([Parameter]) throws -> Void)? = nil) throws -> (loss: Double, correct: Int) {
         let n = labels.count, classes = numClasses
-        zeroGrad()
-        let logits = forward(images, batch: n, height: height, width: width, training: true)
         var correct = 0
-        for i in 0..<n {
-            var best = 0
-            for j in 1..<classes where logits[i * classes + j] > logits[i * classes + best] { best = j }
-            if best == labels[i] { correct += 1 }
+        let value = try step(images: images, batch: n, height: height, width: width, optimizer: optimizer,
+                             beforeUpdate: beforeUpdate) { logits, gradient in
+            for i in 0..<n {
+                var best = 0
+                for j in 1..<classes where logits[i * classes + j] > logits[i * classes + best] { best = j }
+                if best == labels[i] { correct += 1 }
+            }
+            return loss(logits: logits, labels: labels, classes: classes, gradient: gradient)
         }
-        var dLogits = [Float](repeating: 0, count: n * classes)
-        let value = dLogits.withUnsafeMutableBufferPointer {
-            loss(logits: logits, labels: labels, classes: classes, gradient: $0.baseAddress!)
-        }
-        guard value.isFinite else { throw NeuralError.nonFiniteLoss(step: optimizer.step, value: Float(value)) }
-        dLogits.withUnsafeBufferPointer { _ = backward(logitsGradient: $0.baseAddress!, inputGradient: false) }
-        if let beforeUpdate { try Profiler.time(.communication) { try beforeUpdate(parameters) } }
-        optimizer.update(parameters)
         return (value, correct)
     }
 
@@ -107,12 +101,23 @@ extension Model {
                            loss: MeanAbsoluteError, optimizer: Optimizer,
                            beforeUpdate: (([Parameter]) throws -> Void)? = nil) throws -> Double {
         precondition(targets.count == n * numClasses, "trainBatch: \(targets.count) targets for \(n) × \(numClasses) outputs")
+        return try step(images: images, batch: n, height: height, width: width, optimizer: optimizer, beforeUpdate: beforeUpdate) {
+            loss(outputs: $0, targets: targets, gradient: $1)
+        }
+    }
+
+    /// The step both tasks share: training-mode forward, `loss` (which sees the outputs [n, k] and
+    /// writes dLoss/dOutputs), the finite check before any weight is touched, backward,
+    /// `beforeUpdate` (the all-reduce), the optimizer's update.
+    private func step(images: UnsafePointer<Float>, batch n: Int, height: Int, width: Int, optimizer: Optimizer,
+                      beforeUpdate: (([Parameter]) throws -> Void)?,
+                      loss: (_ outputs: UnsafePointer<Float>, _ gradient: UnsafeMutablePointer<Float>) -> Double) throws -> Double {
         zeroGrad()
         let outputs = forward(images, batch: n, height: height, width: width, training: true)
-        var dOutputs = [Float](repeating: 0, count: targets.count)
-        let value = dOutputs.withUnsafeMutableBufferPointer { loss(outputs: outputs, targets: targets, gradient: $0.baseAddress!) }
+        var gradient = [Float](repeating: 0, count: n * numClasses)
+        let value = gradient.withUnsafeMutableBufferPointer { loss(outputs, $0.baseAddress!) }
         guard value.isFinite else { throw NeuralError.nonFiniteLoss(step: optimizer.step, value: Float(value)) }
-        dOutputs.withUnsafeBufferPointer { _ = backward(logitsGradient: $0.baseAddress!, inputGradient: false) }
+        gradient.withUnsafeBufferPointer { _ = backward(logitsGradient: $0.baseAddress!, inputGradient: false) }
         if let beforeUpdate { try Profiler.time(.communication) { try beforeUpdate(parameters) } }
         optimizer.update(parameters)
         return value

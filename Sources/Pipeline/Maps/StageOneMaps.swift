@@ -39,12 +39,10 @@ struct StageOneMaps {
         guard image.height >= window, image.width >= window else {
             throw ImageError(path: path, problem: "image is \(image.width)×\(image.height) pixels, smaller than the \(window)×\(window) window of stage 1")
         }
-        let (mean, std) = image.statistics
-        let inv: Float = std > 1e-6 ? 1 / std : 0
         var scaled: [Float], (h, w) = (image.height, image.width)
         switch border {
         case .valid:
-            scaled = image.pixels.map { (Float($0) - mean) * inv }
+            scaled = image.pixels.map(Float.init)
         case .reflect:
             // Mirrored as PatchExtractor cuts patches at the border: window (y, x) of the padded image is
             // then exactly the patch prepare would cut centred on pixel (x, y).
@@ -54,9 +52,11 @@ struct StageOneMaps {
             let columns = (0..<w).map { PatchExtractor.reflect($0 - before, image.width) }
             for y in 0..<h {
                 let source = PatchExtractor.reflect(y - before, image.height) * image.width
-                for x in 0..<w { scaled[y * w + x] = (Float(image.pixels[source + columns[x]]) - mean) * inv }
+                for x in 0..<w { scaled[y * w + x] = Float(image.pixels[source + columns[x]]) }
             }
         }
+        let (mean, std) = image.statistics
+        scaled.withUnsafeMutableBufferPointer { PatchTransform.standardize($0, mean: mean, std: std) }
         let out = try pass.run(scaled, height: h, width: w, softmax: true)
         return (out.scores, out.height, out.width)
     }

@@ -94,6 +94,8 @@ final class CountTask: TrainingTask {
     let loss = MeanAbsoluteError()
     private var targets: [Float] = []
     private var scratch: [Float]
+    /// This rank's visiting order for one epoch (computed once per epoch, as BatchLoader caches it).
+    private var order: (key: [Int], rows: [Int]) = ([], [])
 
     init(maps: MapsDataset, settings: ResolvedTrainSettings, perRank: Int) {
         self.maps = maps
@@ -113,7 +115,10 @@ final class CountTask: TrainingTask {
     var validationBatch: Int { 4 }
 
     func fill(batch: Int, epoch: Int, rank: Int, worldSize: Int, into input: UnsafeMutableBufferPointer<Float>) throws -> Int {
-        let order = BatchLoader.order(trainRows, seed: seed, epoch: epoch, rank: rank, worldSize: worldSize)
+        if order.key != [epoch, rank, worldSize] {
+            order = ([epoch, rank, worldSize], BatchLoader.order(trainRows, seed: seed, epoch: epoch, rank: rank, worldSize: worldSize))
+        }
+        let order = order.rows
         let start = batch * perRank, end = min(start + perRank, order.count)
         targets.removeAll(keepingCapacity: true)
         guard start < end else { return 0 }
