@@ -18,15 +18,20 @@ public struct DoseResponse: Codable, Equatable, Sendable {
     }
 }
 
-/// What a well was treated with (the paper's agonists; DMSO is the vehicle control).
+/// What a well was treated with (the paper's agonists; DMSO is the vehicle control; `freeze`, only in
+/// `synth --phenotypes` sets, is necrosis by freezing at −80 °C, the paper's necrosis control).
 public enum Agonist: String, Codable, Sendable, CaseIterable {
     case dmso = "DMSO"
     case pma = "PMA"
     case a23187 = "A23187"
+    case freeze = "freeze"
+
+    /// The agonists of every set (freeze only with phenotypes).
+    public static let standard: [Agonist] = [.dmso, .pma, .a23187]
 
     public var unit: String {
         switch self {
-        case .dmso: return ""
+        case .dmso, .freeze: return ""
         case .pma: return "nM"
         case .a23187: return "uM"
         }
@@ -35,7 +40,7 @@ public enum Agonist: String, Codable, Sendable, CaseIterable {
     /// Concentration series used to lay out a plate (PMA 0.001–200 nM, A23187 0.05–8 µM).
     public var series: [Double] {
         switch self {
-        case .dmso: return [0]
+        case .dmso, .freeze: return [0]
         case .pma: return [0.001, 0.01, 0.1, 1, 5, 20, 100, 200]
         case .a23187: return [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8]
         }
@@ -76,7 +81,7 @@ public enum PlateDesign {
     public static func response(_ agonist: Agonist, _ genotype: Genotype) -> DoseResponse {
         let bottom = genotype == .control ? 0.06 : 0.10
         switch (agonist, genotype) {
-        case (.dmso, _): return DoseResponse(bottom: bottom, top: bottom, ec50: 1, hill: 1)
+        case (.dmso, _), (.freeze, _): return DoseResponse(bottom: bottom, top: bottom, ec50: 1, hill: 1)
         case (.pma, .control): return DoseResponse(bottom: bottom, top: 0.70, ec50: 2.0, hill: 1.2)
         case (.pma, .sickleCell): return DoseResponse(bottom: bottom, top: 0.25, ec50: 10.0, hill: 1.0)
         case (.a23187, _): return DoseResponse(bottom: bottom, top: 0.65, ec50: 1.0, hill: 1.8)
@@ -92,10 +97,10 @@ public enum PlateDesign {
 
     /// Plates × wells: wells are the first `wells` of a 96-well plate in row-major order (A01, A02, …).
     /// Per plate: max(1, wells/12) DMSO wells, then a PMA series, then an A23187 series (ascending;
-    /// series longer than 8 repeat as replicates). Plate p has donor D<p>; odd plates are HbAA
-    /// controls, even plates HbSS sickle-cell donors.
-    public static func plateMap(plates: Int, wells: Int) -> [PlateMapRow] {
-        precondition(plates >= 1 && wells >= 1 && wells <= 96)
+    /// series longer than 8 repeat as replicates), then `freezeWells` freeze wells (phenotype sets).
+    /// Plate p has donor D<p>; odd plates are HbAA controls, even plates HbSS sickle-cell donors.
+    public static func plateMap(plates: Int, wells: Int, freezeWells: Int = 0) -> [PlateMapRow] {
+        precondition(plates >= 1 && wells >= 1 && wells + freezeWells <= 96)
         let vehicle = max(1, Int((Double(wells) / 12).rounded()))
         let rest = max(0, wells - vehicle)
         let nPMA = (rest + 1) / 2, nA = rest / 2
@@ -109,6 +114,7 @@ public enum PlateDesign {
         var treatments: [(Agonist, Double)] = Array(repeating: (.dmso, 0), count: min(vehicle, wells))
         treatments += doses(.pma, nPMA).map { (.pma, $0) }
         treatments += doses(.a23187, nA).map { (.a23187, $0) }
+        treatments += Array(repeating: (.freeze, 0), count: freezeWells)
         var rows: [PlateMapRow] = []
         for p in 0..<plates {
             let genotype: Genotype = p % 2 == 0 ? .control : .sickleCell

@@ -53,20 +53,23 @@ public enum SynthKind: String, Codable, Sendable, CaseIterable {
     case netotic = "netotic"
     case debris = "debris"
     case spreadNET = "spread-net"
+    /// Necrotic nucleus (freeze wells of `synth --phenotypes` sets only).
+    case necrotic = "necrotic"
 
     public var cls: NucleusClass {
         switch self {
         case .nonNETotic: return .nonNETotic
         case .netotic: return .netotic
-        case .debris, .spreadNET: return .other
+        case .debris, .spreadNET, .necrotic: return .other
         }
     }
 
-    /// Cell Counter marker type (1 non-NETotic, 2 NETotic, 4 other).
+    /// Cell Counter marker type (1 non-NETotic, 2 NETotic, 3 necrotic, 4 other).
     public var markerType: Int {
         switch self {
         case .nonNETotic: return 1
         case .netotic: return 2
+        case .necrotic: return 3
         case .debris, .spreadNET: return 4
         }
     }

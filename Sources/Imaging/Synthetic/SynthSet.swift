@@ -36,22 +36,29 @@ public enum SynthSet {
         public var missingWells: Double?
         /// Write results/<plate>.h5 straight from the truth instead of images and annotations.
         public var resultsOnly: Bool?
+        /// Agonist-specific NET morphology and freeze (necrosis) wells (`Phenotypes`).
+        public var phenotypes: Bool?
 
         public init(seed: UInt64, plates: Int, wells: Int, width: Int, height: Int, layout: Layout = .stitched,
                     fieldOrder: FieldOrder = .rowMajor, model: SynthModel = SynthModel(),
-                    cohort: SynthCohort? = nil, missingWells: Double = 0, resultsOnly: Bool = false) {
+                    cohort: SynthCohort? = nil, missingWells: Double = 0, resultsOnly: Bool = false, phenotypes: Bool = false) {
             self.seed = seed; self.plates = plates; self.wells = wells; self.width = width; self.height = height
             self.layout = layout; self.fieldOrder = fieldOrder; self.model = model
             self.cohort = cohort
             if let cohort { self.plates = cohort.plates; self.wells = min(cohort.donors, cohort.donorsPerPlate) * cohort.wellsPerDonor }
             self.missingWells = missingWells == 0 ? nil : missingWells
             self.resultsOnly = resultsOnly ? true : nil
+            self.phenotypes = phenotypes ? true : nil
         }
 
         public var isResultsOnly: Bool { resultsOnly ?? false }
+        public var hasPhenotypes: Bool { phenotypes ?? false }
 
         /// The plate map of the set (every planned well, lost ones too).
-        public var plan: [PlateMapRow] { cohort?.plateMap() ?? PlateDesign.plateMap(plates: plates, wells: wells) }
+        public var plan: [PlateMapRow] {
+            cohort?.plateMap() ?? PlateDesign.plateMap(plates: plates, wells: wells,
+                                                       freezeWells: hasPhenotypes ? Phenotypes.freezeWells(wells: wells) : 0)
+        }
 
         /// Plate and well index of a planned well: its randomness is keyed by them.
         public func position(_ row: PlateMapRow) -> (plate: Int, well: Int) {
@@ -95,6 +102,10 @@ public enum SynthSet {
             if let f = missingWells, !(f >= 0 && f <= 0.5) { return "--missing-wells must be a fraction 0…0.5 (got \(f))" }
             if plates < 1 || plates > 99 { return "--plates must be 1…99 (got \(plates))" }
             if wells < 1 || wells > 96 { return "--wells must be 1…96 per plate (got \(wells))" }
+            if hasPhenotypes && cohort != nil { return "--phenotypes and --cohort do not combine (a cohort's blocks have no freeze wells)" }
+            if hasPhenotypes && wells + Phenotypes.freezeWells(wells: wells) > 96 {
+                return "--phenotypes adds \(Phenotypes.freezeWells(wells: wells)) freeze well(s) per plate: --wells must leave room (≤ \(96 - Phenotypes.freezeWells(wells: wells)); got \(wells))"
+            }
             if width < 64 || height < 64 || width > 16384 || height > 16384 {
                 return "--width/--height must be 64…16384 px (got \(width)×\(height))"
             }
@@ -156,7 +167,7 @@ public enum SynthSet {
         let (plate, well) = options.position(plan[index])
         return WellRenderer.render(row: plan[index], plateIndex: plate, wellIndex: well, seed: options.seed,
                                    width: options.width, height: options.height, model: options.model,
-                                   expected: options.expectedFraction(plan[index]))
+                                   expected: options.expectedFraction(plan[index]), phenotypes: options.hasPhenotypes)
     }
 
     /// Places the objects of well `index` without drawing them (results-only sets).
@@ -164,7 +175,7 @@ public enum SynthSet {
         let (plate, well) = options.position(plan[index])
         return WellRenderer.place(row: plan[index], plateIndex: plate, wellIndex: well, seed: options.seed,
                                   width: options.width, height: options.height, model: options.model,
-                                  expected: options.expectedFraction(plan[index]))
+                                  expected: options.expectedFraction(plan[index]), phenotypes: options.hasPhenotypes)
     }
 
     /// Writes the well's image and Cell Counter XML; returns its truth rows (nuclei CSV lines, well CSV line).
@@ -216,7 +227,7 @@ public enum SynthSet {
     /// XML and truth_nuclei.csv agree exactly.
     public static func markerCoordinate(_ v: Double) -> Int { Int(Double(fmt(v))!.rounded()) }
 
-    /// Fiji Cell Counter XML with the sample's layout (CRLF, types 1…5, integer MarkerX/MarkerY, MarkerZ 1).
+    /// Fiji Cell Counter XML with the sample's layout (CRLF, types 1…5 (3: necrotic, phenotype sets), integer MarkerX/MarkerY, MarkerZ 1).
     public static func cellCounterXML(_ w: SynthWell) -> String {
         var lines = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "<CellCounter_Marker_File>", " <Image_Properties>",
                      "     <Image_Filename>\(w.row.image).tif</Image_Filename>", " </Image_Properties>", " <Marker_Data>",
@@ -254,7 +265,7 @@ public enum SynthSet {
             var donor_shift: [String: Double]?
         }
         var responses: [String: DoseResponse] = [:]
-        for a in Agonist.allCases {
+        for a in Agonist.standard + (options.hasPhenotypes ? [.freeze] : []) {
             for g in Genotype.allCases {
                 responses["\(a.rawValue)/\(g.rawValue)"] = options.cohort == nil ? PlateDesign.response(a, g) : SynthCohort.response(a, g)
             }

@@ -33,33 +33,42 @@ public enum WellRenderer {
         }
     }
 
-    /// Renders the well. Deterministic in (seed, plateIndex, wellIndex) and `expected` (the 4PL
-    /// fraction of the plate map unless a cohort's donor shifts it), nothing else.
+    /// Renders the well. Deterministic in (seed, plateIndex, wellIndex), `expected` (the 4PL
+    /// fraction of the plate map unless a cohort's donor shifts it) and `phenotypes`, nothing else.
     public static func render(row: PlateMapRow, plateIndex: Int, wellIndex: Int, seed: UInt64,
-                              width: Int, height: Int, model: SynthModel = SynthModel(), expected: Double? = nil) -> SynthWell {
+                              width: Int, height: Int, model: SynthModel = SynthModel(), expected: Double? = nil,
+                              phenotypes: Bool = false) -> SynthWell {
         let p = place(row: row, plateIndex: plateIndex, wellIndex: wellIndex, seed: seed, width: width, height: height,
-                      model: model, expected: expected)
+                      model: model, expected: expected, phenotypes: phenotypes)
         return draw(p, row: row, width: width, height: height, model: model)
     }
 
     /// Draws the well's objects: how many of each kind (binomial on the expected fraction), their
-    /// shapes and their positions (NETs of a clustering agonist around cluster centres).
+    /// shapes and their positions (NETs of a clustering agonist around cluster centres). With
+    /// `phenotypes`, NETs take their agonist's morphology and freeze wells hold necrotic nuclei
+    /// (`Phenotypes`); without, not one random draw differs from sets made before phenotypes existed.
     public static func place(row: PlateMapRow, plateIndex: Int, wellIndex: Int, seed: UInt64,
-                             width: Int, height: Int, model: SynthModel = SynthModel(), expected: Double? = nil) -> Placement {
+                             width: Int, height: Int, model: SynthModel = SynthModel(), expected: Double? = nil,
+                             phenotypes: Bool = false) -> Placement {
         var rng = SynthRandom(seed: seed, UInt64(plateIndex), UInt64(wellIndex))
         let expected = expected ?? PlateDesign.expectedFraction(row)
         let density = rng.uniform(model.densityMin, model.densityMax)
         let fieldArea = Double(fieldWidth * fieldHeight)
         let nNuclei = max(1, Int((density * Double(width * height) / fieldArea).rounded()))
-        let nNET = rng.binomial(nNuclei, expected)
+        let nNecrotic = phenotypes && row.agonist == .freeze ? rng.binomial(nNuclei, Phenotypes.necroticShare) : 0
+        let nNET = rng.binomial(nNuclei - nNecrotic, expected)
         let nOther = rng.binomial(nNuclei, model.otherRate)
         let brightness = exp(model.brightnessSigma * rng.normal())
         let background = rng.uniform(model.backgroundMin, model.backgroundMax)
 
         // Shapes, NETotic first (clusters need room), then non-NETotic, then other objects.
         var shapes: [Shape] = []
-        for _ in 0..<nNET { shapes.append(Shape.netotic(&rng, model, brightness)) }
-        for _ in 0..<(nNuclei - nNET) { shapes.append(Shape.nonNETotic(&rng, model, brightness)) }
+        for _ in 0..<nNET {
+            shapes.append(phenotypes ? Shape.netotic(&rng, model, brightness, latent: Phenotypes.drawNET(&rng, agonist: row.agonist))
+                                     : Shape.netotic(&rng, model, brightness))
+        }
+        for _ in 0..<(nNuclei - nNecrotic - nNET) { shapes.append(Shape.nonNETotic(&rng, model, brightness)) }
+        for _ in 0..<nNecrotic { shapes.append(Shape.necrotic(&rng, brightness)) }
         let spreadShare = 0.2 + 0.5 * expected
         for _ in 0..<nOther {
             shapes.append(rng.unit() < spreadShare ? Shape.spreadNET(&rng, brightness) : Shape.debris(&rng, brightness))
@@ -317,6 +326,40 @@ struct Shape {
         return s
     }
 
+    /// A NET of a phenotype set: the latent shape of its morphology (`Phenotypes`), the rest as `netotic`.
+    static func netotic(_ rng: inout SynthRandom, _ m: SynthModel, _ brightness: Double, latent p: Phenotypes.Latent) -> Shape {
+        var s = Shape(kind: .netotic)
+        s.radius = p.radius
+        s.harmonics = [(2, rng.uniform(0, 0.08), rng.uniform(0, 2 * .pi)), (3, rng.uniform(0, 0.05), rng.uniform(0, 2 * .pi))]
+        s.level = brightness * rng.logNormal(median: m.netLevel, sigma: m.netLevelSigma)
+        s.core = s.level * p.core
+        s.coreSigma = s.radius * p.coreWidth
+        s.edge = p.edge
+        s.textureKey = rng.next()
+        s.textureScale = rng.uniform(2.5, 4.0)
+        s.textureDepth = p.texture
+        s.extent = s.radius * (1 + s.harmonics.map { $0.a }.reduce(0, +)) + 1.0
+        return s
+    }
+
+    /// A necrotic nucleus (freeze wells): swollen but smaller than a NET, bright and evenly stained,
+    /// a sharp irregular edge, fine speckled texture, no central focus.
+    static func necrotic(_ rng: inout SynthRandom, _ brightness: Double) -> Shape {
+        var s = Shape(kind: .necrotic)
+        s.radius = rng.uniform(6.5, 10)
+        s.harmonics = [(2, rng.uniform(0, 0.12), rng.uniform(0, 2 * .pi)), (3, rng.uniform(0, 0.10), rng.uniform(0, 2 * .pi)),
+                       (5, rng.uniform(0, 0.06), rng.uniform(0, 2 * .pi))]
+        s.level = brightness * rng.logNormal(median: 75, sigma: 0.3)
+        s.core = s.level * rng.uniform(0, 0.15)
+        s.coreSigma = s.radius * 0.3
+        s.edge = rng.uniform(0.35, 0.6)
+        s.textureKey = rng.next()
+        s.textureScale = rng.uniform(1.2, 2.0)
+        s.textureDepth = rng.uniform(0.3, 0.5)
+        s.extent = s.radius * (1 + s.harmonics.map { $0.a }.reduce(0, +)) + 1.0
+        return s
+    }
+
     static func debris(_ rng: inout SynthRandom, _ brightness: Double) -> Shape {
         var s = Shape(kind: .debris)
         let n = 1 + rng.int(6)
@@ -360,7 +403,7 @@ struct Shape {
                 v = max(v, b.peak * exp(-d2 / (2 * b.sigma * b.sigma)))
             }
             return v
-        case .netotic, .spreadNET:
+        case .netotic, .spreadNET, .necrotic:
             let d = (dx * dx + dy * dy).squareRoot()
             if d > extent + 4 { return 0 }
             let theta = atan2(dy, dx)

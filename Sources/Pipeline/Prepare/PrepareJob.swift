@@ -36,6 +36,8 @@ public struct PrepareOptions: Sendable {
     public var overwrite: Bool
     /// Log one line per image (name, split, objects, markers matched, patches per class, seconds).
     public var verbose: Bool
+    /// `--label-by platemap:agonist`: label nuclei by their well's treatment instead of their marker class.
+    public var labelBy: AgonistLabels?
 
     public init(imagesDirectory: String, annotationsDirectory: String, output: String, splitBy: SplitBy? = nil,
                 seed: UInt64? = nil, valFraction: Double? = nil, testFraction: Double? = nil, mode: PatchMode? = nil,
@@ -48,6 +50,24 @@ public struct PrepareOptions: Sendable {
         self.classMap = classMap; self.wells = wells; self.append = append; self.overwrite = overwrite
         self.verbose = verbose
     }
+}
+
+/// `prepare --label-by platemap:agonist` (the paper's phenotype and necrosis CNNs): every nucleus whose
+/// marker type is in `markerTypes` is labelled by its well's agonist in the plate map — class i is
+/// `agonists[i]` — and every other patch (other marker types, unmarked objects, negatives, wells of
+/// other agonists) is left out. Works in both modes: the marker that labelled an object decides.
+public struct AgonistLabels: Codable, Sendable, Equatable {
+    /// The plate-map CSV (as given).
+    public var platemap: String
+    /// Class order: the agonists as written in the plate map's agonist column.
+    public var agonists: [String]
+    public var markerTypes: [Int]
+
+    public init(platemap: String, agonists: [String], markerTypes: [Int]) {
+        self.platemap = platemap; self.agonists = agonists; self.markerTypes = markerTypes
+    }
+
+    enum CodingKeys: String, CodingKey { case platemap, agonists, markerTypes = "marker_types" }
 }
 
 /// What a run did (rank 0's view; other ranks get an empty summary).
@@ -66,6 +86,8 @@ public struct PrepareSummary: Codable, Sendable {
     public var splitBy: SplitBy = .image
     public var seed: UInt64 = 0
     public var labelRadius = 0.0
+    /// Class names in label order.
+    public var classNames = PatchesSchema.classNames
 }
 
 /// The configuration recorded in the file's `config` attribute.
@@ -85,9 +107,12 @@ struct PrepareRecord: Codable {
     var annotations: String
     var toolVersion: String
     var date: String
+    /// nil (absent from the JSON) unless the run labelled by plate map.
+    var labelBy: AgonistLabels?
 
     enum CodingKeys: String, CodingKey {
         case mode, splitBy = "split_by", seed, valFraction = "val_fraction", testFraction = "test_fraction", fold
+        case labelBy = "label_by"
         case patch, segmentation, classMap = "class_map", wellPatterns = "well_patterns", fieldGrid = "field_grid"
         case images, annotations
         case toolVersion = "tool_version", date
@@ -195,6 +220,16 @@ public enum PrepareJob {
         }
 
         let classOf = options.classMap.nucleusClass(forType:)
+        let classNames = options.labelBy?.agonists ?? PatchesSchema.classNames
+        summary.classNames = classNames
+        let relabel = try options.labelBy.map { try AgonistRelabel($0, output: options.output) }
+        if let labelBy = options.labelBy {
+            if stored != nil { throw PrepareError(path: options.output, problem: "--label-by writes a new file; it cannot be appended to (its classes are \(labelBy.agonists))") }
+            if isRoot {
+                log("prepare: labels by plate map \(labelBy.platemap): marker type(s) \(labelBy.markerTypes.map(String.init).joined(separator: ", ")) in wells of "
+                    + labelBy.agonists.enumerated().map { "\($1) (class \($0))" }.joined(separator: ", ") + "; every other patch is left out")
+            }
+        }
         let segmenter = Segmenter(config: options.segmentation)
         let memory = ImageMemory(try MemoryBudget.current(world: world))
         let record = PrepareRecord(mode: mode, splitBy: splitBy, seed: seed, valFraction: valFraction,
@@ -202,7 +237,7 @@ public enum PrepareJob {
                                    classMap: options.classMap, wellPatterns: options.wells.naming.patterns.map(\.pattern),
                                    fieldGrid: options.wells.grid, images: options.imagesDirectory,
                                    annotations: options.annotationsDirectory, toolVersion: ToolVersion.string,
-                                   date: FileHeader.now())
+                                   date: FileHeader.now(), labelBy: options.labelBy)
 
         // Rank 0 appends one image's patches to the file (on the write-behind thread).
         var done = 0
@@ -226,9 +261,9 @@ public enum PrepareJob {
             summary.patchesWritten += outcome.labels.count
             summary.labelling.add(h.stats)
             guard options.verbose else { return }
-            var perClass = [0, 0, 0]
+            var perClass = [Int](repeating: 0, count: classNames.count)
             for l in outcome.labels { perClass[Int(l)] += 1 }
-            let classText = zip(PatchesSchema.classNames, perClass).map { "\($0) \($1)" }.joined(separator: ", ")
+            let classText = zip(classNames, perClass).map { "\($0) \($1)" }.joined(separator: ", ")
             let matching = mode == .segment
                 ? "\(h.objects) objects, \(h.stats.matchedMarkers)/\(h.stats.markers - h.stats.ignoredMarkers - h.stats.outsideMarkers) markers matched, "
                 : ""
@@ -245,7 +280,7 @@ public enum PrepareJob {
                     let mine = roundStart + rank
                     let outcome: ImageOutcome? = mine < work.count
                         ? process(work[mine], mode: mode, patch: patch, seed: seed, segmenter: segmenter, classOf: classOf,
-                                  memory: memory)
+                                  memory: memory, relabel: relabel)
                         : nil
                     var outcomes: [ImageOutcome] = []
                     if let world, size > 1 {
@@ -288,6 +323,9 @@ public enum PrepareJob {
                 do { try FileManager.default.copyItem(atPath: options.output, toPath: temporary) }
                 catch { throw PrepareError(path: options.output, problem: "cannot copy it to append: \(OutputFile.reason(error))") }
                 var writer: PatchesWriter? = try PatchesWriter.openForAppend(path: temporary, patchSize: patch.patchSize)
+                guard writer!.classNames == classNames else {
+                    throw PrepareError(path: options.output, problem: "holds classes \(writer!.classNames), not \(classNames); appending would mix labels (write a new file)")
+                }
                 try processAll(writer)
                 try finish(writer!)
                 try writer!.close()
@@ -296,7 +334,7 @@ public enum PrepareJob {
         } else {
             // A new file appears only when complete (temporary → fsync → rename).
             try output!.write { temporary in
-                var writer: PatchesWriter? = try PatchesWriter.create(path: temporary, patchSize: patch.patchSize)
+                var writer: PatchesWriter? = try PatchesWriter.create(path: temporary, patchSize: patch.patchSize, classNames: classNames)
                 try writer!.writeAttributes(header: header, settings: settings, runs: runs)
                 try processAll(writer)
                 try finish(writer!)
@@ -313,7 +351,8 @@ public enum PrepareJob {
 
     /// Segments (or, in point mode, reads markers of) one image and cuts its labelled patches.
     static func process(_ item: AnnotatedImage, mode: PatchMode, patch: PatchConfig, seed: UInt64,
-                        segmenter: Segmenter, classOf: (Int) -> NucleusClass?, memory: ImageMemory? = nil) -> ImageOutcome {
+                        segmenter: Segmenter, classOf: (Int) -> NucleusClass?, memory: ImageMemory? = nil,
+                        relabel: AgonistRelabel? = nil) -> ImageOutcome {
         let start = Date()
         var outcome = ImageOutcome(header: .init(identity: item.identity, imagePath: item.imagePath,
                                                  annotationPath: item.annotationPath))
@@ -338,7 +377,7 @@ public enum PrepareJob {
                 ? "\(item.annotationPath): has no markers; every object in \(item.stem) becomes class 0 \"other\" (--unmatched drop leaves them out)"
                 : "\(item.annotationPath): has no markers")
         }
-        let sites: [PatchSite]
+        var sites: [PatchSite]
         switch mode {
         case .segment:
             let segmentation = segmenter.segment(image)
@@ -357,6 +396,13 @@ public enum PrepareJob {
             stats.ignoredMarkers = item.markers.count - stats.outsideMarkers - stats.matchedMarkers
             outcome.header.stats = stats
         }
+        var labels = sites.map { Int8($0.label.rawValue) }
+        if let relabel {
+            let (kept, warning) = relabel.labels(sites, markers: item.markers, identity: item.identity, annotationPath: item.annotationPath)
+            if let warning { outcome.header.warnings.append(warning) }
+            sites = kept.map { sites[$0.site] }
+            labels = kept.map(\.label)
+        }
         let area = patch.patchSize * patch.patchSize
         do { try memory?.checkPatches(sites.count, side: patch.patchSize, path: item.imagePath) } catch {
             outcome.header.error = "\(error)"
@@ -369,7 +415,7 @@ public enum PrepareJob {
             }
             count = sites.count * area
         }
-        outcome.labels = sites.map { Int8($0.label.rawValue) }
+        outcome.labels = labels
         outcome.centers = sites.flatMap { [Float($0.x), Float($0.y)] }
         outcome.header.seconds = Date().timeIntervalSince(start)
         return outcome
@@ -378,10 +424,10 @@ public enum PrepareJob {
     /// The closing table: images and patches per class in each split, labelling and throughput.
     public static func report(_ s: PrepareSummary) -> [String] {
         var lines: [String] = []
-        let names = PatchesSchema.classNames
+        let names = s.classNames
         lines.append("split  images  patches  " + names.map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined())
         for split in PatchSplit.allCases {
-            let c = s.splits[split.description] ?? SplitCounts()
+            let c = s.splits[split.description] ?? SplitCounts(classes: names.count)
             lines.append(split.description.padding(toLength: 7, withPad: " ", startingAt: 0)
                          + String(c.images).leftPad(6) + String(c.patches).leftPad(9) + "  "
                          + c.classes.map { String($0).padding(toLength: 12, withPad: " ", startingAt: 0) }.joined())

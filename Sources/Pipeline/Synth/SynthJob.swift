@@ -116,7 +116,8 @@ public enum SynthJob {
         let lost = plan.count - ordered.count
         let cohort = options.cohort.map { ", \($0.controls) HbAA + \($0.sickleCell) HbSS donors" } ?? ""
         let what = options.isResultsOnly ? " (results files from the truth, no images)" : ""
-        log("synth: \(plan.count) wells\(resumed) (\(plates) plate\(plates == 1 ? "" : "s") × \(options.wells)\(cohort))"
+        let freeze = options.hasPhenotypes ? " + \(Phenotypes.freezeWells(wells: options.wells)) freeze" : ""
+        log("synth: \(plan.count) wells\(resumed) (\(plates) plate\(plates == 1 ? "" : "s") × \(options.wells)\(freeze)\(cohort))"
             + (lost > 0 ? ", \(lost) lost" : "") + ", \(options.width)×\(options.height) px, \(objects) objects\(what) → \(out)")
         return objects
     }

@@ -1,3 +1,4 @@
+import Analysis
 import ArgumentParser
 import Cluster
 import Foundation
@@ -72,6 +73,18 @@ struct Prepare: DistributedCommand {
     @Option(help: "Patch side in pixels, 8…1024 (the model input is 112).")
     var patchSize: Int = 112
 
+    @Option(help: ArgumentHelp("Label by treatment instead of marker class (the paper's phenotype and necrosis CNNs): platemap:agonist labels each nucleus by its well's agonist in --platemap.", valueName: "platemap:agonist"))
+    var labelBy: String?
+
+    @Option(help: "With --label-by: the plate-map CSV (plate,well,agonist,…; as synth writes).")
+    var platemap: String?
+
+    @Option(help: ArgumentHelp("With --label-by: the classes, agonists in label order (e.g. PMA,A23187 or A23187,freeze). Default: every agonist of the plate map.", valueName: "a,b,…"))
+    var classes: String?
+
+    @Option(help: ArgumentHelp("With --label-by: marker types whose nuclei are labelled (2 NETotic; synth's necrotic nuclei are type 3).", valueName: "t,…"))
+    var labelTypes: String = "2"
+
     @Flag(help: "Add images to an existing file (images already in it are skipped).")
     var append = false
 
@@ -103,6 +116,32 @@ struct Prepare: DistributedCommand {
         }
         try requireFlag("--patch-size", patchSize, in: 8...1024)
         try requireFlag("--negatives", negatives, in: 0...10_000)
+        if let labelBy {
+            guard labelBy == "platemap:agonist" else { throw ValidationError("--label-by '\(labelBy)': the one labelling by treatment is platemap:agonist") }
+            guard platemap != nil else { throw ValidationError("--label-by platemap:agonist needs --platemap FILE") }
+            if append { throw ValidationError("--label-by writes a new file; it cannot be used with --append") }
+            _ = try markerTypes()
+        } else if platemap != nil || classes != nil || labelTypes != "2" {
+            throw ValidationError("--platemap, --classes and --label-types go with --label-by platemap:agonist")
+        }
+    }
+
+    private func markerTypes() throws -> [Int] {
+        let types = labelTypes.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !types.isEmpty, types.allSatisfy({ $0 != nil && (0...1000).contains($0!) }) else {
+            throw ValidationError("--label-types '\(labelTypes)': expected marker types 0…1000 separated by commas, e.g. 2 or 2,3")
+        }
+        return types.map { $0! }
+    }
+
+    /// The --label-by settings; the classes default to the plate map's agonists in order of appearance.
+    private func agonistLabels() throws -> AgonistLabels? {
+        guard labelBy != nil, let platemap else { return nil }
+        var agonists = classes?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? []
+        if classes == nil {
+            for entry in try PlateMap.read(platemap).entries where !agonists.contains(entry.agonist) { agonists.append(entry.agonist) }
+        }
+        return AgonistLabels(platemap: platemap, agonists: agonists, markerTypes: try markerTypes())
     }
 
     func run(on world: Communicator) throws {
@@ -113,6 +152,7 @@ struct Prepare: DistributedCommand {
             valFraction: valFraction, testFraction: testFraction, mode: mode, labelRadius: labelRadius, patch: patch,
             segmentation: try segmentation.settings(), classMap: try segmentation.classes(), wells: wells,
             append: append, overwrite: overwrite, verbose: verbose)
+        options.labelBy = try agonistLabels()
         options.fold = folds.flatMap { count in fold.map { CrossValidationFold(count: count, index: $0) } }
         let console = Console("prepare", world: world)
         _ = try PrepareJob.run(options, world: world, log: console.log, warn: console.warn, progress: console.progress)

@@ -22,7 +22,9 @@ struct Synth: DistributedCommand {
         --replicates times, a random donor shift of --donor-sd, genotypes alternating over plates); \
         --missing-wells loses a fraction of wells (still in platemap.csv); --results-only writes \
         results/<plate>.h5 from the truth instead of images, as a perfect screen would, so a 20-plate cohort \
-        is made and analysed in seconds. None of these is on by default: earlier seeds give the same sets.
+        is made and analysed in seconds. For the phenotype and necrosis CNNs: --phenotypes (agonist-specific \
+        NET shapes with a known overlap, freeze wells of necrotic nuclei). None of these is on by default: \
+        earlier seeds give the same sets.
 
         OUT/manifest.json lists every file synth wrote (size, SHA-256) and the options. Rerunning into OUT: \
         a new or empty folder is written; a set with the same options (and netosis version) is resumed — \
@@ -76,6 +78,9 @@ struct Synth: DistributedCommand {
     @Flag(help: "Write results/<plate>.h5 straight from the truth (what a perfect screen would give; no images or annotations) — cohort-scale analyses in seconds.")
     var resultsOnly = false
 
+    @Flag(help: "Phenotypes for the phenotype and necrosis CNNs: NETs of PMA and A23187 wells take agonist-specific shapes with a known overlap (70% typical, 30% shared), and each plate gains freeze wells (necrosis by freezing; necrotic nuclei, marker type 3). Off by default.")
+    var phenotypes = false
+
     @Flag(help: "Replace a synthetic set in --out made with other options or another netosis version (only files synth wrote are removed).")
     var overwrite = false
 
@@ -95,7 +100,8 @@ struct Synth: DistributedCommand {
         get throws {
             let (w, h) = fullSize ? (4032, 3072) : (width, height)
             return SynthSet.Options(seed: seed, plates: plates ?? 2, wells: wells ?? 12, width: w, height: h, layout: layout,
-                                    fieldOrder: fieldOrder, cohort: try cohortDesign, missingWells: missingWells, resultsOnly: resultsOnly)
+                                    fieldOrder: fieldOrder, cohort: try cohortDesign, missingWells: missingWells, resultsOnly: resultsOnly,
+                                    phenotypes: phenotypes)
         }
     }
 

@@ -69,11 +69,14 @@ public final class PatchesWriter {
     private let imageMean, imageStd: HDF5Dataset?
     public private(set) var imageCount: Int
     public private(set) var patchCount: Int
+    /// Class names in label order (the `classes` attribute): the nucleus classes unless a run labels
+    /// by something else (e.g. `prepare --label-by platemap:agonist`).
+    public let classNames: [String]
 
     static let stringColumns = PatchesSchema.imageFields + ["path"]
 
-    private init(file: HDF5File, path: String, patchSize: Int) throws {
-        self.file = file; self.path = path; self.patchSize = patchSize
+    private init(file: HDF5File, path: String, patchSize: Int, classNames: [String]) throws {
+        self.file = file; self.path = path; self.patchSize = patchSize; self.classNames = classNames
         patches = try file.dataset(PatchesSchema.patches)
         labels = try file.dataset(PatchesSchema.labels)
         split = try file.dataset(PatchesSchema.split)
@@ -96,7 +99,7 @@ public final class PatchesWriter {
     }
 
     /// Creates a new file with empty, appendable datasets.
-    public static func create(path: String, patchSize: Int) throws -> PatchesWriter {
+    public static func create(path: String, patchSize: Int, classNames: [String] = PatchesSchema.classNames) throws -> PatchesWriter {
         let file = try HDF5File.create(path)
         let s = patchSize
         try file.createDataset(PatchesSchema.patches, of: UInt16.self, shape: [0, s, s],
@@ -117,7 +120,7 @@ public final class PatchesWriter {
         for name in ["mean", "std"] {
             try images.createDataset(name, of: Float.self, shape: [0], options: .appendable(chunkRows: 256))
         }
-        return try PatchesWriter(file: file, path: path, patchSize: patchSize)
+        return try PatchesWriter(file: file, path: path, patchSize: patchSize, classNames: classNames)
     }
 
     /// Reads what an existing file holds, checking it is a patches file this version can extend.
@@ -165,7 +168,13 @@ public final class PatchesWriter {
     }
 
     public static func openForAppend(path: String, patchSize: Int) throws -> PatchesWriter {
-        try PatchesWriter(file: HDF5File.open(path, mode: .readWrite), path: path, patchSize: patchSize)
+        let file = try HDF5File.open(path, mode: .readWrite)
+        var names = PatchesSchema.classNames
+        if file.hasAttribute("classes"), let data = try file.stringAttribute("classes").data(using: .utf8),
+           let decoded = try? JSONDecoder().decode([String].self, from: data) {
+            names = decoded
+        }
+        return try PatchesWriter(file: file, path: path, patchSize: patchSize, classNames: names)
     }
 
     /// Appends one image's row and its patches ([n, S, S] pixels, n labels, [n, 2] centres).
@@ -203,7 +212,7 @@ public final class PatchesWriter {
         try header.write(to: file)
         try file.setAttribute("modified", FileHeader.now())
         try file.setAttribute("runs", runs)
-        let classes = String(decoding: try JSONEncoder().encode(PatchesSchema.classNames), as: UTF8.self)
+        let classes = String(decoding: try JSONEncoder().encode(classNames), as: UTF8.self)
         try file.setAttribute("classes", classes)
         try file.setAttribute("patch_size", Int32(patchSize))
         try file.setAttribute("label_radius", settings.labelRadius)
@@ -228,7 +237,7 @@ public final class PatchesWriter {
         let s: [UInt8] = try split.read()
         let imageSplits: [UInt8] = try imageSplit.read()
         var result: [PatchSplit: SplitCounts] = [:]
-        for part in PatchSplit.allCases { result[part] = SplitCounts() }
+        for part in PatchSplit.allCases { result[part] = SplitCounts(classes: classNames.count) }
         for (label, part) in zip(l, s) { result[PatchSplit(rawValue: part)!]!.classes[Int(label)] += 1 }
         for part in imageSplits { result[PatchSplit(rawValue: part)!]!.images += 1 }
         return result
@@ -238,8 +247,8 @@ public final class PatchesWriter {
 /// Patches and images in one split.
 public struct SplitCounts: Codable, Equatable, Sendable {
     public var images = 0
-    /// Indexed by class (0 other, 1 non-NETotic, 2 NETotic).
+    /// Indexed by class (0 other, 1 non-NETotic, 2 NETotic, unless the file names other classes).
     public var classes = [0, 0, 0]
     public var patches: Int { classes.reduce(0, +) }
-    public init() {}
+    public init(classes: Int = 3) { self.classes = [Int](repeating: 0, count: classes) }
 }

@@ -1,5 +1,5 @@
 extension SequentialConfig {
-    /// Built-in copies of config/models/{pl-stage1,pl-stage1-narrow,pl-stage2,pl-stage2-pooled,phenotype}.yaml (a test keeps them equal).
+    /// Built-in copies of config/models/{pl-stage1,pl-stage1-narrow,pl-stage2,pl-stage2-pooled,phenotype,phenotype-narrow}.yaml (a test keeps them equal).
     public static let presets: [String: SequentialConfig] = [
         "pl-stage1": SequentialConfig(name: "pl-stage1", inputSize: 32, inputNormalization: .image, layers:
             conv64 + conv64 + [.maxPool(kernel: 2, stride: 2), .dropout(rate: 0.25)] + conv64 + conv64
@@ -18,6 +18,9 @@ extension SequentialConfig {
         "phenotype": SequentialConfig(name: "phenotype", inputSize: 100, layers:
             (0..<3).flatMap { _ in conv64 + conv64 + conv64 + [.maxPool(kernel: 2, stride: 2), .dropout(rate: 0.25)] }
                 + [.flatten, .dense(units: 256), .relu, .dense(units: 2), .softmax]),
+        "phenotype-narrow": SequentialConfig(name: "phenotype-narrow", inputSize: 48, layers:
+            [16, 32, 32].flatMap { conv($0) + conv($0) + [.maxPool(kernel: 2, stride: 2), .dropout(rate: 0.25)] }
+                + [.flatten, .dense(units: 64), .relu, .dense(units: 2), .softmax]),
     ]
 
     /// Keras' Conv2D(64, 3, activation="relu"): no padding, bias.
