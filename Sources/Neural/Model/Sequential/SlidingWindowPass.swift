@@ -12,6 +12,11 @@ import Foundation
 /// Padding would make border windows see zeros a whole-image pass does not, so it is refused.
 public struct SlidingWindowPass {
     public let net: SequentialNet
+    /// The frequency-domain form of each large flattened dense layer, built on first use (kernel
+    /// spectra cost a few hundred ms; a pass over many images builds them once).
+    private let spectra = SpectraCache()
+    /// false: every layer direct (im2col + GEMM), for comparison.
+    public var useFFT = true
 
     public init(_ net: SequentialNet) throws {
         guard net.config.inputWidth == net.config.inputSize else {
@@ -58,8 +63,16 @@ public struct SlidingWindowPass {
                     let (kh, kw, kc) = (flat.height, flat.width, flat.channels)
                     flattened = nil
                     let kernel = Self.flattenedKernel(dense.dense.weight.value, out: out, height: kh, width: kw, channels: kc)
-                    (map, h, w) = Self.dilatedConvolution(map, height: h, width: w, channels: c, kernelH: kh, kernelW: kw,
-                                                          dilation: dilation, weights: kernel, outChannels: out, bias: dense.dense.bias.value)
+                    if useFFT && FFTCorrelation.worthwhile(kernelH: kh, kernelW: kw) {
+                        let correlation = spectra.get(i) {
+                            FFTCorrelation(weights: kernel, outChannels: out, kernelH: kh, kernelW: kw, channels: c,
+                                           dilation: dilation, bias: dense.dense.bias.value)
+                        }
+                        (map, h, w) = correlation(map, height: h, width: w)
+                    } else {
+                        (map, h, w) = Self.dilatedConvolution(map, height: h, width: w, channels: c, kernelH: kh, kernelW: kw,
+                                                              dilation: dilation, weights: kernel, outChannels: out, bias: dense.dense.bias.value)
+                    }
                 } else {
                     (map, h, w) = Self.dilatedConvolution(map, height: h, width: w, channels: c, kernelH: 1, kernelW: 1,
                                                           dilation: 1, weights: dense.dense.weight.value, outChannels: out,
@@ -82,7 +95,7 @@ public struct SlidingWindowPass {
                 }
                 map = y
             case is ReLULayer:
-                for j in map.indices where map[j] < 0 { map[j] = 0 }
+                Self.relu(&map)
             case is DropoutLayer, is IdentityLayer:
                 break   // inference: identity
             default:
@@ -127,6 +140,10 @@ public struct SlidingWindowPass {
         -> ([Float], Int, Int) {
         let oh = height - d * (kernelH - 1), ow = width - d * (kernelW - 1)
         let k = kernelH * kernelW * channels
+        if channels >= 16 && kernelH * kernelW > 1 {
+            return shiftedConvolution(x, height: height, width: width, channels: channels, kernelH: kernelH, kernelW: kernelW,
+                                      dilation: d, weights: weights, outChannels: outChannels, bias: bias)
+        }
         var y = [Float](repeating: 0, count: oh * ow * outChannels)
         let rowsPerBand = max(1, min(oh, (1 << 22) / max(1, ow * k)))   // ≤ 16 MB of lowered input
         var col = [Float](repeating: 0, count: rowsPerBand * ow * k)
@@ -173,30 +190,119 @@ public struct SlidingWindowPass {
         return (y, oh, ow)
     }
 
+    /// The same convolution without lowering: one GEMM per kernel tap over the whole image at full
+    /// width (tap (ky, kx) reads the input shifted by (d·ky)·width + d·kx rows of channels), summed
+    /// into a width-wide output whose last d·(kw − 1) columns of each row are then cut off. No
+    /// im2col copy (9× the input for a 3×3 kernel); worth it once the channels fill a GEMM's depth.
+    static func shiftedConvolution(_ x: [Float], height: Int, width: Int, channels: Int, kernelH: Int, kernelW: Int,
+                                   dilation d: Int, weights: [Float], outChannels: Int, bias: [Float]?) -> ([Float], Int, Int) {
+        let oh = height - d * (kernelH - 1), ow = width - d * (kernelW - 1)
+        let k = kernelH * kernelW * channels
+        // Rows of the full-width output that every tap can read without running past the input.
+        let rows = oh * width - d * (kernelW - 1)
+        var full = [Float](repeating: 0, count: oh * width * outChannels)
+        var y = [Float](repeating: 0, count: oh * ow * outChannels)
+        x.withUnsafeBufferPointer { xp in
+            weights.withUnsafeBufferPointer { wp in
+                full.withUnsafeMutableBufferPointer { fp in
+                    // Bands of output rows keep the accumulated block in cache across the taps.
+                    let band = max(width, (1 << 16) / max(1, outChannels) * 16)
+                    var start = 0
+                    while start < rows {
+                        let m = min(band, rows - start)
+                        for ky in 0..<kernelH {
+                            for kx in 0..<kernelW {
+                                let shift = (d * ky) * width + d * kx, tap = (ky * kernelW + kx) * channels
+                                BLAS.sgemm(.none, .transpose, m: m, n: outChannels, k: channels,
+                                           a: xp.baseAddress! + (start + shift) * channels, lda: channels,
+                                           b: wp.baseAddress! + tap, ldb: k, beta: ky == 0 && kx == 0 ? 0 : 1,
+                                           c: fp.baseAddress! + start * outChannels, ldc: outChannels)
+                            }
+                        }
+                        start += m
+                    }
+                }
+                y.withUnsafeMutableBufferPointer { yp in
+                    full.withUnsafeBufferPointer { fp in
+                        for oy in 0..<oh {
+                            let src = fp.baseAddress! + oy * width * outChannels, dst = yp.baseAddress! + oy * ow * outChannels
+                            dst.update(from: src, count: ow * outChannels)
+                            if let bias {
+                                for p in 0..<ow { for o in 0..<outChannels { dst[p * outChannels + o] += bias[o] } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (y, oh, ow)
+    }
+
+    /// max(x, 0) in place, 8 at a time (NaN stays NaN).
+    static func relu(_ map: inout [Float]) {
+        map.withUnsafeMutableBufferPointer { p in
+            let n = p.count, base = p.baseAddress!
+            var j = 0
+            while j + 8 <= n {
+                let v = UnsafeRawPointer(base + j).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(base + j).storeBytes(of: v.replacing(with: 0, where: v .< 0), as: SIMD8<Float>.self)
+                j += 8
+            }
+            while j < n { if base[j] < 0 { base[j] = 0 }; j += 1 }
+        }
+    }
+
     /// Max or average over a kernel × kernel window read with dilation d, at every position.
     static func dilatedPool(_ x: [Float], height: Int, width: Int, channels: Int, kernel: Int, dilation d: Int, max isMax: Bool)
         -> ([Float], Int, Int) {
         let oh = height - d * (kernel - 1), ow = width - d * (kernel - 1)
         var y = [Float](repeating: 0, count: oh * ow * channels)
         let inv = 1 / Float(kernel * kernel)
-        for oy in 0..<oh {
-            for ox in 0..<ow {
-                let out = (oy * ow + ox) * channels
-                for ky in 0..<kernel {
-                    for kx in 0..<kernel {
-                        let src = ((oy + d * ky) * width + ox + d * kx) * channels
-                        if ky == 0 && kx == 0 {
-                            for ch in 0..<channels { y[out + ch] = x[src + ch] }
-                        } else if isMax {
-                            for ch in 0..<channels where x[src + ch] > y[out + ch] || x[src + ch].isNaN { y[out + ch] = x[src + ch] }
-                        } else {
-                            for ch in 0..<channels { y[out + ch] += x[src + ch] }
+        x.withUnsafeBufferPointer { xb in
+            y.withUnsafeMutableBufferPointer { yb in
+                let xp = xb.baseAddress!, yp = yb.baseAddress!
+                for oy in 0..<oh {
+                    for ky in 0..<kernel {
+                        for kx in 0..<kernel {
+                            // One output row against one kernel tap: ow × channels contiguous values.
+                            let src = xp + ((oy + d * ky) * width + d * kx) * channels, dst = yp + oy * ow * channels
+                            let n = ow * channels
+                            if ky == 0 && kx == 0 {
+                                dst.update(from: src, count: n)
+                            } else if isMax {
+                                // 8 at a time; NaN wins, as in the per-window max-pool.
+                                var j = 0
+                                while j + 8 <= n {
+                                    let a = UnsafeRawPointer(src + j).loadUnaligned(as: SIMD8<Float>.self)
+                                    let b = UnsafeRawPointer(dst + j).loadUnaligned(as: SIMD8<Float>.self)
+                                    UnsafeMutableRawPointer(dst + j).storeBytes(of: b.replacing(with: a, where: (a .> b) .| (a .!= a)), as: SIMD8<Float>.self)
+                                    j += 8
+                                }
+                                while j < n { if src[j] > dst[j] || src[j].isNaN { dst[j] = src[j] }; j += 1 }
+                            } else {
+                                for j in 0..<n { dst[j] += src[j] }
+                            }
                         }
                     }
+                    if !isMax { for j in 0..<ow * channels { yp[oy * ow * channels + j] *= inv } }
                 }
-                if !isMax { for ch in 0..<channels { y[out + ch] *= inv } }
             }
         }
         return (y, oh, ow)
+    }
+
+}
+
+/// Per-layer `FFTCorrelation`s of one pass (a reference, so a `let` pass fills it on first use).
+final class SpectraCache {
+    private var built: [Int: FFTCorrelation] = [:]
+    private let lock = NSLock()
+
+    func get(_ layer: Int, _ make: () -> FFTCorrelation) -> FFTCorrelation {
+        lock.lock(); defer { lock.unlock() }
+        if let c = built[layer] { return c }
+        let c = make()
+        built[layer] = c
+        return c
     }
 }
