@@ -66,10 +66,10 @@ struct FFTCorrelation {
     }
 
     /// y[oy, ox, :] = bias + Σ W[:, ky, kx, :] · x[oy + d·ky, ox + d·kx, :] for a channels-last map.
-    func callAsFunction(_ x: [Float], height: Int, width: Int) -> ([Float], Int, Int) {
+    func callAsFunction(_ x: [Float], height: Int, width: Int, pool: BufferPool = BufferPool()) -> ([Float], Int, Int) {
         let d = dilation, c = channels, out = outChannels, t = side, b = tile, half = t / 2 + 1
         let oh = height - d * (kernelH - 1), ow = width - d * (kernelW - 1)
-        var y = [Float](repeating: 0, count: max(0, oh * ow * out))
+        var y = pool.take(max(0, oh * ow * out))
         guard oh > 0, ow > 0 else { return (y, max(0, oh), max(0, ow)) }
         // Every tile: phase, and the tile's first output row / column in the phase's sub-grid.
         var tiles: [(py: Int, px: Int, ty: Int, tx: Int)] = []
@@ -78,8 +78,9 @@ struct FFTCorrelation {
             for ty in stride(from: 0, to: rows, by: b) { for tx in stride(from: 0, to: cols, by: b) { tiles.append((py, px, ty, tx)) } }
         } }
         let bins = self.bins, chunk = 64, lanes = Lanes.scalarCount
-        var inRe = [Float](repeating: 0, count: bins * chunk * c), inIm = inRe
-        var outRe = [Float](repeating: 0, count: bins * chunk * out), outIm = outRe
+        var inRe = pool.take(bins * chunk * c), inIm = pool.take(bins * chunk * c)
+        var outRe = pool.take(bins * chunk * out), outIm = pool.take(bins * chunk * out)
+        defer { for buffer in [inRe, inIm, outRe, outIm] { pool.give(buffer) } }
         let blockRe = UnsafeMutablePointer<Lanes>.allocate(capacity: t * t), blockIm = UnsafeMutablePointer<Lanes>.allocate(capacity: t * t)
         let lineRe = UnsafeMutablePointer<Lanes>.allocate(capacity: t), lineIm = UnsafeMutablePointer<Lanes>.allocate(capacity: t)
         defer { blockRe.deallocate(); blockIm.deallocate(); lineRe.deallocate(); lineIm.deallocate() }

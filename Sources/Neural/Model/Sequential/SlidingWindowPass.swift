@@ -15,6 +15,8 @@ public struct SlidingWindowPass {
     /// The frequency-domain form of each large flattened dense layer, built on first use (kernel
     /// spectra cost a few hundred ms; a pass over many images builds them once).
     private let spectra = SpectraCache()
+    /// Buffers of the layers' maps, reused image after image.
+    private let pool = BufferPool()
     /// false: every layer direct (im2col + GEMM), for comparison.
     public var useFFT = true
 
@@ -43,6 +45,13 @@ public struct SlidingWindowPass {
             throw NeuralError.badConfig("a \(height)×\(width) image is smaller than the \(size)×\(size) window of '\(config.name)'")
         }
         var map = image
+        var mapIsInput = true
+        /// Replaces the map by a layer's output; the old one goes back to the pool (not the caller's image).
+        func advance(_ next: ([Float], Int, Int)) {
+            if !mapIsInput { pool.give(map) }
+            mapIsInput = false
+            (map, h, w) = next
+        }
         var (h, w, c, dilation) = (height, width, config.inputChannels, 1)
         var flattened: FeatureShape?   // the window's map a flatten just turned into features
         for (i, layer) in net.layers.enumerated() {
@@ -51,9 +60,9 @@ public struct SlidingWindowPass {
             case let conv as ConvLayer:
                 let k = conv.conv.kernelH
                 let weights = conv.conv.weight.value   // internal [out, kh, kw, in]: im2col order
-                (map, h, w) = Self.dilatedConvolution(map, height: h, width: w, channels: c, kernelH: k, kernelW: k,
-                                                      dilation: dilation, weights: weights, outChannels: conv.conv.outChannels,
-                                                      bias: conv.conv.bias?.value)
+                advance(Self.dilatedConvolution(map, height: h, width: w, channels: c, kernelH: k, kernelW: k,
+                                                dilation: dilation, weights: weights, outChannels: conv.conv.outChannels,
+                                                bias: conv.conv.bias?.value, pool: pool))
                 c = conv.conv.outChannels
                 dilation *= conv.conv.stride
             case let dense as DenseLayer:
@@ -68,33 +77,37 @@ public struct SlidingWindowPass {
                             FFTCorrelation(weights: kernel, outChannels: out, kernelH: kh, kernelW: kw, channels: c,
                                            dilation: dilation, bias: dense.dense.bias.value)
                         }
-                        (map, h, w) = correlation(map, height: h, width: w)
+                        advance(correlation(map, height: h, width: w, pool: pool))
                     } else {
-                        (map, h, w) = Self.dilatedConvolution(map, height: h, width: w, channels: c, kernelH: kh, kernelW: kw,
-                                                              dilation: dilation, weights: kernel, outChannels: out, bias: dense.dense.bias.value)
+                        advance(Self.dilatedConvolution(map, height: h, width: w, channels: c, kernelH: kh, kernelW: kw,
+                                                        dilation: dilation, weights: kernel, outChannels: out, bias: dense.dense.bias.value,
+                                                        pool: pool))
                     }
                 } else {
-                    (map, h, w) = Self.dilatedConvolution(map, height: h, width: w, channels: c, kernelH: 1, kernelW: 1,
-                                                          dilation: 1, weights: dense.dense.weight.value, outChannels: out,
-                                                          bias: dense.dense.bias.value)
+                    advance(Self.dilatedConvolution(map, height: h, width: w, channels: c, kernelH: 1, kernelW: 1,
+                                                    dilation: 1, weights: dense.dense.weight.value, outChannels: out,
+                                                    bias: dense.dense.bias.value, pool: pool))
                 }
                 c = out
             case is FlattenLayer:
                 // A 1×1 window map flattens to its channels: the next dense layer is then a 1×1 convolution.
                 flattened = !windowShape.isFlat && windowShape.height * windowShape.width > 1 ? windowShape : nil
             case let pool as PoolLayer<MaxPool2D>:
-                (map, h, w) = Self.dilatedPool(map, height: h, width: w, channels: c, kernel: pool.pool.kernel, dilation: dilation, max: true)
+                advance(Self.dilatedPool(map, height: h, width: w, channels: c, kernel: pool.pool.kernel, dilation: dilation, max: true,
+                                         pool: self.pool))
                 dilation *= pool.pool.stride
             case let pool as PoolLayer<AvgPool2D>:
-                (map, h, w) = Self.dilatedPool(map, height: h, width: w, channels: c, kernel: pool.pool.kernel, dilation: dilation, max: false)
+                advance(Self.dilatedPool(map, height: h, width: w, channels: c, kernel: pool.pool.kernel, dilation: dilation, max: false,
+                                         pool: self.pool))
                 dilation *= pool.pool.stride
             case let norm as BatchNormLayer:
-                var y = [Float](repeating: 0, count: map.count)
+                var y = pool.take(map.count)
                 map.withUnsafeBufferPointer { x in
                     y.withUnsafeMutableBufferPointer { norm.norm.forwardInference(x: x.baseAddress!, ldx: c, rows: h * w, y: $0.baseAddress!, ldy: c, relu: false) }
                 }
-                map = y
+                advance((y, h, w))
             case is ReLULayer:
+                if mapIsInput { advance((map, h, w)) }   // a copy: never write into the caller's image
                 Self.relu(&map)
             case is DropoutLayer, is IdentityLayer:
                 break   // inference: identity
@@ -136,17 +149,18 @@ public struct SlidingWindowPass {
     /// y[oy, ox, :] = bias + Σ W[:, ky, kx, :] · x[oy + d·ky, ox + d·kx, :] over every valid position,
     /// lowered a band of output rows at a time (im2col with dilation) into one GEMM per band.
     static func dilatedConvolution(_ x: [Float], height: Int, width: Int, channels: Int, kernelH: Int, kernelW: Int,
-                                   dilation d: Int, weights: [Float], outChannels: Int, bias: [Float]?)
-        -> ([Float], Int, Int) {
+                                   dilation d: Int, weights: [Float], outChannels: Int, bias: [Float]?,
+                                   pool: BufferPool = BufferPool()) -> ([Float], Int, Int) {
         let oh = height - d * (kernelH - 1), ow = width - d * (kernelW - 1)
         let k = kernelH * kernelW * channels
         if channels >= 16 && kernelH * kernelW > 1 {
             return shiftedConvolution(x, height: height, width: width, channels: channels, kernelH: kernelH, kernelW: kernelW,
-                                      dilation: d, weights: weights, outChannels: outChannels, bias: bias)
+                                      dilation: d, weights: weights, outChannels: outChannels, bias: bias, pool: pool)
         }
-        var y = [Float](repeating: 0, count: oh * ow * outChannels)
+        var y = pool.take(oh * ow * outChannels)
         let rowsPerBand = max(1, min(oh, (1 << 22) / max(1, ow * k)))   // ≤ 16 MB of lowered input
-        var col = [Float](repeating: 0, count: rowsPerBand * ow * k)
+        var col = pool.take(rowsPerBand * ow * k)
+        defer { pool.give(col) }
         x.withUnsafeBufferPointer { xp in
             weights.withUnsafeBufferPointer { wp in
                 y.withUnsafeMutableBufferPointer { yp in
@@ -195,13 +209,15 @@ public struct SlidingWindowPass {
     /// into a width-wide output whose last d·(kw − 1) columns of each row are then cut off. No
     /// im2col copy (9× the input for a 3×3 kernel); worth it once the channels fill a GEMM's depth.
     static func shiftedConvolution(_ x: [Float], height: Int, width: Int, channels: Int, kernelH: Int, kernelW: Int,
-                                   dilation d: Int, weights: [Float], outChannels: Int, bias: [Float]?) -> ([Float], Int, Int) {
+                                   dilation d: Int, weights: [Float], outChannels: Int, bias: [Float]?,
+                                   pool: BufferPool) -> ([Float], Int, Int) {
         let oh = height - d * (kernelH - 1), ow = width - d * (kernelW - 1)
         let k = kernelH * kernelW * channels
         // Rows of the full-width output that every tap can read without running past the input.
         let rows = oh * width - d * (kernelW - 1)
-        var full = [Float](repeating: 0, count: oh * width * outChannels)
-        var y = [Float](repeating: 0, count: oh * ow * outChannels)
+        var full = pool.take(oh * width * outChannels)
+        defer { pool.give(full) }
+        var y = pool.take(oh * ow * outChannels)
         x.withUnsafeBufferPointer { xp in
             weights.withUnsafeBufferPointer { wp in
                 full.withUnsafeMutableBufferPointer { fp in
@@ -253,10 +269,10 @@ public struct SlidingWindowPass {
     }
 
     /// Max or average over a kernel × kernel window read with dilation d, at every position.
-    static func dilatedPool(_ x: [Float], height: Int, width: Int, channels: Int, kernel: Int, dilation d: Int, max isMax: Bool)
-        -> ([Float], Int, Int) {
+    static func dilatedPool(_ x: [Float], height: Int, width: Int, channels: Int, kernel: Int, dilation d: Int, max isMax: Bool,
+                            pool: BufferPool = BufferPool()) -> ([Float], Int, Int) {
         let oh = height - d * (kernel - 1), ow = width - d * (kernel - 1)
-        var y = [Float](repeating: 0, count: oh * ow * channels)
+        var y = pool.take(oh * ow * channels)
         let inv = 1 / Float(kernel * kernel)
         x.withUnsafeBufferPointer { xb in
             y.withUnsafeMutableBufferPointer { yb in
