@@ -91,4 +91,47 @@ final class SlidingWindowPassTests: XCTestCase {
             XCTAssertTrue(row.allSatisfy { $0 >= 0 })
         }
     }
+
+    /// y[oy, ox, o] = b[o] + Σ W[o, ky, kx, c] x[oy + d·ky, ox + d·kx, c], in Double, one term at a time.
+    func naiveCorrelation(_ x: [Float], height: Int, width: Int, channels: Int, kh: Int, kw: Int, d: Int,
+                          weights: [Float], out: Int, bias: [Float]) -> [Double] {
+        let oh = height - d * (kh - 1), ow = width - d * (kw - 1)
+        var y = [Double](repeating: 0, count: oh * ow * out)
+        for oy in 0..<oh { for ox in 0..<ow { for o in 0..<out {
+            var sum = Double(bias[o])
+            for ky in 0..<kh { for kx in 0..<kw { for c in 0..<channels {
+                sum += Double(weights[((o * kh + ky) * kw + kx) * channels + c]) * Double(x[((oy + d * ky) * width + ox + d * kx) * channels + c])
+            } } }
+            y[(oy * ow + ox) * out + o] = sum
+        } } }
+        return y
+    }
+
+    /// The FFT correlation (polyphase, overlap-save tiles) and the per-tap GEMM convolution equal a
+    /// plain sum at every output: dilations 1–3, non-square kernels, channel and output counts that do
+    /// not fill the 8 SIMD lanes, images whose sub-grids end mid-tile.
+    func testFFTAndShiftedConvolutionsEqualThePlainSum() {
+        let cases: [(h: Int, w: Int, c: Int, kh: Int, kw: Int, d: Int, out: Int)] = [
+            (40, 45, 3, 5, 5, 1, 5), (61, 50, 16, 7, 6, 2, 9), (70, 73, 10, 10, 10, 3, 16), (33, 90, 17, 12, 5, 1, 3),
+        ]
+        for (n, t) in cases.enumerated() {
+            let x = randomArray(t.h * t.w * t.c, seed: UInt64(10 + n))
+            let weights = randomArray(t.out * t.kh * t.kw * t.c, seed: UInt64(20 + n)).map { $0 * 0.1 }
+            let bias = randomArray(t.out, seed: UInt64(30 + n))
+            let reference = naiveCorrelation(x, height: t.h, width: t.w, channels: t.c, kh: t.kh, kw: t.kw, d: t.d,
+                                             weights: weights, out: t.out, bias: bias)
+            let scale = max(1, reference.map(abs).max()!)
+            let fft = FFTCorrelation(weights: weights, outChannels: t.out, kernelH: t.kh, kernelW: t.kw, channels: t.c,
+                                     dilation: t.d, bias: bias)
+            let (viaFFT, fh, fw) = fft(x, height: t.h, width: t.w)
+            XCTAssertEqual(fh, t.h - t.d * (t.kh - 1)); XCTAssertEqual(fw, t.w - t.d * (t.kw - 1))
+            let worstFFT = zip(viaFFT, reference).map { abs(Double($0) - $1) }.max()! / scale
+            XCTAssertLessThan(worstFFT, 1e-5, "FFT correlation, case \(n) \(t)")
+            let (direct, _, _) = SlidingWindowPass.dilatedConvolution(x, height: t.h, width: t.w, channels: t.c, kernelH: t.kh,
+                                                                      kernelW: t.kw, dilation: t.d, weights: weights,
+                                                                      outChannels: t.out, bias: bias)
+            let worstDirect = zip(direct, reference).map { abs(Double($0) - $1) }.max()! / scale
+            XCTAssertLessThan(worstDirect, 1e-5, "\(t.c >= 16 ? "per-tap GEMM" : "im2col") convolution, case \(n) \(t)")
+        }
+    }
 }

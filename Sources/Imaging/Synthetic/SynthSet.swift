@@ -263,6 +263,8 @@ public enum SynthSet {
             var dose_response: [String: DoseResponse]
             /// Cohorts only: each donor's shift of the NETotic fraction.
             var donor_shift: [String: Double]?
+            /// Phenotype sets only: the generator's separability of PMA from A23187 NETs (`Phenotypes`).
+            var phenotypes: PhenotypeMeta?
         }
         var responses: [String: DoseResponse] = [:]
         for a in Agonist.standard + (options.hasPhenotypes ? [.freeze] : []) {
@@ -276,7 +278,20 @@ public enum SynthSet {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let json = try encoder.encode(Meta(format: format, format_version: formatVersion, tool_version: ToolVersion.string,
-                                           options: options, dose_response: responses, donor_shift: shifts))
+                                           options: options, dose_response: responses, donor_shift: shifts,
+                                           phenotypes: options.hasPhenotypes ? PhenotypeMeta() : nil))
         try AtomicFile.write(json + Data("\n".utf8), to: "\(out)/synth.json")
     }
+}
+
+/// What synth.json says about a phenotype set's NET shapes.
+struct PhenotypeMeta: Codable {
+    var typical_share = Phenotypes.typicalShare
+    var necrotic_share = Phenotypes.necroticShare
+    /// Ranges of radius, core/level, core SD/radius, edge, texture depth per morphology.
+    var ranges = Dictionary(uniqueKeysWithValues: Phenotypes.Morphology.allCases.map { m in
+        (m.rawValue, Phenotypes.ranges(m).map { [$0.lowerBound, $0.upperBound] })
+    })
+    /// Best balanced accuracy any classifier of PMA vs A23187 NETs can reach (Bayes rule, equal priors).
+    var separability_balanced = Phenotypes.separability(pmaShare: 0.5)
 }

@@ -119,6 +119,11 @@ public enum SynthJob {
         let freeze = options.hasPhenotypes ? " + \(Phenotypes.freezeWells(wells: options.wells)) freeze" : ""
         log("synth: \(plan.count) wells\(resumed) (\(plates) plate\(plates == 1 ? "" : "s") × \(options.wells)\(freeze)\(cohort))"
             + (lost > 0 ? ", \(lost) lost" : "") + ", \(options.width)×\(options.height) px, \(objects) objects\(what) → \(out)")
+        if options.hasPhenotypes {
+            log(String(format: "synth: phenotypes: PMA and A23187 NETs share %.0f%% of their shapes; the best any classifier can tell them apart "
+                       + "is %.1f%% balanced accuracy (Bayes rule on the generator's shape parameters; synth.json)",
+                       100 * (1 - Phenotypes.typicalShare), 100 * Phenotypes.separability(pmaShare: 0.5)))
+        }
         return objects
     }
 }
