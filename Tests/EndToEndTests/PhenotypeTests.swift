@@ -99,9 +99,10 @@ final class PhenotypeTests: XCTestCase {
         let balanced = report["balancedAccuracy"] as! Double, support = report["support"] as! [Int]
         let bound = Phenotypes.separability(pmaShare: 0.5)
         print("phenotype: PMA vs A23187 test balanced accuracy \(balanced), accuracy \(report["accuracy"]!), confusion \(report["confusion"]!), separability \(bound)")
-        // Well above chance, and not above what the shapes allow (test support: ~100 per class).
+        // Well above chance, and not far above what the shapes allow (the crops also show neighbours, and
+        // A23187 NETs cluster: worth about a point on larger sets, docs/methods.md).
         XCTAssertGreaterThan(balanced, 0.68, "PMA vs A23187 balanced accuracy \(balanced), bound \(bound), support \(support)")
-        XCTAssertLessThan(balanced, bound + 0.06, "beats the generator's separability \(bound): the classes leak something else")
+        XCTAssertLessThan(balanced, bound + 0.06, "far beyond the shapes' separability \(bound): the classes leak something else")
 
         // A23187 NETotic vs necrotic: the paper's second binary CNN (> 99%).
         _ = try run(1, ["prepare", "--images", path("set/images"), "--annotations", path("set/annotations"),
