@@ -152,7 +152,11 @@ public enum TrainJob {
 
         if rank == 0 {
             let unit = settings.task == .count ? "images' maps" : "patches"
-            log("train: \(modelConfig.name) (\(model.parameterCount) parameters) on \(trainCount) training \(unit), "
+            var extra = ""
+            if case let .maps(_, files) = data, !files.isEmpty {
+                extra = " (\(files.reduce(0) { $0 + $1.count }) of them from --also-train)"
+            }
+            log("train: \(modelConfig.name) (\(model.parameterCount) parameters) on \(trainCount) training \(unit)\(extra), "
                 + "\(task.validationCount) validation; \(size) rank\(size == 1 ? "" : "s") × \(perRank) = global batch "
                 + "\(settings.batchSize), \(stepsPerEpoch) steps per epoch")
         }
@@ -332,7 +336,7 @@ public enum TrainJob {
                                  + "\(model.inputSize)×\(model.inputWidth)×\(model.inputChannels) (input_size, input_channels)")
             }
             _ = try BatchLoader.Normalization.of(model, for: dataset)
-        case let .maps(maps):
+        case let .maps(maps, _):
             guard maps.countNames.count == model.numClasses else {
                 throw TrainError("\(path): holds \(maps.countNames.count) counts (\(maps.countNames.joined(separator: ", "))) "
                                  + "but model '\(model.name)' has \(model.numClasses) outputs")

@@ -102,12 +102,14 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     public var checksumEvery: Int?
     public var syncBN: Bool?
     public var task: TaskKind?
+    /// Count task: more maps files whose every image is training data (e.g. synthetic plates' maps).
+    public var alsoTrain: [String]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case data, model, out, epochs, batchSize = "batch_size", optimizer, lr, momentum, weightDecay = "weight_decay"
         case lrDecay = "lr_decay", loss, focalGamma = "focal_gamma", classWeights = "class_weights", patience, seed, resume
         case initFrom = "init", checkpointEvery = "checkpoint_every", keep, augment, maxDegrees = "max_degrees"
-        case checksumEvery = "checksum_every", syncBN = "sync_bn", task
+        case checksumEvery = "checksum_every", syncBN = "sync_bn", task, alsoTrain = "also_train"
     }
 
     public init() {}
@@ -139,6 +141,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         checksumEvery = try c.decodeIfPresent(Int.self, forKey: .checksumEvery)
         syncBN = try c.decodeIfPresent(Bool.self, forKey: .syncBN)
         task = try c.decodeIfPresent(TaskKind.self, forKey: .task)
+        alsoTrain = try c.decodeIfPresent([String].self, forKey: .alsoTrain)
     }
 
     /// `self` with every unset field taken from `base`.
@@ -153,7 +156,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         r.initFrom = initFrom ?? base.initFrom; r.checkpointEvery = checkpointEvery ?? base.checkpointEvery
         r.keep = keep ?? base.keep; r.augment = augment ?? base.augment; r.maxDegrees = maxDegrees ?? base.maxDegrees
         r.checksumEvery = checksumEvery ?? base.checksumEvery; r.syncBN = syncBN ?? base.syncBN
-        r.task = task ?? base.task
+        r.task = task ?? base.task; r.alsoTrain = alsoTrain ?? base.alsoTrain
         return r
     }
 
@@ -198,6 +201,9 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         try range("keep", merged.keep!, 1...1000)
         try range("max_degrees", merged.maxDegrees!, 0...180)
         try range("checksum_every", merged.checksumEvery!, 0...10_000_000)
+        if let extra = merged.alsoTrain, !extra.isEmpty, task != .count {
+            throw fail("also_train", "adds maps to a count task's training (--task count); a classification run takes one patches file")
+        }
         if (task == .count) != (merged.loss == .mae) {
             throw fail("loss", task == .count ? "a count task learns with loss mae (got \(merged.loss!.rawValue))"
                                               : "loss mae is for --task count; classification uses ce or focal")
@@ -208,7 +214,8 @@ public struct TrainSettings: Codable, Equatable, Sendable {
             lrDecay: merged.lrDecay!, loss: merged.loss!, focalGamma: merged.focalGamma!, classWeights: merged.classWeights!,
             patience: merged.patience!, seed: merged.seed!, resume: merged.resume!, initFrom: merged.initFrom,
             checkpointEvery: merged.checkpointEvery!, keep: merged.keep!, augment: merged.augment!,
-            maxDegrees: merged.maxDegrees!, checksumEvery: merged.checksumEvery!, syncBN: merged.syncBN!, task: task, config: config)
+            maxDegrees: merged.maxDegrees!, checksumEvery: merged.checksumEvery!, syncBN: merged.syncBN!, task: task, config: config,
+            alsoTrain: merged.alsoTrain?.isEmpty == false ? merged.alsoTrain : nil)
     }
 }
 
@@ -243,6 +250,8 @@ public struct ResolvedTrainSettings: Codable, Equatable, Sendable {
     public var syncBN: Bool
     public var task: TaskKind
     public var config: String?
+    /// Count task: maps files whose every image is also training data (nil: none; absent from the JSON).
+    public var alsoTrain: [String]? = nil
 
     public func json() -> String {
         let encoder = JSONEncoder()

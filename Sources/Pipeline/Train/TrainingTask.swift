@@ -87,6 +87,9 @@ final class ClassificationTask: TrainingTask {
 /// drawn from (seed, epoch, row) like the patches' augmentation, so any rank count sees the same.
 final class CountTask: TrainingTask {
     let maps: MapsDataset
+    /// `--also-train` maps: every image is training data; training rows past the primary file's count
+    /// index into them, in order.
+    let extra: [MapsDataset]
     let trainRows: [Int], validationRows: [Int]
     let perRank: Int
     let seed: UInt64
@@ -97,9 +100,13 @@ final class CountTask: TrainingTask {
     /// This rank's visiting order for one epoch (computed once per epoch, as BatchLoader caches it).
     private var order: (key: [Int], rows: [Int]) = ([], [])
 
-    init(maps: MapsDataset, settings: ResolvedTrainSettings, perRank: Int) {
+    init(maps: MapsDataset, extra: [MapsDataset] = [], settings: ResolvedTrainSettings, perRank: Int) {
         self.maps = maps
-        trainRows = maps.rows(in: 0)
+        self.extra = extra
+        var offset = maps.count
+        var rows = maps.rows(in: 0)
+        for m in extra { rows += (0..<m.count).map { offset + $0 }; offset += m.count }
+        trainRows = rows
         validationRows = maps.rows(in: 1)
         self.perRank = perRank; seed = settings.seed; augment = settings.augment
         scratch = [Float](repeating: 0, count: maps.sampleSize)
@@ -124,16 +131,29 @@ final class CountTask: TrainingTask {
         guard start < end else { return 0 }
         for (slot, row) in order[start..<end].enumerated() {
             let out = UnsafeMutableBufferPointer(rebasing: input[slot * maps.sampleSize ..< (slot + 1) * maps.sampleSize])
+            let (file, local) = source(row)
             if augment {
-                try scratch.withUnsafeMutableBufferPointer { try maps.readMap(row, into: $0) }
+                try scratch.withUnsafeMutableBufferPointer { try file.readMap(local, into: $0) }
                 var rng = SplitMix64(seed: seed, 0x464C_4950, UInt64(epoch), UInt64(row))   // "FLIP"
                 flip(scratch, into: out, horizontal: rng.next() & 1 == 1, vertical: rng.next() & 1 == 1)
             } else {
-                try maps.readMap(row, into: out)
+                try file.readMap(local, into: out)
             }
-            targets += row.countsRow(of: maps)
+            targets += local.countsRow(of: file)
         }
         return end - start
+    }
+
+    /// The file a training row lives in and its row there.
+    private func source(_ row: Int) -> (MapsDataset, Int) {
+        var local = row
+        if local < maps.count { return (maps, local) }
+        local -= maps.count
+        for m in extra {
+            if local < m.count { return (m, local) }
+            local -= m.count
+        }
+        preconditionFailure("training row \(row) is past every maps file")
     }
 
     private func flip(_ source: [Float], into out: UnsafeMutableBufferPointer<Float>, horizontal: Bool, vertical: Bool) {
@@ -192,7 +212,7 @@ private extension Int {
 /// The file a run trains on, by task: patches (classification) or maps (count).
 enum TrainingData {
     case patches(PatchDataset)
-    case maps(MapsDataset)
+    case maps(MapsDataset, extra: [MapsDataset])
 
     static func open(_ settings: ResolvedTrainSettings) throws -> TrainingData {
         switch settings.task {
@@ -205,14 +225,26 @@ enum TrainingData {
             if (try? FileHeader.open(settings.data, expecting: PatchesSchema.format)) != nil {
                 throw TrainError("\(settings.data): is a patches file; --task count trains on the maps of `netosis maps`")
             }
-            return .maps(try MapsDataset(path: settings.data))
+            let maps = try MapsDataset(path: settings.data)
+            let extra = try (settings.alsoTrain ?? []).map { path in
+                if (try? FileHeader.open(path, expecting: PatchesSchema.format)) != nil {
+                    throw TrainError("\(path): is a patches file; --also-train takes the maps of `netosis maps`")
+                }
+                let m = try MapsDataset(path: path)
+                guard m.height == maps.height, m.width == maps.width, m.channels == maps.channels, m.countNames == maps.countNames else {
+                    throw TrainError("\(path): maps are \(m.height)×\(m.width)×\(m.channels) of \(m.countNames), but \(settings.data) holds "
+                                     + "\(maps.height)×\(maps.width)×\(maps.channels) of \(maps.countNames); --also-train needs the same geometry")
+                }
+                return m
+            }
+            return .maps(maps, extra: extra)
         }
     }
 
     var trainCount: Int {
         switch self {
         case let .patches(d): d.rows(in: .train).count
-        case let .maps(m): m.rows(in: 0).count
+        case let .maps(m, extra): m.rows(in: 0).count + extra.reduce(0) { $0 + $1.count }
         }
     }
 
@@ -221,7 +253,7 @@ enum TrainingData {
     func task(_ settings: ResolvedTrainSettings, model: ModelConfig, perRank: Int, log: (String) -> Void, rank: Int) throws -> TrainingTask {
         switch self {
         case let .patches(d): try ClassificationTask(dataset: d, settings: settings, model: model, perRank: perRank, log: log, rank: rank)
-        case let .maps(m): CountTask(maps: m, settings: settings, perRank: perRank)
+        case let .maps(m, extra): CountTask(maps: m, extra: extra, settings: settings, perRank: perRank)
         }
     }
 }

@@ -34,6 +34,9 @@ struct Train: DistributedCommand {
     @Option(help: "What to learn: classification of patches, or count (stage-1 maps → per-image counts) (default classification).")
     var task: TaskKind?
 
+    @Option(help: "With --task count: more maps files (same geometry) whose every image is also training data, e.g. synthetic plates' maps; repeatable. Validation stays --data's.")
+    var alsoTrain: [String] = []
+
     @Option(help: "Model name (config/models/NAME.yaml) or a .yaml path (default densenet121).")
     var model: String?
 
@@ -117,6 +120,7 @@ struct Train: DistributedCommand {
         flags.lrDecay = lrDecay; flags.loss = loss; flags.classWeights = classWeights.flatMap(ClassWeighting.init(argument:))
         flags.patience = patience; flags.seed = seed; flags.resume = resume.map(ResumeMode.init(argument:))
         flags.initFrom = initFrom; flags.checkpointEvery = checkpointEvery; flags.keep = keep; flags.task = task
+        if !alsoTrain.isEmpty { flags.alsoTrain = alsoTrain }
         if syncBN { flags.syncBN = true }
         let console = Console("train", world: world)
         try TrainJob.run(TrainOptions(flags: flags, config: config), world: world,
