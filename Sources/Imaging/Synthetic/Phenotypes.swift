@@ -90,6 +90,10 @@ public enum Phenotypes {
         return Double(correct) / Double(draws)
     }
 
+    /// `separability` with equal priors — the best balanced accuracy — computed once (synth reports it
+    /// in its log and in synth.json).
+    public static let balancedSeparability = separability(pmaShare: 0.5)
+
     /// Share of a freeze well's nuclei that are necrotic (the rest: the vehicle's baseline mix).
     public static let necroticShare = 0.85
 

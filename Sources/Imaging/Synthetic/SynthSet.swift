@@ -293,5 +293,5 @@ struct PhenotypeMeta: Codable {
         (m.rawValue, Phenotypes.ranges(m).map { [$0.lowerBound, $0.upperBound] })
     })
     /// Best balanced accuracy any classifier of PMA vs A23187 NETs can reach (Bayes rule, equal priors).
-    var separability_balanced = Phenotypes.separability(pmaShare: 0.5)
+    var separability_balanced = Phenotypes.balancedSeparability
 }

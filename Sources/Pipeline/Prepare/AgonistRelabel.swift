@@ -26,8 +26,7 @@ struct AgonistRelabel {
     }
 
     /// The sites kept (index into `sites`, new label), and a warning when the image's well is not in the plate map.
-    func labels(_ sites: [PatchSite], markers: [Marker], identity: ImageIdentity,
-                annotationPath: String) -> (kept: [(site: Int, label: Int8)], warning: String?) {
+    func labels(_ sites: [PatchSite], markers: [Marker], identity: ImageIdentity) -> (kept: [(site: Int, label: Int8)], warning: String?) {
         guard let entry = plateMap.entry(plate: identity.plate, well: identity.well) else {
             return ([], "\(identity.name): plate '\(identity.plate)' well '\(identity.well)' is not in \(settings.platemap); its nuclei are left out")
         }

@@ -398,7 +398,7 @@ public enum PrepareJob {
         }
         var labels = sites.map { Int8($0.label.rawValue) }
         if let relabel {
-            let (kept, warning) = relabel.labels(sites, markers: item.markers, identity: item.identity, annotationPath: item.annotationPath)
+            let (kept, warning) = relabel.labels(sites, markers: item.markers, identity: item.identity)
             if let warning { outcome.header.warnings.append(warning) }
             sites = kept.map { sites[$0.site] }
             labels = kept.map(\.label)

@@ -122,7 +122,7 @@ public enum SynthJob {
         if options.hasPhenotypes {
             log(String(format: "synth: phenotypes: PMA and A23187 NETs share %.0f%% of their shapes; the best any classifier can tell them apart "
                        + "is %.1f%% balanced accuracy (Bayes rule on the generator's shape parameters; synth.json)",
-                       100 * (1 - Phenotypes.typicalShare), 100 * Phenotypes.separability(pmaShare: 0.5)))
+                       100 * (1 - Phenotypes.typicalShare), 100 * Phenotypes.balancedSeparability))
         }
         return objects
     }

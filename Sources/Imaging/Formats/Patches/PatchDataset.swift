@@ -44,11 +44,7 @@ public final class PatchDataset {
             throw bad("/labels, /split, /image_index and /patches disagree on N (\(labels.count), \(split.count), \(imageIndex.count), \(shape[0]))")
         }
         if let i = split.firstIndex(where: { $0 > 2 }) { throw bad("/split[\(i)] = \(split[i]); expected 0, 1 or 2") }
-        var names = PatchesSchema.classNames
-        if file.hasAttribute("classes"), let data = try file.stringAttribute("classes").data(using: .utf8),
-           let decoded = try? JSONDecoder().decode([String].self, from: data) {
-            names = decoded
-        }
+        let names = try PatchesSchema.classNames(of: file)
         if let i = labels.firstIndex(where: { $0 < 0 || Int($0) >= names.count }) {
             throw bad("/labels[\(i)] = \(labels[i]) is not a class index (classes: \(names))")
         }

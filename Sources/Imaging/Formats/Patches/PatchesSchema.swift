@@ -1,3 +1,4 @@
+import Foundation
 import Storage
 
 /// Names and constants of the patches.h5 contract (DESIGN "File contracts"; docs/file-formats.md).
@@ -11,6 +12,15 @@ public enum PatchesSchema {
     public static let imageFields = ["name", "plate", "well", "field", "group"]
     /// Class names in label order (0 other, 1 non-NETotic, 2 NETotic).
     public static var classNames: [String] { NucleusClass.allCases.map(\.name) }
+
+    /// The file's `classes` attribute (a JSON list), or the nucleus classes when it has none.
+    static func classNames(of file: HDF5File) throws -> [String] {
+        if file.hasAttribute("classes"), let data = try file.stringAttribute("classes").data(using: .utf8),
+           let decoded = try? JSONDecoder().decode([String].self, from: data) {
+            return decoded
+        }
+        return classNames
+    }
 }
 
 /// Which part of the data a patch belongs to (`/split`: 0 train, 1 val, 2 test).

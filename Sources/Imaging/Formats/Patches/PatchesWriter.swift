@@ -169,12 +169,7 @@ public final class PatchesWriter {
 
     public static func openForAppend(path: String, patchSize: Int) throws -> PatchesWriter {
         let file = try HDF5File.open(path, mode: .readWrite)
-        var names = PatchesSchema.classNames
-        if file.hasAttribute("classes"), let data = try file.stringAttribute("classes").data(using: .utf8),
-           let decoded = try? JSONDecoder().decode([String].self, from: data) {
-            names = decoded
-        }
-        return try PatchesWriter(file: file, path: path, patchSize: patchSize, classNames: names)
+        return try PatchesWriter(file: file, path: path, patchSize: patchSize, classNames: try PatchesSchema.classNames(of: file))
     }
 
     /// Appends one image's row and its patches ([n, S, S] pixels, n labels, [n, 2] centres).

@@ -40,8 +40,7 @@ struct FFTCorrelation {
         let half = t / 2 + 1, bins = t * half
         var re = [Float](repeating: 0, count: bins * channels * outChannels), im = re
         let blockRe = UnsafeMutablePointer<Lanes>.allocate(capacity: t * t), blockIm = UnsafeMutablePointer<Lanes>.allocate(capacity: t * t)
-        let lineRe = UnsafeMutablePointer<Lanes>.allocate(capacity: t), lineIm = UnsafeMutablePointer<Lanes>.allocate(capacity: t)
-        defer { blockRe.deallocate(); blockIm.deallocate(); lineRe.deallocate(); lineIm.deallocate() }
+        defer { blockRe.deallocate(); blockIm.deallocate() }
         let lanes = Lanes.scalarCount
         for o in 0..<outChannels {
             for ch0 in stride(from: 0, to: channels, by: lanes) {

@@ -17,8 +17,6 @@ public struct SlidingWindowPass {
     private let spectra = SpectraCache()
     /// Buffers of the layers' maps, reused image after image.
     private let pool = BufferPool()
-    /// false: every layer direct (im2col + GEMM), for comparison.
-    public var useFFT = true
 
     public init(_ net: SequentialNet) throws {
         guard net.config.inputWidth == net.config.inputSize else {
@@ -72,7 +70,7 @@ public struct SlidingWindowPass {
                     let (kh, kw, kc) = (flat.height, flat.width, flat.channels)
                     flattened = nil
                     let kernel = Self.flattenedKernel(dense.dense.weight.value, out: out, height: kh, width: kw, channels: kc)
-                    if useFFT && FFTCorrelation.worthwhile(kernelH: kh, kernelW: kw) {
+                    if FFTCorrelation.worthwhile(kernelH: kh, kernelW: kw) {
                         let correlation = spectra.get(i) {
                             FFTCorrelation(weights: kernel, outChannels: out, kernelH: kh, kernelW: kw, channels: c,
                                            dilation: dilation, bias: dense.dense.bias.value)
