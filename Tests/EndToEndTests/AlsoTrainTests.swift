@@ -9,7 +9,8 @@ import XCTest
 /// `train --task count --also-train MAPS`: a second maps file (synthetic plates' maps, for the real
 /// sample's few fields) joins the training images — every one of its images, none of its splits — and
 /// the trained weights change with it; a file of another geometry, a patches file, and --also-train
-/// on a classification run are refused in one line.
+/// on a classification run are refused in one line, as are maps whose geometry is not the model's
+/// (train and evaluate alike).
 final class AlsoTrainTests: XCTestCase {
     var directory: URL!
     override func setUpWithError() throws { directory = try makeTemporaryDirectory("alsotrain") }
@@ -68,5 +69,16 @@ final class AlsoTrainTests: XCTestCase {
         let classification = try runProgram(netosis, ["train", "--data", path("real.h5"), "--out", path("c"), "--also-train", path("synthetic.h5")])
         XCTAssertNotEqual(classification.status, 0)
         XCTAssertTrue(classification.output.contains("also_train: adds maps to a count task's training"), classification.output)
+
+        // Maps of another geometry than the model's: train and evaluate refuse with the same line.
+        let expected = "\(path("wrong.h5")): maps are 12×20×3 with 2 counts (non-NETotic, NETotic) but model 'tiny-count' takes 12×16×3"
+        let trainWrong = try runProgram(netosis, ["train", "--task", "count", "--data", path("wrong.h5"), "--model", path("model.yaml"),
+                                                  "--out", path("w"), "--batch-size", "2"])
+        XCTAssertNotEqual(trainWrong.status, 0)
+        XCTAssertTrue(trainWrong.output.contains(expected), trainWrong.output)
+        let evaluateWrong = try runProgram(netosis, ["evaluate", "--checkpoint", path("plain/model.h5"), "--data", path("wrong.h5"),
+                                                     "--split", "all"])
+        XCTAssertNotEqual(evaluateWrong.status, 0)
+        XCTAssertTrue(evaluateWrong.output.contains(expected), evaluateWrong.output)
     }
 }

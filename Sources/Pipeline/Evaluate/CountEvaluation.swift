@@ -24,11 +24,8 @@ extension EvaluateJob {
             : nil
         let model = try WeightIO.loadModel(path: options.checkpoint)
         let maps = try MapsDataset(path: options.data)
+        if let problem = maps.mismatch(with: model.modelConfig) { throw TrainError(problem) }
         let k = maps.countNames.count
-        guard model.numClasses == k, model.inputSize == maps.height, model.inputWidth == maps.width, model.inputChannels == maps.channels else {
-            throw TrainError("\(options.data): maps are \(maps.height)×\(maps.width)×\(maps.channels) with \(k) counts but model '\(model.name)' "
-                             + "takes \(model.inputSize)×\(model.inputWidth)×\(model.inputChannels) and has \(model.numClasses) outputs")
-        }
         let rows = maps.rows(in: options.split.split?.rawValue)
         guard !rows.isEmpty else { throw TrainError("\(options.data): the \(options.split.rawValue) split holds no image") }
         // Predictions of this rank's images, as [row, count…] so rank 0 can place them.

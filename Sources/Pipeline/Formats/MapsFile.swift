@@ -1,4 +1,5 @@
 import Foundation
+import Neural
 import Storage
 
 /// Stage-1 probability maps of whole images with their per-image counts (`netosis maps --out`,
@@ -89,6 +90,15 @@ public final class MapsDataset {
     }
 
     public var sampleSize: Int { height * width * channels }
+
+    /// Why `model` cannot be trained or evaluated on these maps (geometry or number of counts), or nil.
+    public func mismatch(with model: ModelConfig) -> String? {
+        guard countNames.count != model.numClasses || height != model.inputSize || width != model.inputWidth
+                || channels != model.inputChannels else { return nil }
+        return "\(path): maps are \(height)×\(width)×\(channels) with \(countNames.count) counts (\(countNames.joined(separator: ", "))) "
+            + "but model '\(model.name)' takes \(model.inputSize)×\(model.inputWidth)×\(model.inputChannels) (input_size, input_width, "
+            + "input_channels) and has \(model.numClasses) outputs"
+    }
 
     /// The map of `row` ([H, W, C]) into `buffer`.
     public func readMap(_ row: Int, into buffer: UnsafeMutableBufferPointer<Float>) throws {

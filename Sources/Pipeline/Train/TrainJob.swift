@@ -337,14 +337,7 @@ public enum TrainJob {
             }
             _ = try BatchLoader.Normalization.of(model, for: dataset)
         case let .maps(maps, _):
-            guard maps.countNames.count == model.numClasses else {
-                throw TrainError("\(path): holds \(maps.countNames.count) counts (\(maps.countNames.joined(separator: ", "))) "
-                                 + "but model '\(model.name)' has \(model.numClasses) outputs")
-            }
-            guard maps.height == model.inputSize, maps.width == model.inputWidth, maps.channels == model.inputChannels else {
-                throw TrainError("\(path): maps are \(maps.height)×\(maps.width)×\(maps.channels) but model '\(model.name)' expects "
-                                 + "\(model.inputSize)×\(model.inputWidth)×\(model.inputChannels) (input_size, input_width, input_channels)")
-            }
+            if let problem = maps.mismatch(with: model) { throw TrainError(problem) }
         }
         let train = data.trainCount
         let unit = data.unit
