@@ -7,7 +7,8 @@ import XCTest
 
 /// `netosis maps` on bad input: the wrong kind of stage 1 is refused in one line naming the file; an
 /// unreadable image is reported and left out while the rest are mapped; `train --task count` refuses
-/// a patches file and `screen --method pl` a field of the wrong size. Untrained networks: fast.
+/// a patches file and `screen --method pl` a field of the wrong size (but counts an image of whole
+/// fields field by field). Untrained networks: fast.
 final class MapsInputTests: XCTestCase {
     var directory: URL!
     override func setUpWithError() throws { directory = try makeTemporaryDirectory("mapsinput") }
@@ -70,5 +71,13 @@ final class MapsInputTests: XCTestCase {
         XCTAssertEqual(sized.image.status, "failed")
         XCTAssertTrue(sized.image.error.contains("image is 96×80 px but stage 2") && sized.image.error.contains("70×60 px (maps --border reflect) or 101×91 px"),
                       sized.image.error)
+
+        // A stage 2 for 48×40 fields counts the 96×80 images as 2×2 fields.
+        let tiles = try save("architecture: sequential\nname: s2t\ninput_channels: 3\ninput_size: 40\ninput_width: 48\n"
+                             + "layers:\n  - conv: {filters: 2, kernel: 3}\n  - relu\n  - globalsumpool\n  - dense: 2\n", "s2t.h5")
+        r = try run(["screen", "--method", "pl", "--checkpoint", good, "--stage2", tiles, "--input", path("synth/images"), "--out", path("t.h5")])
+        XCTAssertEqual(r.status, 0, r.output)
+        let tiled = try ResultsFile.read(path("t.h5")).results
+        XCTAssertEqual(tiled.filter { $0.image.status == "ok" }.count, 3, "\(tiled.map(\.image.error))")
     }
 }

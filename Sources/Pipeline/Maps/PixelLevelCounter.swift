@@ -3,10 +3,11 @@ import Imaging
 import Neural
 import Storage
 
-/// The PL counter applied to one image (`screen --method pl`): stage 1's maps of the whole image,
-/// stage 2's counts from them. Which border the maps use follows from stage 2's input size: the
-/// image's own size means `reflect`, the image less the window (plus one) means `valid` — the two
-/// geometries `netosis maps` trains stage 2 on. Not thread-safe (the models keep their buffers).
+/// The PL counter applied to one image (`screen --method pl`): stage 1's maps of the image, stage 2's
+/// counts from them. Which maps follows from stage 2's input size: the image's own size means
+/// `reflect`, the image less the window (plus one) means `valid` — the two geometries `netosis maps`
+/// trains stage 2 on —, and an image a whole number of stage 2's fields wide and high is counted
+/// field by field. Not thread-safe (the models keep their buffers).
 struct PixelLevelCounter {
     let stage1: StageOneMaps
     let stage2: any Model
@@ -22,20 +23,46 @@ struct PixelLevelCounter {
         }
     }
 
-    /// The border whose maps of an image of this size stage 2 reads, or why none does.
-    func border(height: Int, width: Int, path: String) throws -> MapBorder {
+    /// How stage 2 reads an image of this size: whole (its own geometry, `reflect` or `valid` maps), or
+    /// cut into a grid of stage-2-sized tiles whose counts add up — a 4032×3072 well is 6×6 fields of
+    /// 672×512, the fields the paper's counters were trained on.
+    func layout(height: Int, width: Int, path: String) throws -> Layout {
         let (h, w) = (stage2.inputSize, stage2.inputWidth)
-        if h == height, w == width { return .reflect }
-        if h == height - stage1.window + 1, w == width - stage1.window + 1 { return .valid }
+        if h == height, w == width { return .whole(.reflect) }
+        if h == height - stage1.window + 1, w == width - stage1.window + 1 { return .whole(.valid) }
+        if height % h == 0, width % w == 0 { return .tiles(rows: height / h, columns: width / w) }
         throw ImageError(path: path, problem: "image is \(width)×\(height) px but stage 2 (\(stage2Path)) reads \(w)×\(h) maps: it counts fields of "
-                         + "\(w)×\(h) px (maps --border reflect) or \(w + stage1.window - 1)×\(h + stage1.window - 1) px (--border valid)")
+                         + "\(w)×\(h) px (maps --border reflect) or \(w + stage1.window - 1)×\(h + stage1.window - 1) px (--border valid), "
+                         + "or images that are a whole number of \(w)×\(h) fields (counted field by field)")
     }
 
-    /// Stage 2's counts [non-NETotic, NETotic] of the image (real numbers; the caller rounds).
+    enum Layout: Equatable {
+        case whole(MapBorder)
+        case tiles(rows: Int, columns: Int)
+    }
+
+    /// Stage 2's counts [non-NETotic, NETotic] of the image (real numbers; the caller rounds). A tiled
+    /// image's counts are its fields' counts summed; each field's maps see its neighbours' pixels.
     func count(_ image: GrayImage, path: String) throws -> [Double] {
         var maps = stage1
-        maps.border = try border(height: image.height, width: image.width, path: path)
-        let m = try maps.maps(of: image, path: path)
+        switch try layout(height: image.height, width: image.width, path: path) {
+        case let .whole(border):
+            maps.border = border
+            return try counts(of: maps.maps(of: image, path: path))
+        case let .tiles(rows, columns):
+            var total = [Double](repeating: 0, count: stage2.numClasses)
+            let (h, w) = (stage2.inputSize, stage2.inputWidth)
+            for r in 0..<rows {
+                for c in 0..<columns {
+                    let field = try counts(of: maps.maps(of: image, tile: ImageTile(x: c * w, y: r * h, width: w, height: h)))
+                    for k in total.indices { total[k] += field[k] }
+                }
+            }
+            return total
+        }
+    }
+
+    private func counts(of m: (values: [Float], height: Int, width: Int)) -> [Double] {
         let out = m.values.withUnsafeBufferPointer {
             stage2.forward($0.baseAddress!, batch: 1, height: m.height, width: m.width, training: false)
         }

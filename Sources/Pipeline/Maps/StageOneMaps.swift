@@ -36,29 +36,59 @@ struct StageOneMaps {
     /// Probabilities for every window of the image, z-scored with the image's own statistics as the
     /// training patches were.
     func maps(of image: GrayImage, path: String) throws -> (values: [Float], height: Int, width: Int) {
-        guard image.height >= window, image.width >= window else {
-            throw ImageError(path: path, problem: "image is \(image.width)×\(image.height) pixels, smaller than the \(window)×\(window) window of stage 1")
-        }
-        var scaled: [Float], (h, w) = (image.height, image.width)
+        try check(image, path: path)
         switch border {
         case .valid:
-            scaled = image.pixels.map(Float.init)
+            var scaled = image.pixels.map(Float.init)
+            let (mean, std) = image.statistics
+            scaled.withUnsafeMutableBufferPointer { PatchTransform.standardize($0, mean: mean, std: std) }
+            let out = try pass.run(scaled, height: image.height, width: image.width, softmax: true)
+            return (out.scores, out.height, out.width)
         case .reflect:
-            // Mirrored as PatchExtractor cuts patches at the border: window (y, x) of the padded image is
-            // then exactly the patch prepare would cut centred on pixel (x, y).
-            let before = window / 2
-            (h, w) = (image.height + window - 1, image.width + window - 1)
-            scaled = [Float](repeating: 0, count: h * w)
-            let columns = (0..<w).map { PatchExtractor.reflect($0 - before, image.width) }
-            for y in 0..<h {
-                let source = PatchExtractor.reflect(y - before, image.height) * image.width
-                for x in 0..<w { scaled[y * w + x] = Float(image.pixels[source + columns[x]]) }
-            }
+            return try maps(of: image, tile: ImageTile(x: 0, y: 0, width: image.width, height: image.height))
         }
-        let (mean, std) = image.statistics
+    }
+
+    /// The `reflect` maps of one tile of a larger image, as if the tile were a field of its own: scaled
+    /// by the tile's own statistics (as prepare scaled the training fields), its windows seeing the
+    /// neighbouring tiles' pixels, and the image mirrored only at the image's own border. The whole
+    /// image as one tile is `maps(of:)` with `reflect`.
+    func maps(of image: GrayImage, tile: ImageTile) throws -> (values: [Float], height: Int, width: Int) {
+        // Mirrored as PatchExtractor cuts patches at the border: window (y, x) of the padded tile is
+        // then exactly the patch prepare would cut centred on pixel (tile.x + x, tile.y + y).
+        let before = window / 2
+        let (h, w) = (tile.height + window - 1, tile.width + window - 1)
+        var scaled = [Float](repeating: 0, count: h * w)
+        let columns = (0..<w).map { PatchExtractor.reflect(tile.x + $0 - before, image.width) }
+        for y in 0..<h {
+            let source = PatchExtractor.reflect(tile.y + y - before, image.height) * image.width
+            for x in 0..<w { scaled[y * w + x] = Float(image.pixels[source + columns[x]]) }
+        }
+        let (mean, std) = tile.statistics(of: image)
         scaled.withUnsafeMutableBufferPointer { PatchTransform.standardize($0, mean: mean, std: std) }
         let out = try pass.run(scaled, height: h, width: w, softmax: true)
         return (out.scores, out.height, out.width)
+    }
+
+    private func check(_ image: GrayImage, path: String) throws {
+        guard image.height >= window, image.width >= window else {
+            throw ImageError(path: path, problem: "image is \(image.width)×\(image.height) pixels, smaller than the \(window)×\(window) window of stage 1")
+        }
+    }
+}
+
+/// A rectangle of an image in pixels.
+struct ImageTile: Equatable {
+    let x: Int, y: Int, width: Int, height: Int
+
+    /// Mean and population standard deviation of the tile's pixels (GrayImage.statistics of the crop).
+    func statistics(of image: GrayImage) -> (mean: Float, std: Float) {
+        var sum = 0.0, sum2 = 0.0
+        for row in y..<(y + height) {
+            for v in image.pixels[(row * image.width + x)..<(row * image.width + x + width)] { let d = Double(v); sum += d; sum2 += d * d }
+        }
+        let n = Double(width * height), mean = sum / n
+        return (Float(mean), Float(max(0, sum2 / n - mean * mean).squareRoot()))
     }
 }
 
