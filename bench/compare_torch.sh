@@ -33,7 +33,9 @@ mkdir -p "$OUT"
 
 # Same kernels and threads for both: OpenBLAS AVX-512 kernels for us (netosis would pick them
 # itself), the thread count for torch's intra-op pool; no idle-waiting (we do not wait either).
-export OPENBLAS_CORETYPE=SkylakeX OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS NO_WAIT_IDLE=1
+# (SkylakeX only where the CPU has AVX-512: forcing it elsewhere would fault.)
+if grep -q avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX; else unset OPENBLAS_CORETYPE; fi
+export OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS NO_WAIT_IDLE=1
 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader OMPI_MCA_rmaps_base_oversubscribe=1
 IDLE_WAIT=${IDLE_WAIT:-60}

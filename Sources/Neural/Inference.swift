@@ -29,14 +29,18 @@ public enum PatchNormalization: String, CaseIterable, Codable, Sendable {
     }
 }
 
-/// Batched classification of a patches file with a checkpoint (`netosis infer`).
+/// Batched classification of a patches file with a checkpoint (`netosis infer`, `screen`). With a
+/// thread team of T, T batches go through T replicas of the model at once; every batch is the
+/// batch one thread would have run, so the logits are the same at every thread count.
 public final class PatchClassifier {
     public let model: any Model
     public let normalization: PatchNormalization
     public let batchSize: Int
+    public let team: ThreadTeam
+    private var replicas: ModelReplicas?
 
-    public init(model: any Model, normalization: PatchNormalization = .zscore, batchSize: Int = 64) {
-        self.model = model; self.normalization = normalization; self.batchSize = max(1, batchSize)
+    public init(model: any Model, normalization: PatchNormalization = .zscore, batchSize: Int = 64, team: ThreadTeam = .shared) {
+        self.model = model; self.normalization = normalization; self.batchSize = max(1, batchSize); self.team = team
     }
 
     /// The layout of `/patches` in a file: [N,H,W] or [N,C,H,W]; checked against the model.
@@ -96,23 +100,57 @@ public final class PatchClassifier {
     public func classify(count: Int, channels c: Int, height h: Int, width w: Int,
                          progress: ((Int) -> Void)? = nil,
                          read: (_ first: Int, _ n: Int, _ raw: inout [Float]) throws -> Void) throws -> Scores {
-        let classes = model.numClasses
+        if replicas == nil { replicas = try ModelReplicas(model, team: team) }
+        let replicas = replicas!
+        let classes = model.numClasses, per = c * h * w
         var out = [Float](repeating: 0, count: count * classes)
         var valid = [UInt8](repeating: 1, count: count)
-        var nhwc = [Float](repeating: 0, count: batchSize * h * w * c)
-        var raw: [Float] = []
+        let scratch = (0..<replicas.count).map { _ in BatchScratch(floats: batchSize * per) }
         var start = 0
         while start < count {
-            let n = min(batchSize, count - start)
-            try read(start, n, &raw)
-            let per = c * h * w
-            precondition(raw.count >= n * per, "PatchClassifier: reader supplied \(raw.count) values for \(n) patches")
+            // Up to one batch per replica, read in order (readers are not thread-safe).
+            var batches: [(first: Int, n: Int)] = []
+            var next = start
+            for member in 0..<replicas.count where next < count {
+                let n = min(batchSize, count - next)
+                try read(next, n, &scratch[member].raw)
+                precondition(scratch[member].raw.count >= n * per, "PatchClassifier: reader supplied \(scratch[member].raw.count) values for \(n) patches")
+                batches.append((next, n))
+                next += n
+            }
+            out.withUnsafeMutableBufferPointer { out in
+                valid.withUnsafeMutableBufferPointer { valid in
+                    replicas.run { model, member in
+                        guard member < batches.count else { return }
+                        let (first, n) = batches[member]
+                        scratch[member].classify(n, first: first, model: model, channels: c, height: h, width: w,
+                                                 normalization: normalization, out: out.baseAddress!, valid: valid.baseAddress!)
+                    }
+                }
+            }
+            start = next
+            progress?(start)
+        }
+        return Scores(logits: out, valid: valid)
+    }
+
+    /// One replica's batch: the raw patches as read (NCHW) and the network's input (NHWC).
+    private final class BatchScratch {
+        var raw: [Float] = []
+        var nhwc: [Float]
+        init(floats: Int) { nhwc = [Float](repeating: 0, count: floats) }
+
+        /// Normalises and lays out patches [first, first + n) and writes their logits (NaN for a patch
+        /// holding non-finite values, whose `valid` becomes 0) into `out`.
+        func classify(_ n: Int, first: Int, model: any Model, channels c: Int, height h: Int, width w: Int,
+                      normalization: PatchNormalization, out: UnsafeMutablePointer<Float>, valid: UnsafeMutablePointer<UInt8>) {
+            let per = c * h * w, classes = model.numClasses
             raw.withUnsafeMutableBufferPointer { r in
                 for i in 0..<n {
                     let patch = r.baseAddress! + i * per
                     // Zeroed in place, so the batch (and every other patch's logits) stays as it was.
                     if !UnsafeBufferPointer(start: patch, count: per).allSatisfy(\.isFinite) {
-                        valid[start + i] = 0
+                        valid[first + i] = 0
                         patch.update(repeating: 0, count: per)
                     }
                     normalization.apply(patch, count: per)
@@ -129,13 +167,9 @@ public final class PatchClassifier {
             }
             let logits = model.forward(nhwc, batch: n, height: h, width: w, training: false)
             for i in 0..<n * classes {
-                let row = start + i / classes
-                out[start * classes + i] = valid[row] == 1 ? logits[i] : .nan
+                out[first * classes + i] = valid[first + i / classes] == 1 ? logits[i] : .nan
             }
-            start += n
-            progress?(start)
         }
-        return Scores(logits: out, valid: valid)
     }
 
     /// Row-wise softmax (a NaN row stays NaN).

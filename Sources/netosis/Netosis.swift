@@ -38,6 +38,8 @@ struct Netosis: ParsableCommand {
     static func main() {
         // OpenBLAS picks its kernels when it loads: apply our rule (may re-exec this binary).
         KernelPolicy.applyByReexec()
+        // Compute on the cores this process owns, no more (its affinity, cgroup quota, share of the node).
+        BLAS.threads = CoreBudget.current.threads
         // Interrupted runs remove their temporary files; a file-size limit becomes a write error.
         TemporaryFiles.installSignalCleanup()
         do {

@@ -14,8 +14,9 @@ final class InferBenchCommandTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
     func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
-    /// The same logits for 1 and 2 ranks, equal to the model run in this process (7 patches: the
-    /// two ranks get unequal shares, and the batch size 3 leaves a partial batch on each).
+    /// The same logits for 1 and 2 ranks and for 1 and 3 threads, equal to the model run in this
+    /// process (7 patches: the two ranks get unequal shares, and the batch size 3 leaves a partial
+    /// batch on each).
     func testInferAloneAndOnTwoRanksMatchesTheModel() throws {
         let netosis = try productPath("netosis")
         let checkpoint = path("ck.h5")
@@ -32,7 +33,15 @@ final class InferBenchCommandTests: XCTestCase {
         let parallel = try mpirun(2, netosis, arguments + ["--out", path("two.h5")])
         XCTAssertEqual(parallel.status, 0, parallel.output)
 
+        // One process with 1 or 3 threads (model replicas, each on its own batches): the same logits.
+        for threads in ["1", "3"] {
+            let run = try runProgram(netosis, arguments + ["--out", path("t\(threads).h5")], environment: ["NETOSIS_THREADS": threads], timeout: 120)
+            XCTAssertEqual(run.status, 0, run.output)
+        }
+
         let one = try PredictionsFile.read(path("one.h5")), two = try PredictionsFile.read(path("two.h5"))
+        XCTAssertEqual(try PredictionsFile.read(path("t1.h5")).logits, one.logits, "1 thread")
+        XCTAssertEqual(try PredictionsFile.read(path("t3.h5")).logits, one.logits, "3 threads")
         XCTAssertEqual(one.count, n)
         XCTAssertEqual(one.classes, 3)
         XCTAssertEqual(one.logits, two.logits, "1 and 2 ranks disagree")

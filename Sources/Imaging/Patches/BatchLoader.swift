@@ -48,8 +48,10 @@ public final class BatchLoader {
 
     private var raw: UnsafeMutableBufferPointer<UInt16>
     private var work: UnsafeMutableBufferPointer<Float>
-    private var cachedKey: (epoch: Int, rank: Int, worldSize: Int)?
-    private var cachedIndices: [Int] = []
+    /// Visiting orders of the current epoch, one per (rank, world size): threads of one process
+    /// take turns as ranks of their own.
+    private var cachedEpoch = -1
+    private var cachedOrders: [[Int]: [Int]] = [:]
 
     public init(dataset: PatchDataset, split: PatchSplit?, batchSize: Int, seed: UInt64, augment: Bool,
                 shuffle: Bool = true, dropLast: Bool = false, padShards: Bool = true, maxDegrees: Double = 10,
@@ -117,10 +119,9 @@ public final class BatchLoader {
     @discardableResult
     public func fill(batch: Int, epoch: Int, rank: Int = 0, worldSize: Int = 1,
                      into input: UnsafeMutableBufferPointer<Float>, labels: inout [Int32]) throws -> Int {
-        if cachedKey == nil || cachedKey! != (epoch, rank, worldSize) {
-            cachedIndices = indices(for: epoch, rank: rank, worldSize: worldSize)
-            cachedKey = (epoch, rank, worldSize)
-        }
+        if cachedEpoch != epoch { cachedOrders = [:]; cachedEpoch = epoch }
+        let cachedIndices = cachedOrders[[rank, worldSize]] ?? indices(for: epoch, rank: rank, worldSize: worldSize)
+        cachedOrders[[rank, worldSize]] = cachedIndices
         let start = batch * batchSize
         precondition(batch >= 0 && start < max(cachedIndices.count, 1) || cachedIndices.isEmpty,
                      "BatchLoader: batch \(batch) beyond \(batchCount(rank: rank, worldSize: worldSize)) batches")

@@ -17,7 +17,8 @@ public enum Profiler {
     @inline(__always)
     public static func time<R>(_ category: Category, _ body: () throws -> R) rethrows -> R {
         // Only the outermost timed region counts, so nested categories are not double-billed.
-        guard enabled, depth == 0 else { return try body() }
+        // Only the calling thread's (member 0 of a thread team: the others do the same work).
+        guard enabled, depth == 0, Thread.isMainThread else { return try body() }
         depth += 1
         let start = DispatchTime.now().uptimeNanoseconds
         defer {

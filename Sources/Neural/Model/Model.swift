@@ -80,10 +80,31 @@ extension Model {
     public func trainBatch(images: UnsafePointer<Float>, labels: [Int], height: Int, width: Int,
                            loss: ClassificationLoss, optimizer: Optimizer,
                            beforeUpdate: (([Parameter]) throws -> Void)? = nil) throws -> (loss: Double, correct: Int) {
+        let result = try gradients(images: images, labels: labels, height: height, width: width, loss: loss, step: optimizer.step)
+        try update(optimizer: optimizer, beforeUpdate: beforeUpdate)
+        return result
+    }
+
+    /// One optimisation step of a regression (the PL counter's stage 2): outputs [n, k] against
+    /// targets [n · k] under mean absolute error. Returns the batch loss; throws on a non-finite one.
+    @discardableResult
+    public func trainBatch(images: UnsafePointer<Float>, targets: [Float], batch n: Int, height: Int, width: Int,
+                           loss: MeanAbsoluteError, optimizer: Optimizer,
+                           beforeUpdate: (([Parameter]) throws -> Void)? = nil) throws -> Double {
+        let value = try gradients(images: images, targets: targets, batch: n, height: height, width: width, loss: loss, step: optimizer.step)
+        try update(optimizer: optimizer, beforeUpdate: beforeUpdate)
+        return value
+    }
+
+    /// The gradients of a classification batch (zeroed first): the loss and the correct predictions
+    /// of the training-mode logits. Throws, naming optimizer step `step`, if the loss is not finite.
+    /// `checkFinite` false: the caller checks the loss (replicas that synchronise BatchNorm must all
+    /// finish backward before any of them may stop).
+    public func gradients(images: UnsafePointer<Float>, labels: [Int], height: Int, width: Int,
+                          loss: ClassificationLoss, step: Int, checkFinite: Bool = true) throws -> (loss: Double, correct: Int) {
         let n = labels.count, classes = numClasses
         var correct = 0
-        let value = try step(images: images, batch: n, height: height, width: width, optimizer: optimizer,
-                             beforeUpdate: beforeUpdate) { logits, gradient in
+        let value = try gradients(images: images, batch: n, height: height, width: width, step: step, checkFinite: checkFinite) { logits, gradient in
             for i in 0..<n {
                 var best = 0
                 for j in 1..<classes where logits[i * classes + j] > logits[i * classes + best] { best = j }
@@ -94,33 +115,32 @@ extension Model {
         return (value, correct)
     }
 
-    /// One optimisation step of a regression (the PL counter's stage 2): outputs [n, k] against
-    /// targets [n · k] under mean absolute error. Returns the batch loss; throws on a non-finite one.
-    @discardableResult
-    public func trainBatch(images: UnsafePointer<Float>, targets: [Float], batch n: Int, height: Int, width: Int,
-                           loss: MeanAbsoluteError, optimizer: Optimizer,
-                           beforeUpdate: (([Parameter]) throws -> Void)? = nil) throws -> Double {
+    /// The gradients of a regression batch (outputs [n, k] against targets [n · k]).
+    public func gradients(images: UnsafePointer<Float>, targets: [Float], batch n: Int, height: Int, width: Int,
+                          loss: MeanAbsoluteError, step: Int, checkFinite: Bool = true) throws -> Double {
         precondition(targets.count == n * numClasses, "trainBatch: \(targets.count) targets for \(n) × \(numClasses) outputs")
-        return try step(images: images, batch: n, height: height, width: width, optimizer: optimizer, beforeUpdate: beforeUpdate) {
+        return try gradients(images: images, batch: n, height: height, width: width, step: step, checkFinite: checkFinite) {
             loss(outputs: $0, targets: targets, gradient: $1)
         }
     }
 
-    /// The step both tasks share: training-mode forward, `loss` (which sees the outputs [n, k] and
-    /// writes dLoss/dOutputs), the finite check before any weight is touched, backward,
-    /// `beforeUpdate` (the all-reduce), the optimizer's update.
-    private func step(images: UnsafePointer<Float>, batch n: Int, height: Int, width: Int, optimizer: Optimizer,
-                      beforeUpdate: (([Parameter]) throws -> Void)?,
-                      loss: (_ outputs: UnsafePointer<Float>, _ gradient: UnsafeMutablePointer<Float>) -> Double) throws -> Double {
+    /// What both tasks share: zeroed gradients, training-mode forward, `loss` (which sees the outputs
+    /// [n, k] and writes dLoss/dOutputs), the finite check, backward.
+    private func gradients(images: UnsafePointer<Float>, batch n: Int, height: Int, width: Int, step: Int, checkFinite: Bool,
+                           loss: (_ outputs: UnsafePointer<Float>, _ gradient: UnsafeMutablePointer<Float>) -> Double) throws -> Double {
         zeroGrad()
         let outputs = forward(images, batch: n, height: height, width: width, training: true)
         var gradient = [Float](repeating: 0, count: n * numClasses)
         let value = gradient.withUnsafeMutableBufferPointer { loss(outputs, $0.baseAddress!) }
-        guard value.isFinite else { throw NeuralError.nonFiniteLoss(step: optimizer.step, value: Float(value)) }
+        guard value.isFinite || !checkFinite else { throw NeuralError.nonFiniteLoss(step: step, value: Float(value)) }
         gradient.withUnsafeBufferPointer { _ = backward(logitsGradient: $0.baseAddress!, inputGradient: false) }
+        return value
+    }
+
+    /// `beforeUpdate` (the all-reduce), then the optimizer's update of the gradients in place.
+    public func update(optimizer: Optimizer, beforeUpdate: (([Parameter]) throws -> Void)? = nil) throws {
         if let beforeUpdate { try Profiler.time(.communication) { try beforeUpdate(parameters) } }
         optimizer.update(parameters)
-        return value
     }
 
     /// Logits for channels-last images in inference mode, `batchSize` at a time.

@@ -19,7 +19,7 @@ public struct BenchOptions: Sendable {
     public var batchSize: Int
     public var iterations: Int
     public var warmup: Int
-    /// OpenBLAS threads per rank (nil: what OpenBLAS chose).
+    /// Threads per rank: the thread team and OpenBLAS (nil: the cores the process owns, CoreBudget).
     public var threads: Int?
     public var inputChannels: Int?
     public var mode: BenchMode
@@ -55,7 +55,7 @@ public enum BenchJob {
                 }
               }
             : nil
-        if let threads = options.threads { BLAS.threads = threads; Parallel.refresh() }
+        if let threads = options.threads { BLAS.threads = threads; ThreadTeam.resize(threads) }
         if options.mode == .windows {
             guard size == 1 else { throw NeuralError.badInput("--mode windows runs on one rank (it times one field)") }
             guard options.json == nil else { throw NeuralError.badInput("--mode windows writes no --json report; its lines are the result") }

@@ -85,7 +85,7 @@ public enum Benchmark {
     public static func run(config: ModelConfig, batch: Int, iterations: Int = 8, warmup: Int = 2,
                            train: Bool = true, infer: Bool = true,
                            gradientHook: (([Parameter]) throws -> Void)? = nil, model: (any Model)? = nil,
-                           log: ((String) -> Void)? = nil) throws -> BenchmarkResult {
+                           team: ThreadTeam = .shared, log: ((String) -> Void)? = nil) throws -> BenchmarkResult {
         let model = try model ?? config.makeModel(seed: 0)
         let size = config.inputSize, c = config.inputChannels
         var g = SplitMix64(seed: 1, skipping: 1)
@@ -94,7 +94,7 @@ public enum Benchmark {
         let forwardFLOPs = model.forwardFLOPs(height: size, width: size)
         let trainFLOPs = model.trainingFLOPs(height: size, width: size)
         var result = BenchmarkResult(model: config.name, batch: batch, inputChannels: c, inputSize: size,
-                                     threads: BLAS.threads, blasCore: BLAS.coreName,
+                                     threads: team.size, blasCore: BLAS.coreName,
                                      trainSecondsPerIteration: [], inferSecondsPerIteration: [],
                                      trainBreakdown: [:], inferBreakdown: [:],
                                      gflopPerTrainImage: trainFLOPs / 1e9, gflopPerInferImage: forwardFLOPs / 1e9,
@@ -130,10 +130,18 @@ public enum Benchmark {
         }
 
         if infer {
-            log?("inference: \(warmup) warm-up + \(iterations) timed iterations of batch \(batch)")
+            // The batch is shared out over the thread team's replicas, as over ranks.
+            let replicas = try ModelReplicas(model, team: team)
+            let t = min(replicas.count, batch)
+            log?("inference: \(warmup) warm-up + \(iterations) timed iterations of batch \(batch)"
+                 + (t > 1 ? " on \(t) threads (one model replica each)" : ""))
             let (times, breakdown) = measure {
                 images.withUnsafeBufferPointer { x in
-                    _ = model.forward(x.baseAddress!, batch: batch, height: size, width: size, training: false)
+                    replicas.run { model, member in
+                        guard member < t else { return }
+                        let first = batch * member / t, n = batch * (member + 1) / t - first
+                        _ = model.forward(x.baseAddress! + first * size * size * c, batch: n, height: size, width: size, training: false)
+                    }
                 }
             }
             result.inferSecondsPerIteration = times
@@ -144,13 +152,20 @@ public enum Benchmark {
             result.foreignCoresInfer = usage.foreign; result.ownCoresInfer = usage.own
         }
         if train {
-            log?("training: \(warmup) warm-up + \(iterations) timed SGD steps of batch \(batch)")
+            // As `train` runs: the batch split over the team's replicas, BatchNorm over the whole batch.
+            let t = TrainJob.replicaCount(perRank: batch, team: team.size)
+            let trainer = try ReplicatedTraining(model, team: team, count: t)
+            log?("training: \(warmup) warm-up + \(iterations) timed SGD steps of batch \(batch)"
+                 + (t > 1 ? " on \(t) threads (one model replica each)" : ""))
             let optimizer = SGD.paper()
             let loss = SoftmaxCrossEntropy()
             let (times, breakdown) = try measure {
                 try images.withUnsafeBufferPointer { x in
-                    _ = try model.trainStep(images: x.baseAddress!, labels: labels, height: size, width: size,
-                                            loss: loss, optimizer: optimizer, beforeUpdate: gradientHook)
+                    _ = try trainer.step(optimizer: optimizer, beforeUpdate: gradientHook) { replica, member in
+                        let first = batch * member / t, n = batch * (member + 1) / t - first
+                        return try replica.gradients(images: x.baseAddress! + first * size * size * c, labels: Array(labels[first..<first + n]),
+                                                     height: size, width: size, loss: loss, step: optimizer.step, checkFinite: false)
+                    }
                 }
             }
             result.trainSecondsPerIteration = times

@@ -100,20 +100,27 @@ public enum TrainJob {
                 try loadInit(model, from: initFrom, log: log)
             }
         }
+        var outerSync: (ranks: Int, reduce: (UnsafeMutablePointer<Double>, Int) -> Void)?
         if let world, size > 1 {
             try broadcastState(model: model, optimizer: optimizer, world: world)
             if settings.syncBN {
-                model.batchNormSync = BatchNormSync(ranks: size) { values, count in
+                outerSync = (size, { values, count in
                     do { try world.allReduce(UnsafeMutableBufferPointer(start: values, count: count), .sum) }
                     catch { world.abort(message: "BatchNorm all-reduce failed at step \(optimizer.step + 1): \(error)") }
-                }
+                })
             }
         }
         try checkMemory(model, perRank: perRank, world: world)
+        // The rank's share of each batch is split over its threads, each a model replica acting as a
+        // rank of its own (rank·T + t of size·T); BatchNorm statistics stay the rank's whole share's.
+        let threads = replicaCount(perRank: perRank, team: ThreadTeam.shared.size)
+        let trainer = try ReplicatedTraining(model, team: ThreadTeam.shared, count: threads, outer: outerSync)
+        let perReplica = perRank / threads
 
-        let task = try data.task(settings, model: modelConfig, perRank: perRank, log: log, rank: rank)
+        let task = try data.task(settings, model: modelConfig, perRank: perReplica, log: log, rank: rank)
         let sampleFloats = task.height * task.width * task.channels
-        var input = [Float](repeating: 0, count: max(perRank, task.validationBatch) * sampleFloats)
+        var input = [Float](repeating: 0, count: max(perReplica, task.validationBatch) * sampleFloats)
+        var inputs = (1..<threads).map { _ in [Float](repeating: 0, count: perReplica * sampleFloats) }
         let gradients = size > 1 ? GradientBuffer(parameters: model.parameters, buffers: model.buffers) : nil
         // Time in the gradient exchange (pack, all-reduce, unpack) vs in steps, for the closing line.
         var reduceSeconds = 0.0, stepSeconds = 0.0
@@ -158,7 +165,8 @@ public enum TrainJob {
             }
             log("train: \(modelConfig.name) (\(model.parameterCount) parameters) on \(trainCount) training \(unit)\(extra), "
                 + "\(task.validationCount) validation; \(size) rank\(size == 1 ? "" : "s") × \(perRank) = global batch "
-                + "\(settings.batchSize), \(stepsPerEpoch) steps per epoch")
+                + "\(settings.batchSize)" + (threads > 1 ? " (each rank's share on \(threads) threads × \(perReplica))" : "")
+                + ", \(stepsPerEpoch) steps per epoch")
         }
         var lastCheckpoint = start?.checkpoint ?? ""
         Preemption.install()
@@ -171,24 +179,37 @@ public enum TrainJob {
             var lossSum = 0.0, correct = 0, seen = 0   // this rank, this session
             while state.position < stepsPerEpoch {
                 let loadStarted = Date()
-                let n = try input.withUnsafeMutableBufferPointer {
-                    try task.fill(batch: state.position, epoch: state.epoch, rank: rank, worldSize: size, into: $0)
+                var counts = [Int](repeating: 0, count: threads)
+                for t in 0..<threads {
+                    func fill(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> Int {
+                        try task.fill(batch: state.position, epoch: state.epoch, rank: rank * threads + t, worldSize: size * threads,
+                                      into: buffer, slot: t)
+                    }
+                    counts[t] = t == 0 ? try input.withUnsafeMutableBufferPointer { try fill($0) } : try inputs[t - 1].withUnsafeMutableBufferPointer { try fill($0) }
                 }
+                let n = counts.reduce(0, +)
                 loadSeconds += Date().timeIntervalSince(loadStarted)
                 if FaultPoint.fires("train-nan-rank\(rank)") { input[0] = .nan }   // test-only (NETOSIS_FAULT)
-                let result: (loss: Double, correct: Int)
+                let results: [(loss: Double, correct: Int)]
                 let stepStarted = Date()
                 defer { stepSeconds += Date().timeIntervalSince(stepStarted) }
-                model.setRandomStream(step: state.step, firstSample: rank, sampleStride: size)
                 do {
-                    result = try input.withUnsafeBufferPointer {
-                        try task.step(model, input: $0.baseAddress!, count: n, optimizer: optimizer, beforeUpdate: allReduce)
+                    let step = state.step
+                    results = try trainer.step(optimizer: optimizer, beforeUpdate: allReduce) { replica, t in
+                        replica.setRandomStream(step: step, firstSample: rank * threads + t, sampleStride: size * threads)
+                        let buffer = t == 0 ? input : inputs[t - 1]
+                        return try buffer.withUnsafeBufferPointer {
+                            try task.gradients(replica, input: $0.baseAddress!, count: counts[t], slot: t, step: step)
+                        }
                     }
                 } catch NeuralError.nonFiniteLoss(_, let value) {
                     throw TrainError("rank \(rank), step \(state.step + 1) (epoch \(state.epoch + 1), batch \(state.position + 1)): "
                                      + "the loss is \(value) (not finite); lower --lr or check the input data")
                 }
-                lossSum += result.loss * Double(n); correct += result.correct; seen += n
+                for (t, result) in results.enumerated() {
+                    lossSum += result.loss * Double(counts[t]); correct += result.correct
+                }
+                seen += n
                 state.step += 1
                 state.position += 1
                 if FaultPoint.fires("train-diverge-rank\(rank)") { model.parameters[0].value[0] += 1 }   // test-only
@@ -320,6 +341,12 @@ public enum TrainJob {
         case .sgd: return SGD(schedule: schedule, momentum: Float(s.momentum), weightDecay: Float(s.weightDecay))
         case .adam: return Adam(schedule: schedule, weightDecay: Float(s.weightDecay))
         }
+    }
+
+    /// Threads (model replicas) that share a rank's `perRank` samples equally: the most the team has
+    /// that divide them.
+    static func replicaCount(perRank: Int, team: Int) -> Int {
+        (1...max(1, min(team, perRank))).last { perRank % $0 == 0 } ?? 1
     }
 
     /// The refusals that come before any work, each one line.

@@ -22,11 +22,12 @@ protocol TrainingTask: AnyObject {
     var perOutputMetric: String { get }
     /// Samples per validation forward.
     var validationBatch: Int { get }
-    /// This rank's part of global batch `batch` of `epoch` into `input`; returns its sample count.
-    func fill(batch: Int, epoch: Int, rank: Int, worldSize: Int, into input: UnsafeMutableBufferPointer<Float>) throws -> Int
-    /// Forward, loss, backward, update on the last filled batch: the batch loss and (classification) its correct predictions.
-    func step(_ model: any Model, input: UnsafePointer<Float>, count: Int, optimizer: Optimizer,
-              beforeUpdate: (([Parameter]) throws -> Void)?) throws -> (loss: Double, correct: Int)
+    /// This rank's part of global batch `batch` of `epoch` into `input`, its labels or targets kept
+    /// in `slot` (one per thread of the team); returns its sample count.
+    func fill(batch: Int, epoch: Int, rank: Int, worldSize: Int, into input: UnsafeMutableBufferPointer<Float>, slot: Int) throws -> Int
+    /// Forward, loss and backward of the batch last filled into `slot`: the gradients, the batch
+    /// loss and (classification) its correct predictions. A non-finite loss is returned, not thrown.
+    func gradients(_ model: any Model, input: UnsafePointer<Float>, count: Int, slot: Int, step: Int) throws -> (loss: Double, correct: Int)
     /// The validation split scored by the model in inference mode, each sample once across ranks.
     func validate(_ model: any Model, rank: Int, size: Int, world: Communicator?, input: inout [Float]) throws -> TrainJob.Validation
 }
@@ -37,7 +38,8 @@ final class ClassificationTask: TrainingTask {
     let loader: BatchLoader
     let validation: BatchLoader
     let loss: ClassificationLoss
-    private var labels: [Int32] = []
+    private var labels: [[Int32]] = []
+    private var validationLabels: [Int32] = []
 
     init(dataset: PatchDataset, settings: ResolvedTrainSettings, model: ModelConfig, perRank: Int,
          log: (String) -> Void, rank: Int) throws {
@@ -63,19 +65,19 @@ final class ClassificationTask: TrainingTask {
     var perOutputMetric: String { "val_recall" }
     var validationBatch: Int { 64 }
 
-    func fill(batch: Int, epoch: Int, rank: Int, worldSize: Int, into input: UnsafeMutableBufferPointer<Float>) throws -> Int {
-        try loader.fill(batch: batch, epoch: epoch, rank: rank, worldSize: worldSize, into: input, labels: &labels)
+    func fill(batch: Int, epoch: Int, rank: Int, worldSize: Int, into input: UnsafeMutableBufferPointer<Float>, slot: Int) throws -> Int {
+        while labels.count <= slot { labels.append([]) }
+        return try loader.fill(batch: batch, epoch: epoch, rank: rank, worldSize: worldSize, into: input, labels: &labels[slot])
     }
 
-    func step(_ model: any Model, input: UnsafePointer<Float>, count: Int, optimizer: Optimizer,
-              beforeUpdate: (([Parameter]) throws -> Void)?) throws -> (loss: Double, correct: Int) {
-        try model.trainBatch(images: input, labels: labels.map(Int.init), height: height, width: width, loss: loss,
-                             optimizer: optimizer, beforeUpdate: beforeUpdate)
+    func gradients(_ model: any Model, input: UnsafePointer<Float>, count: Int, slot: Int, step: Int) throws -> (loss: Double, correct: Int) {
+        try model.gradients(images: input, labels: labels[slot].map(Int.init), height: height, width: width, loss: loss,
+                            step: step, checkFinite: false)
     }
 
     func validate(_ model: any Model, rank: Int, size: Int, world: Communicator?, input: inout [Float]) throws -> TrainJob.Validation {
         let confusion = try ConfusionMatrix.compute(model: model, loader: validation, classes: model.numClasses, rank: rank, size: size,
-                                                    world: world, input: &input, labels: &labels)
+                                                    world: world, input: &input, labels: &validationLabels)
         let n = confusion.total
         guard n > 0 else { return .init(loss: .nan, accuracy: .nan, perOutput: [Double](repeating: .nan, count: model.numClasses)) }
         return .init(loss: confusion.lossSum / Double(n), accuracy: confusion.accuracy, perOutput: confusion.recall)
@@ -95,10 +97,10 @@ final class CountTask: TrainingTask {
     let seed: UInt64
     let augment: Bool
     let loss = MeanAbsoluteError()
-    private var targets: [Float] = []
+    private var targets: [[Float]] = []
     private var scratch: [Float]
-    /// This rank's visiting order for one epoch (computed once per epoch, as BatchLoader caches it).
-    private var order: (key: [Int], rows: [Int]) = ([], [])
+    /// The visiting orders of one epoch by (rank, world size) (computed once per epoch, as BatchLoader caches them).
+    private var orders: (epoch: Int, rows: [[Int]: [Int]]) = (-1, [:])
 
     init(maps: MapsDataset, extra: [MapsDataset] = [], settings: ResolvedTrainSettings, perRank: Int) {
         self.maps = maps
@@ -121,13 +123,13 @@ final class CountTask: TrainingTask {
     var perOutputMetric: String { "val_mae" }
     var validationBatch: Int { 4 }
 
-    func fill(batch: Int, epoch: Int, rank: Int, worldSize: Int, into input: UnsafeMutableBufferPointer<Float>) throws -> Int {
-        if order.key != [epoch, rank, worldSize] {
-            order = ([epoch, rank, worldSize], BatchLoader.order(trainRows, seed: seed, epoch: epoch, rank: rank, worldSize: worldSize))
-        }
-        let order = order.rows
+    func fill(batch: Int, epoch: Int, rank: Int, worldSize: Int, into input: UnsafeMutableBufferPointer<Float>, slot: Int) throws -> Int {
+        if orders.epoch != epoch { orders = (epoch, [:]) }
+        let order = orders.rows[[rank, worldSize]] ?? BatchLoader.order(trainRows, seed: seed, epoch: epoch, rank: rank, worldSize: worldSize)
+        orders.rows[[rank, worldSize]] = order
         let start = batch * perRank, end = min(start + perRank, order.count)
-        targets.removeAll(keepingCapacity: true)
+        while targets.count <= slot { targets.append([]) }
+        targets[slot].removeAll(keepingCapacity: true)
         guard start < end else { return 0 }
         for (slot, row) in order[start..<end].enumerated() {
             let out = UnsafeMutableBufferPointer(rebasing: input[slot * maps.sampleSize ..< (slot + 1) * maps.sampleSize])
@@ -139,7 +141,7 @@ final class CountTask: TrainingTask {
             } else {
                 try file.readMap(local, into: out)
             }
-            targets += local.countsRow(of: file)
+            targets[slot] += local.countsRow(of: file)
         }
         return end - start
     }
@@ -167,11 +169,9 @@ final class CountTask: TrainingTask {
         }
     }
 
-    func step(_ model: any Model, input: UnsafePointer<Float>, count: Int, optimizer: Optimizer,
-              beforeUpdate: (([Parameter]) throws -> Void)?) throws -> (loss: Double, correct: Int) {
-        let value = try model.trainBatch(images: input, targets: targets, batch: count, height: height, width: width,
-                                         loss: loss, optimizer: optimizer, beforeUpdate: beforeUpdate)
-        return (value, 0)
+    func gradients(_ model: any Model, input: UnsafePointer<Float>, count: Int, slot: Int, step: Int) throws -> (loss: Double, correct: Int) {
+        (try model.gradients(images: input, targets: targets[slot], batch: count, height: height, width: width, loss: loss,
+                             step: step, checkFinite: false), 0)
     }
 
     /// Loss: the mean absolute error over images and counts; per output: each count's mean absolute error.

@@ -27,7 +27,7 @@ struct Bench: DistributedCommand {
     @Option(help: "Untimed warm-up iterations; 0…10000.")
     var warmup = 2
 
-    @Option(help: "OpenBLAS threads per rank, 1…1024 (default: what OpenBLAS chose).")
+    @Option(help: "Threads per rank (thread team and OpenBLAS), 1…1024 (default: the cores the process owns).")
     var threads: Int?
 
     @Option(help: "Override the model's input channels, 1…16 (3 matches torchvision's benchmark).")
