@@ -81,6 +81,12 @@ public final class DenseNet: Model {
     public var buffers: [Parameter] { allTensors.filter { !$0.trainable } }
     public var inputKernelName: String? { stem.conv0.weight.name }
 
+    public func replica() throws -> any Model {
+        let copy = try DenseNet(config: config)
+        copy.copyState(from: self)
+        return copy
+    }
+
     public var batchNormSync: BatchNormSync? {
         didSet {
             for norm in allBatchNorms { norm.sync = batchNormSync }

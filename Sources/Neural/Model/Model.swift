@@ -49,6 +49,10 @@ public protocol Model: AnyObject {
     /// masks do not depend on the rank count and repeat after a resume. Networks without
     /// randomness ignore it.
     func setRandomStream(step: Int, firstSample: Int, sampleStride: Int)
+
+    /// A new network with this one's configuration, weights, running statistics and random-stream
+    /// seed, and activations of its own: one thread's copy (`ModelReplicas`).
+    func replica() throws -> any Model
 }
 
 extension Model {
@@ -63,6 +67,13 @@ extension Model {
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
 
     public func zeroGrad() { for p in parameters { p.zeroGrad() } }
+
+    /// Takes `other`'s weights and running statistics (same configuration).
+    public func copyState(from other: any Model) {
+        for (to, from) in zip(stateTensors, other.stateTensors) {
+            from.value.withUnsafeBufferPointer { f in to.value.withUnsafeMutableBufferPointer { $0.update(from: f) } }
+        }
+    }
 
     /// One optimisation step on a batch: forward, loss, backward, update. Throws (naming the
     /// step) if the loss is not finite, before any weight is touched.

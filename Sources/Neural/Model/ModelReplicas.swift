@@ -7,17 +7,13 @@ public final class ModelReplicas {
     public let models: [any Model]
     public let team: ThreadTeam
 
-    /// `model` is member 0's; the others are built from its configuration and given its state.
+    /// `model` is member 0's; the others are its `replica()`s.
     /// `count` (≤ the team's size) replicas; the team's other members idle.
     public init(_ model: any Model, team: ThreadTeam = .shared, count: Int? = nil) throws {
         let count = min(count ?? team.size, team.size)
         precondition(count >= 1, "ModelReplicas: count \(count)")
         var models = [model]
-        for _ in 1..<count {
-            let copy = try model.modelConfig.makeModel(seed: 0)
-            for (to, from) in zip(copy.stateTensors, model.stateTensors) { to.value = from.value }
-            models.append(copy)
-        }
+        for _ in 1..<count { models.append(try model.replica()) }
         self.models = models
         self.team = team
     }

@@ -76,12 +76,7 @@ public final class ReplicatedTraining {
     /// Every member takes member 0's weights and running statistics (after an update, or after
     /// member 0's model was loaded from a checkpoint), each member copying its own.
     public func copyWeights() {
-        let primary = model.stateTensors
-        replicas.run { model, member in
-            guard member > 0 else { return }
-            for (to, from) in zip(model.stateTensors, primary) {
-                from.value.withUnsafeBufferPointer { f in to.value.withUnsafeMutableBufferPointer { $0.update(from: f) } }
-            }
-        }
+        let primary = model
+        replicas.run { model, member in if member > 0 { model.copyState(from: primary) } }
     }
 }

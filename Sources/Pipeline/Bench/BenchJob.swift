@@ -98,6 +98,7 @@ public enum BenchJob {
             report.inferImagesPerSecond = result.inferImagesPerSecond.map { _ in all.compactMap(\.inferImagesPerSecond).reduce(0, +) }
             report.trainGFLOPS = report.trainImagesPerSecond.map { $0 * result.gflopPerTrainImage }
             report.inferGFLOPS = report.inferImagesPerSecond.map { $0 * result.gflopPerInferImage }
+            report.sgemmGFLOPS = result.sgemmGFLOPS.map { _ in all.compactMap(\.sgemmGFLOPS).reduce(0, +) }
             report.trainPeakRSSMB = result.trainPeakRSSMB.map { _ in all.compactMap(\.trainPeakRSSMB).reduce(0, +) }
             report.inferPeakRSSMB = result.inferPeakRSSMB.map { _ in all.compactMap(\.inferPeakRSSMB).reduce(0, +) }
             let othersTrain = all.dropFirst().compactMap(\.ownCoresTrain).reduce(0, +)

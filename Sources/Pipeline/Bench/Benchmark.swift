@@ -32,6 +32,15 @@ public struct BenchmarkResult: Codable, Sendable {
     public var ownCoresInfer: Double?
     /// Ranks that ran the benchmark together (RSS is then the sum over ranks).
     public var ranks: Int = 1
+    /// Single-thread sgemm rate (n = 512, the same OpenBLAS kernels) summed over every thread that
+    /// computed, measured on all of them at once in the same run: what the cores could do at best.
+    public var sgemmGFLOPS: Double?
+
+    /// GFLOP/s as a share of `sgemmGFLOPS`.
+    public var trainShareOfSGEMM: Double? { trainGFLOPS.flatMap { g in sgemmGFLOPS.map { g / $0 } } }
+    public var inferShareOfSGEMM: Double? { inferGFLOPS.flatMap { g in sgemmGFLOPS.map { g / $0 } } }
+    /// e.g. "1 rank × 2 threads".
+    public var layout: String { "\(ranks) rank\(ranks == 1 ? "" : "s") × \(threads) thread\(threads == 1 ? "" : "s")" }
 }
 
 public enum Benchmark {
@@ -100,6 +109,7 @@ public enum Benchmark {
                                      gflopPerTrainImage: trainFLOPs / 1e9, gflopPerInferImage: forwardFLOPs / 1e9,
                                      loadAverage: loadAverage())
 
+        result.sgemmGFLOPS = teamSGEMM(team)
         var usage = (foreign: 0.0, own: 0.0)
         func measure(_ body: () throws -> Void) rethrows -> ([Double], [String: Double]) {
             Profiler.enabled = false
@@ -178,15 +188,25 @@ public enum Benchmark {
         return result
     }
 
+    /// Median single-thread 512³ sgemm GFLOP/s of every member of the team, measured at once (so
+    /// the cores are as busy as in a step), summed.
+    static func teamSGEMM(_ team: ThreadTeam) -> Double {
+        var rates = [Double](repeating: 0, count: team.size)
+        rates.withUnsafeMutableBufferPointer { r in team.run { r[$0] = BLAS.measureGFLOPS(n: 512, repetitions: 5).gflops } }
+        return rates.reduce(0, +)
+    }
+
     /// Human-readable report.
     public static func text(_ r: BenchmarkResult) -> String {
-        var lines = ["model \(r.model), batch \(r.batch)\(r.ranks > 1 ? " over \(r.ranks) ranks" : ""), \(r.inputChannels)×\(r.inputSize)×\(r.inputSize), "
-                     + "\(r.threads) BLAS thread(s), OpenBLAS core \(r.blasCore), load average \(r.loadAverage)"]
+        var lines = ["model \(r.model), batch \(r.batch), \(r.inputChannels)×\(r.inputSize)×\(r.inputSize), \(r.layout), "
+                     + "OpenBLAS core \(r.blasCore), load average \(r.loadAverage)"
+                     + (r.sgemmGFLOPS.map { String(format: "; single-thread sgemm summed over the %d thread(s): %.1f GFLOP/s", r.ranks * r.threads, $0) } ?? "")]
         func section(_ name: String, _ ips: Double?, _ gflops: Double?, _ rss: Double?, _ times: [Double],
                      _ breakdown: [String: Double], _ foreign: Double?) {
             guard let ips, let gflops else { return }
-            lines.append(name + String(format: ": %.1f images/s (median of %d), %.1f GFLOP/s, peak RSS %.0f MB",
-                                       ips, times.count, gflops, rss ?? 0)
+            let share = r.sgemmGFLOPS.map { String(format: " (%.0f%% of sgemm)", 100 * gflops / $0) } ?? ""
+            lines.append(name + String(format: ": %.1f images/s (median of %d), %.1f GFLOP/s", ips, times.count, gflops) + share
+                         + String(format: ", peak RSS %.0f MB", rss ?? 0)
                          + (r.ranks > 1 ? " (sum over ranks)" : "")
                          + String(format: ", other processes used %.2f cores", foreign ?? 0))
             let total = breakdown.values.reduce(0, +)

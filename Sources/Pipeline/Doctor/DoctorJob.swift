@@ -16,6 +16,8 @@ public enum DoctorJob {
         public var openblasCore: String
         public var openblasCoreTypeEnv: String?
         public var openblasThreads: Int
+        /// Compute threads (the thread team) and where the number comes from (CoreBudget).
+        public var threadsSource: String?
         public var sgemmGFLOPS: Double
         public var cpuHasAVX512: Bool
         public var checks: [Check]
@@ -91,7 +93,7 @@ public enum DoctorJob {
         return RankReport(rank: world.rank, size: world.size, host: MPIRuntime.processorName, pid: getpid(),
                           openblasCore: BLAS.coreName,
                           openblasCoreTypeEnv: ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"],
-                          openblasThreads: BLAS.threads, sgemmGFLOPS: (blas.gflops * 10).rounded() / 10,
+                          openblasThreads: BLAS.threads, threadsSource: CoreBudget.current.source, sgemmGFLOPS: (blas.gflops * 10).rounded() / 10,
                           cpuHasAVX512: flags.contains("avx512f"), checks: checks)
     }
 
@@ -138,7 +140,7 @@ public enum DoctorJob {
         for r in report.ranks {
             let failed = r.checks.filter { !$0.ok }.map { "\($0.name): \($0.detail)" }
             lines.append("rank \(r.rank)/\(r.size) host=\(r.host) pid=\(r.pid) openblas=\(r.openblasCore) "
-                + "threads=\(r.openblasThreads) sgemm=\(String(format: "%.1f", r.sgemmGFLOPS)) GFLOP/s "
+                + "threads=\(r.openblasThreads)" + (r.threadsSource.map { " (\($0))" } ?? "") + " sgemm=\(String(format: "%.1f", r.sgemmGFLOPS)) GFLOP/s "
                 + (failed.isEmpty ? "checks=ok" : "FAILED \(failed.joined(separator: "; "))"))
         }
         lines.append("MPI:      \(report.mpiLibrary)")

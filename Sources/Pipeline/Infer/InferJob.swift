@@ -83,8 +83,10 @@ public enum InferJob {
     /// the network's activations plus the batch as read and as fed (float32 each).
     static func checkMemory(_ model: any Model, batchSize: Int, world: Communicator?) throws {
         let config = model.modelConfig, s = config.inputSize
+        // Every thread's model replica holds a batch of its own.
+        let replicas = Double(ThreadTeam.shared.size)
         try MemoryBudget.current(world: world).check(batchSize: batchSize, for: "\(config.name) at \(s)×\(s)") { batch in
-            model.memoryBytes(batch: batch, height: s, width: s, training: false) + 2 * 4 * Double(batch) * Double(s * s * config.inputChannels)
+            replicas * (model.memoryBytes(batch: batch, height: s, width: s, training: false) + 2 * 4 * Double(batch) * Double(s * s * config.inputChannels))
         }
     }
 

@@ -77,6 +77,12 @@ public final class SequentialNet: Model {
         didSet { for case let layer as BatchNormLayer in layers { layer.norm.sync = batchNormSync } }
     }
 
+    public func replica() throws -> any Model {
+        let copy = try SequentialNet(config: config, seed: seed)   // the seed keys the dropout masks
+        copy.copyState(from: self)
+        return copy
+    }
+
     /// Dropout masks come from (seed, layer, step, position in the global batch): the same masks
     /// under any rank count, and again after a resume.
     public func setRandomStream(step: Int, firstSample: Int, sampleStride: Int) {
