@@ -63,6 +63,21 @@ final class AlsoTrainTests: XCTestCase {
         let a = try WeightIO.loadModel(path: path("plain/model.h5")), b = try WeightIO.loadModel(path: path("joined/model.h5"))
         XCTAssertNotEqual(a.parameters.flatMap(\.value), b.parameters.flatMap(\.value), "the extra maps changed nothing")
 
+        // Two ranks and one process on two threads deal the same global batches (4: two images per
+        // rank or thread) and train the same weights (no BatchNorm here: exactly the same sums).
+        let countArguments = ["train", "--task", "count", "--data", path("real.h5"), "--model", path("model.yaml"),
+                              "--epochs", "3", "--batch-size", "4", "--optimizer", "adam", "--lr", "0.01", "--patience", "0",
+                              "--seed", "1", "--also-train", path("synthetic.h5")]
+        let ranks = try mpirun(2, netosis, countArguments + ["--out", path("ranks")], timeout: 120)
+        XCTAssertEqual(ranks.status, 0, ranks.output)
+        let threads = try runProgram(netosis, countArguments + ["--out", path("threads")], environment: ["NETOSIS_THREADS": "2"], timeout: 120)
+        XCTAssertEqual(threads.status, 0, threads.output)
+        XCTAssertTrue(threads.output.contains("(each rank's share on 2 threads × 2)"), threads.output)
+        let byRanks = try WeightIO.loadModel(path: path("ranks/model.h5")).stateTensors.flatMap(\.value)
+        let byThreads = try WeightIO.loadModel(path: path("threads/model.h5")).stateTensors.flatMap(\.value)
+        let scale = byRanks.map(abs).max()!
+        XCTAssertLessThanOrEqual(zip(byRanks, byThreads).map { abs($0 - $1) }.max()! / scale, 1e-5, "2 ranks vs 2 threads")
+
         let wrong = try train("wrong", ["--also-train", path("wrong.h5")])
         XCTAssertNotEqual(wrong.status, 0)
         XCTAssertTrue(wrong.output.contains("\(path("wrong.h5")): maps are 12×20×3"), wrong.output)

@@ -131,8 +131,8 @@ final class CountTask: TrainingTask {
         while targets.count <= slot { targets.append([]) }
         targets[slot].removeAll(keepingCapacity: true)
         guard start < end else { return 0 }
-        for (slot, row) in order[start..<end].enumerated() {
-            let out = UnsafeMutableBufferPointer(rebasing: input[slot * maps.sampleSize ..< (slot + 1) * maps.sampleSize])
+        for (position, row) in order[start..<end].enumerated() {
+            let out = UnsafeMutableBufferPointer(rebasing: input[position * maps.sampleSize ..< (position + 1) * maps.sampleSize])
             let (file, local) = source(row)
             if augment {
                 try scratch.withUnsafeMutableBufferPointer { try file.readMap(local, into: $0) }
