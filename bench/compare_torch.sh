@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Interleaved throughput comparison: netosis vs PyTorch (torchvision DenseNet, channels-last),
 # same model, batch, input (3×112×112) and cores; A B A B ... for PAIRS rounds.
-# netosis runs twice per round: one rank with THREADS BLAS threads, and THREADS ranks with one
+# netosis runs twice per round: one rank with THREADS threads (one model replica each), and THREADS ranks with one
 # thread each (mpirun, gradients all-reduced every step as in data-parallel training; the batch
 # is split over ranks). PyTorch runs with THREADS intra-op threads.
 #
