@@ -21,9 +21,16 @@ public struct GrayImage: Equatable, Sendable {
     /// networks are normalised with).
     public var statistics: (mean: Float, std: Float) {
         guard !pixels.isEmpty else { return (0, 0) }
+        return statistics(x: 0, y: 0, width: width, height: height)
+    }
+
+    /// The same over a rectangle of the image (a field of a well, as `prepare` scaled it).
+    public func statistics(x: Int, y: Int, width w: Int, height h: Int) -> (mean: Float, std: Float) {
         var sum = 0.0, sum2 = 0.0
-        for v in pixels { let d = Double(v); sum += d; sum2 += d * d }
-        let n = Double(pixels.count), mean = sum / n
+        for row in y..<(y + h) {
+            for v in pixels[(row * width + x)..<(row * width + x + w)] { let d = Double(v); sum += d; sum2 += d * d }
+        }
+        let n = Double(w * h), mean = sum / n
         return (Float(mean), Float(max(0, sum2 / n - mean * mean).squareRoot()))
     }
 

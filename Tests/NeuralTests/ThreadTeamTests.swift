@@ -27,6 +27,14 @@ final class ThreadTeamTests: XCTestCase {
         XCTAssertNil(CoreBudget.cpuListCount("3-1"))
         XCTAssertNil(CoreBudget.cpuListCount("x"))
         XCTAssertGreaterThanOrEqual(CoreBudget.affinityCount(), 1)
+        // cgroup v2: the job's quota binds the step's cgroup below it, which has none of its own.
+        let root = NSTemporaryDirectory() + "cgroup-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try? FileManager.default.createDirectory(atPath: root + "/job/step", withIntermediateDirectories: true)
+        try? "0::/job/step\n".write(toFile: root + "/self", atomically: true, encoding: .utf8)
+        try? "max 100000\n".write(toFile: root + "/job/step/cpu.max", atomically: true, encoding: .utf8)
+        try? "150000 100000\n".write(toFile: root + "/job/cpu.max", atomically: true, encoding: .utf8)
+        XCTAssertEqual(CoreBudget.cgroupQuota(procSelfCgroup: root + "/self", root: root), 1.5)
     }
 
     func testTeamRunsEveryMemberConcurrentlyAndSumsInMemberOrder() {

@@ -78,16 +78,21 @@ public struct CoreBudget: Sendable, Equatable {
         return total > 0 ? total : nil
     }
 
-    /// cgroup v2 `cpu.max` of this process's cgroup ("max 100000" = unlimited).
+    /// The tightest cgroup v2 `cpu.max` of this process's cgroup and its ancestors (a parent's quota
+    /// binds the child, as MemoryBudget.cgroupLimit reads memory.max); "max 100000" is no quota.
     static func cgroupQuota(procSelfCgroup: String = "/proc/self/cgroup", root: String = "/sys/fs/cgroup") -> Double? {
-        let relative = (try? String(contentsOfFile: procSelfCgroup, encoding: .utf8))?
+        var directory = (try? String(contentsOfFile: procSelfCgroup, encoding: .utf8))?
             .split(separator: "\n").first { $0.hasPrefix("0::") }.map { String($0.dropFirst(3)) } ?? "/"
-        for directory in [root + relative, root] {
-            guard let text = try? String(contentsOfFile: directory + "/cpu.max", encoding: .utf8) else { continue }
-            let fields = text.split(whereSeparator: \.isWhitespace)
-            guard fields.count == 2, let quota = Double(fields[0]), let period = Double(fields[1]), period > 0 else { return nil }
-            return quota / period
+        var quotas: [Double] = []
+        while true {
+            if let text = try? String(contentsOfFile: root + (directory == "/" ? "" : directory) + "/cpu.max", encoding: .utf8) {
+                let fields = text.split(whereSeparator: \.isWhitespace)
+                if fields.count == 2, let quota = Double(fields[0]), let period = Double(fields[1]), period > 0 { quotas.append(quota / period) }
+            }
+            if directory == "/" || directory.isEmpty { break }
+            directory = String(directory[..<(directory.lastIndex(of: "/") ?? directory.startIndex)])
+            if directory.isEmpty { directory = "/" }
         }
-        return nil
+        return quotas.min()
     }
 }

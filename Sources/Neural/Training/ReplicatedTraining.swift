@@ -6,7 +6,6 @@
 /// or T: the same step up to float rounding.
 public final class ReplicatedTraining {
     public let replicas: ModelReplicas
-    private let reducer: TeamAllReduce?
 
     /// The primary model (member 0's): the one checkpoints save and optimizers update.
     public var model: any Model { replicas.models[0] }
@@ -17,14 +16,13 @@ public final class ReplicatedTraining {
                 outer: (ranks: Int, reduce: (UnsafeMutablePointer<Double>, Int) -> Void)? = nil) throws {
         replicas = try ModelReplicas(model, team: team, count: count)
         if replicas.count == 1 {
-            reducer = nil
             model.batchNormSync = outer.map { BatchNormSync(ranks: $0.ranks, reduce: $0.reduce) }
         } else {
+            // Each member's BatchNormSync holds the reducer.
             let reducer = TeamAllReduce(size: replicas.count, outer: outer?.reduce)
             for (member, m) in replicas.models.enumerated() {
                 m.batchNormSync = reducer.batchNormSync(member: member, outerRanks: outer?.ranks ?? 1)
             }
-            self.reducer = reducer
         }
     }
 

@@ -81,14 +81,9 @@ struct StageOneMaps {
 struct ImageTile: Equatable {
     let x: Int, y: Int, width: Int, height: Int
 
-    /// Mean and population standard deviation of the tile's pixels (GrayImage.statistics of the crop).
+    /// Mean and population standard deviation of the tile's pixels.
     func statistics(of image: GrayImage) -> (mean: Float, std: Float) {
-        var sum = 0.0, sum2 = 0.0
-        for row in y..<(y + height) {
-            for v in image.pixels[(row * image.width + x)..<(row * image.width + x + width)] { let d = Double(v); sum += d; sum2 += d * d }
-        }
-        let n = Double(width * height), mean = sum / n
-        return (Float(mean), Float(max(0, sum2 / n - mean * mean).squareRoot()))
+        image.statistics(x: x, y: y, width: width, height: height)
     }
 }
 

@@ -119,8 +119,8 @@ public enum TrainJob {
 
         let task = try data.task(settings, model: modelConfig, perRank: perReplica, log: log, rank: rank)
         let sampleFloats = task.height * task.width * task.channels
-        var input = [Float](repeating: 0, count: max(perReplica, task.validationBatch) * sampleFloats)
-        var inputs = (1..<threads).map { _ in [Float](repeating: 0, count: perReplica * sampleFloats) }
+        // One input buffer per replica; the first also holds validation batches.
+        var inputs = (0..<threads).map { [Float](repeating: 0, count: ($0 == 0 ? max(perReplica, task.validationBatch) : perReplica) * sampleFloats) }
         let gradients = size > 1 ? GradientBuffer(parameters: model.parameters, buffers: model.buffers) : nil
         // Time in the gradient exchange (pack, all-reduce, unpack) vs in steps, for the closing line.
         var reduceSeconds = 0.0, stepSeconds = 0.0
@@ -181,15 +181,14 @@ public enum TrainJob {
                 let loadStarted = Date()
                 var counts = [Int](repeating: 0, count: threads)
                 for t in 0..<threads {
-                    func fill(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> Int {
+                    counts[t] = try inputs[t].withUnsafeMutableBufferPointer {
                         try task.fill(batch: state.position, epoch: state.epoch, rank: rank * threads + t, worldSize: size * threads,
-                                      into: buffer, slot: t)
+                                      into: $0, slot: t)
                     }
-                    counts[t] = t == 0 ? try input.withUnsafeMutableBufferPointer { try fill($0) } : try inputs[t - 1].withUnsafeMutableBufferPointer { try fill($0) }
                 }
                 let n = counts.reduce(0, +)
                 loadSeconds += Date().timeIntervalSince(loadStarted)
-                if FaultPoint.fires("train-nan-rank\(rank)") { input[0] = .nan }   // test-only (NETOSIS_FAULT)
+                if FaultPoint.fires("train-nan-rank\(rank)") { inputs[0][0] = .nan }   // test-only (NETOSIS_FAULT)
                 let results: [(loss: Double, correct: Int)]
                 let stepStarted = Date()
                 defer { stepSeconds += Date().timeIntervalSince(stepStarted) }
@@ -197,8 +196,7 @@ public enum TrainJob {
                     let step = state.step
                     results = try trainer.step(optimizer: optimizer, beforeUpdate: allReduce) { replica, t in
                         replica.setRandomStream(step: step, firstSample: rank * threads + t, sampleStride: size * threads)
-                        let buffer = t == 0 ? input : inputs[t - 1]
-                        return try buffer.withUnsafeBufferPointer {
+                        return try inputs[t].withUnsafeBufferPointer {
                             try task.gradients(replica, input: $0.baseAddress!, count: counts[t], slot: t, step: step)
                         }
                     }
@@ -246,7 +244,7 @@ public enum TrainJob {
             let trainAccuracy = settings.task == .count ? .nan
                 : Double(state.epochCorrect + Int(sums[1])) / Double(max(1, state.epochSeen + Int(sums[2])))
             let validationStarted = Date()
-            let val = try task.validate(model, rank: rank, size: size, world: world, input: &input)
+            let val = try task.validate(model, rank: rank, size: size, world: world, input: &inputs[0])
             validationSeconds += Date().timeIntervalSince(validationStarted)
             let seconds = secondsBefore + Date().timeIntervalSince(epochStarted)
             let record = EpochRecord(epoch: state.epoch + 1, trainLoss: trainLoss, trainAccuracy: trainAccuracy,
