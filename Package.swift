@@ -51,7 +51,7 @@ let package = Package(
         .executableTarget(name: "netosis", dependencies: [
             "Pipeline", "Cluster", "Storage", "Imaging", "Neural", "Analysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: swift5),
+        ], swiftSettings: swift5 + cpuDefines),
         // Exercises every Communicator operation under mpirun; used by tests and by admins.
         .executableTarget(name: "mpi-selftest", dependencies: ["Cluster"], swiftSettings: swift5),
 
@@ -74,6 +74,22 @@ let package = Package(
 // strict Sendable checking rejects in globals and value types.
 var swift5: [SwiftSetting] { [.swiftLanguageMode(.v5)] }
 // Numeric kernels: no bounds/exclusivity checks in release hot loops; debug builds keep them.
+// On x86-64 they are compiled for Haswell (AVX2 + FMA, every x86 server since 2013): the baseline
+// (SSE2) splits each 16-float vector into four and spills (Winograd's transforms ran 10× slower).
+// NETOSIS_TARGET_CPU=x86-64 builds for older CPUs; `netosis` refuses to start on a CPU that lacks
+// what the build needs (CPUCheck in Sources/netosis).
 var optimized: [SwiftSetting] {
-    swift5 + [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+    swift5 + [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"] + targetCPUFlags, .when(configuration: .release))]
+}
+var targetCPUFlags: [String] {
+    #if arch(x86_64)
+    let cpu = Context.environment["NETOSIS_TARGET_CPU"] ?? "haswell"
+    return cpu == "x86-64" ? [] : ["-target-cpu", cpu]
+    #else
+    return []
+    #endif
+}
+/// Tells the (baseline-compiled) executable which CPU the kernels were built for.
+var cpuDefines: [SwiftSetting] {
+    targetCPUFlags.isEmpty ? [] : [.define("NETOSIS_KERNELS_NEED_AVX2", .when(configuration: .release))]
 }

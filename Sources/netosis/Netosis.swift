@@ -36,6 +36,7 @@ struct Netosis: ParsableCommand {
     )
 
     static func main() {
+        CPUCheck.refuseUnsupportedCPU()
         // OpenBLAS picks its kernels when it loads: apply our rule (may re-exec this binary).
         KernelPolicy.applyByReexec()
         // Compute on the cores this process owns, no more (its affinity, cgroup quota, share of the node).

@@ -62,6 +62,10 @@ final class LayerGradientTests: XCTestCase {
         checkConv(cin: 3, cout: 2, kernel: 3, stride: 1, padding: 1, bias: false, batch: 3, size: 4,
                   extraInputStride: 2, extraOutputStride: 4, targetRows: 32)
     }
+    func testConv3x3WinogradForwardMatchesItsBackward() {
+        // ≥ 8 input channels: the forward runs through Winograd, the backward through im2col.
+        checkConv(cin: 9, cout: 5, kernel: 3, stride: 1, padding: 1, bias: true, batch: 2, size: 5, extraInputStride: 3)
+    }
 
     /// The checker itself must catch a wrong gradient (else every test above could pass vacuously).
     func testCheckerRejectsAWrongGradient() {

@@ -5,7 +5,7 @@ import Foundation
 public enum Profiler {
     public enum Category: String, CaseIterable, Sendable {
         case convStem = "conv (stem 7x7)", conv1x1 = "conv 1x1 (GEMM)", convKxK = "conv kxk (GEMM)",
-             im2col = "im2col/col2im", batchNorm = "batchnorm+relu", pooling = "pooling",
+             im2col = "im2col/col2im", winograd = "winograd transforms", batchNorm = "batchnorm+relu", pooling = "pooling",
              dense = "classifier", loss = "loss", optimizer = "optimizer",
              communication = "gradient all-reduce", other = "other"
     }

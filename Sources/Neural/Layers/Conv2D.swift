@@ -17,7 +17,18 @@ public final class Conv2D {
     nonisolated(unsafe) public static var targetRows =
         ProcessInfo.processInfo.environment["NETOSIS_CONV_ROWS"].flatMap { Int($0) } ?? 1024
 
+    /// Tiles per Winograd GEMM (see `Winograd`); NETOSIS_WINOGRAD=0 turns the Winograd path off.
+    nonisolated(unsafe) public static var winogradTiles =
+        ProcessInfo.processInfo.environment["NETOSIS_WINOGRAD_TILES"].flatMap { Int($0) } ?? 256
+    nonisolated(unsafe) public static var winogradEnabled = ProcessInfo.processInfo.environment["NETOSIS_WINOGRAD"] != "0"
+    private var winograd = Winograd(), winogradBackward = Winograd()
+
     public var isPointwise: Bool { kernelH == 1 && kernelW == 1 && stride == 1 && padding == 0 }
+    /// Stride-1 "same" 3×3 convolutions over enough channels to pay for the transforms run forward
+    /// through Winograd F(4×4, 3×3); backward stays on im2col.
+    public var usesWinograd: Bool {
+        Conv2D.winogradEnabled && kernelH == 3 && kernelW == 3 && stride == 1 && padding == 1 && inChannels >= 8
+    }
     public var patchLength: Int { kernelH * kernelW * inChannels }
 
     public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
@@ -48,10 +59,30 @@ public final class Conv2D {
     }
 
     /// Images lowered per GEMM and the im2col scratch that needs (floats).
+    /// With Winograd, colFloats also covers its forward scratch.
     public func chunking(batch: Int, height: Int, width: Int) -> (images: Int, colFloats: Int) {
         let (oh, ow) = outputSize(height: height, width: width)
         let images = max(1, min(batch, Conv2D.targetRows / max(1, oh * ow)))
-        return (images, isPointwise ? 0 : images * oh * ow * patchLength)
+        let im2col = isPointwise ? 0 : images * oh * ow * patchLength
+        return (images, usesWinograd ? max(im2col, winogradChunking(batch: batch, height: height, width: width).floats) : im2col)
+    }
+
+    /// Floats this layer keeps between calls: the Winograd-transformed kernel (36 per weight pair)
+    /// and the weights it came from, for the forward and, in training, the flipped backward kernel.
+    public func cachedFloats(training: Bool) -> Int {
+        guard usesWinograd else { return training && usesFlippedBackward ? weight.count : 0 }
+        let perKernel = (Winograd.positions + 9) * inChannels * outChannels
+        return training ? 2 * perKernel + weight.count : perKernel
+    }
+
+    /// What `cachedFloats` estimates, as allocated now.
+    public var cachedFloatsAllocated: Int { winograd.allocatedFloats + winogradBackward.allocatedFloats + flipped.count }
+
+    /// Images transformed per Winograd GEMM and the scratch that needs (floats).
+    func winogradChunking(batch: Int, height: Int, width: Int) -> (images: Int, floats: Int) {
+        let tiles = Winograd.tiles(height: height, width: width)
+        let images = max(1, min(batch, Conv2D.winogradTiles / tiles))
+        return (images, Winograd.scratchFloats(tiles: images * tiles, inChannels: inChannels, outChannels: outChannels))
     }
 
     // MARK: im2col / col2im (channels-last)
@@ -163,6 +194,9 @@ public final class Conv2D {
                     BLAS.sgemm(.none, .transpose, m: batch * height * width, n: outChannels, k: inChannels,
                                a: x, lda: ldx, b: w.baseAddress!, ldb: inChannels, c: y, ldc: ldy)
                 }
+            } else if usesWinograd {
+                winogradForward(x: x, ldx: ldx, batch: batch, height: height, width: width, y: y, ldy: ldy,
+                                col: col, inputAffine: inputAffine)
             } else {
                 let (images, colFloats) = chunking(batch: batch, height: height, width: width)
                 let colPointer = col.reserve(colFloats)
@@ -191,6 +225,16 @@ public final class Conv2D {
                 }
             }
         }
+    }
+
+    /// y = conv(x) through Winograd (see `Winograd`), chunked as `winogradChunking` says.
+    private func winogradForward(x: UnsafePointer<Float>, ldx: Int, batch: Int, height: Int, width: Int,
+                                 y: UnsafeMutablePointer<Float>, ldy: Int, col: FloatBuffer, inputAffine: InputAffine?) {
+        Profiler.time(.winograd) { winograd.prepare(weights: weight.value, inChannels: inChannels, outChannels: outChannels) }
+        let images = winogradChunking(batch: batch, height: height, width: width).images
+        winograd.convolve(x: x, ldx: ldx, inChannels: inChannels, batch: batch, height: height, width: width,
+                          imagesPerChunk: images, y: y, ldy: ldy, outChannels: outChannels, accumulate: false,
+                          col: col, affine: inputAffine)
     }
 
     /// Accumulates dW (and db) from x and dy; writes dx (overwrite, or add when `accumulate`) if given.
@@ -224,8 +268,11 @@ public final class Conv2D {
                     return
                 }
                 let (images, colFloats) = chunking(batch: batch, height: height, width: width)
-                let flippedPath = dx != nil && usesFlippedBackward
-                if flippedPath { refreshFlipped() }
+                // dx: a same-convolution of dy with the flipped kernel, through Winograd after the
+                // dW loop when the forward uses it, else lowered chunk by chunk below.
+                let winogradData = dx != nil && usesFlippedBackward && usesWinograd
+                let flippedPath = dx != nil && usesFlippedBackward && !winogradData
+                if flippedPath || winogradData { refreshFlipped() }
                 // The lowered input, then the lowered gradient (dy lowered, or dcol for col2im).
                 let gradientFloats = flippedPath ? images * oh * ow * kernelH * kernelW * outChannels : colFloats
                 let colPointer = col.reserve(colFloats + gradientFloats)
@@ -258,7 +305,7 @@ public final class Conv2D {
                                            beta: accumulate ? 1 : 0, c: dx + start * height * width * lddx, ldc: lddx)
                             }
                         }
-                    } else if let dx {
+                    } else if let dx, !winogradData {
                         Profiler.time(.convKxK) {
                             BLAS.sgemm(.none, .none, m: rows, n: patchLength, k: outChannels,
                                        a: dyChunk, lda: lddy, b: w.baseAddress!, ldb: patchLength,
@@ -278,6 +325,15 @@ public final class Conv2D {
                         }
                     }
                     start += count
+                }
+                if let dx, winogradData {
+                    Profiler.time(.winograd) {
+                        winogradBackward.prepare(weights: flipped, inChannels: outChannels, outChannels: inChannels)
+                    }
+                    let tileImages = winogradChunking(batch: batch, height: height, width: width).images
+                    winogradBackward.convolve(x: dy, ldx: lddy, inChannels: outChannels, batch: batch, height: height,
+                                              width: width, imagesPerChunk: tileImages, y: dx, ldy: lddx,
+                                              outChannels: inChannels, accumulate: accumulate, col: col, affine: nil)
                 }
             }
         }

@@ -81,6 +81,7 @@ extension DenseNet {
                 bottleneck = max(bottleneck, rows * Double(layer.bottleneck))
                 if training { floats += rows * Double(layer.bottleneck) }     // kept for backward
                 col = max(col, colFloats(layer.conv2, h, w))
+                floats += Double(layer.conv2.cachedFloats(training: training))
             }
             if i < transitions.count {
                 transition = max(transition, rows * Double(transitions[i].conv.outChannels))

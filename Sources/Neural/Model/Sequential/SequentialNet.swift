@@ -162,6 +162,7 @@ public final class SequentialNet: Model {
             if let conv = (layer as? ConvLayer)?.conv {
                 let c = Double(conv.chunking(batch: batch, height: s[i].height, width: s[i].width).colFloats)
                 col = max(col, training ? 3 * c : c)
+                floats += Double(conv.cachedFloats(training: training))
             }
         }
         floats += col
