@@ -89,6 +89,19 @@ public final class Communicator: @unchecked Sendable {
         return buffer[0]
     }
 
+    /// Starts an in-place all-reduce and returns at once; the buffer must stay untouched until the
+    /// request completes (`PendingReduce.test` / `wait`). MPI progresses it inside MPI calls, so
+    /// callers overlapping it with work should `test` now and then.
+    public func startAllReduce<T: MPIScalar>(_ buffer: UnsafeMutableBufferPointer<T>,
+                                             _ op: ReduceOperation) throws -> PendingReduce {
+        guard size > 1, buffer.count > 0 else { return PendingReduce(request: nil, what: "") }
+        let n = try mpiCount(buffer.count, "MPI_Iallreduce")
+        var request: MPI_Request? = nil
+        let what = "MPI_Iallreduce(\(T.self) × \(buffer.count))"
+        try mpiCheck(MPI_Iallreduce(cmpi_in_place(), buffer.baseAddress, n, T.mpiDatatype, op.handle, handle, &request), what)
+        return PendingReduce(request: request, what: what)
+    }
+
     // MARK: broadcast
 
     /// Broadcasts a fixed-size buffer from `root`; every rank must pass the same count.

@@ -36,7 +36,17 @@ func checkAllReduce(_ world: Communicator) throws {
     try world.allReduce(&int64s, .sum)
     try expect(int64s[0] == Int64(n) << 40 + Int64(n * (n - 1) / 2), "int64 sum = \(int64s[0])")
     let total = try world.allReduce(Int64(r + 1), .sum)
-    report(world, "allreduce ok: ranks=\(n) float_sum0=\(Int(floats[0])) int64_sum=\(total) double_max=\(doubles[10]) int32_min=\(int32s[0])")
+    // Non-blocking (the overlapped gradient exchange): three in flight at once over slices of one
+    // buffer, progressed by test(), finished by wait(); equal to the blocking sum.
+    var pending = (0..<3000).map { Float(r + 1 + $0) }
+    let started = try pending.withUnsafeMutableBufferPointer { all in
+        try [0..<1000, 1000..<2500, 2500..<3000].map { try world.startAllReduce(UnsafeMutableBufferPointer(rebasing: all[$0]), .sum) }
+    }
+    for request in started { try request.test() }
+    for request in started { try request.wait() }
+    try expect(started.allSatisfy(\.isComplete), "a non-blocking all-reduce is not complete after wait")
+    for i in [0, 999, 1000, 2999] { try expect(pending[i] == Float(n * (n + 1) / 2 + n * i), "non-blocking sum[\(i)] = \(pending[i])") }
+    report(world, "allreduce ok: ranks=\(n) float_sum0=\(Int(floats[0])) int64_sum=\(total) double_max=\(doubles[10]) int32_min=\(int32s[0]) nonblocking_sum2999=\(Int(pending[2999]))")
 }
 
 struct Settings: Codable, Equatable {

@@ -14,8 +14,8 @@ final class MultiRankTests: XCTestCase {
 
     func testAllReduceTwoAndThreeRanks() throws {
         // Rank r contributes r+1: the float sum at index 0 is n(n+1)/2, the Int64 sum of (r+1) likewise.
-        XCTAssertTrue(try selftest(2, "allreduce").output.contains("allreduce ok: ranks=2 float_sum0=3 int64_sum=3 double_max=10.5 int32_min=-7"))
-        XCTAssertTrue(try selftest(3, "allreduce").output.contains("allreduce ok: ranks=3 float_sum0=6 int64_sum=6 double_max=11.0 int32_min=-7"))
+        XCTAssertTrue(try selftest(2, "allreduce").output.contains("allreduce ok: ranks=2 float_sum0=3 int64_sum=3 double_max=10.5 int32_min=-7 nonblocking_sum2999=6001"))
+        XCTAssertTrue(try selftest(3, "allreduce").output.contains("allreduce ok: ranks=3 float_sum0=6 int64_sum=6 double_max=11.0 int32_min=-7 nonblocking_sum2999=9003"))
     }
 
     func testBroadcastTwoAndThreeRanks() throws {

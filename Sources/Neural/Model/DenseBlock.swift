@@ -24,8 +24,12 @@ extension DenseNet {
         }
 
         /// From the gradient of every channel to that of the block input (first inChannels channels).
-        func backward(_ a: DenseNetActivations, _ block: BlockActivations) {
-            for (layer, saved) in zip(layers, block.bottlenecks).reversed() { layer.backward(a, in: block, saved: saved) }
+        /// `ready` hears of each layer as its gradients become final (see `Model.gradientsReady`).
+        func backward(_ a: DenseNetActivations, _ block: BlockActivations, ready: ((Parameter) -> Void)? = nil) {
+            for (layer, saved) in zip(layers, block.bottlenecks).reversed() {
+                layer.backward(a, in: block, saved: saved)
+                ready?(layer.norm1.weight)
+            }
         }
     }
 }

@@ -87,6 +87,8 @@ public final class DenseNet: Model {
         return copy
     }
 
+    public var gradientsReady: ((Parameter) -> Void)?
+
     public var batchNormSync: BatchNormSync? {
         didSet {
             for norm in allBatchNorms { norm.sync = batchNormSync }
@@ -145,11 +147,19 @@ public final class DenseNet: Model {
         -> UnsafePointer<Float>? {
         let a = activations
         precondition(a.training, "backward needs a training-mode forward")
+        // Parameters are in forward order and each unit writes only its own gradients, so a unit
+        // done in backward makes its first parameter and everything after it final.
         head.backward(a, logitsGradient: dLogits, into: a.blocks.last!)
+        gradientsReady?(head.norm5.weight)
         for i in blocks.indices.reversed() {
-            if i < transitions.count { transitions[i].backward(a, from: a.blocks[i + 1], into: a.blocks[i]) }
-            blocks[i].backward(a, a.blocks[i])
+            if i < transitions.count {
+                transitions[i].backward(a, from: a.blocks[i + 1], into: a.blocks[i])
+                gradientsReady?(transitions[i].norm.weight)
+            }
+            blocks[i].backward(a, a.blocks[i], ready: gradientsReady)
         }
-        return stem.backward(a, from: a.blocks[0], inputGradient: wantInput).map { UnsafePointer($0) }
+        let dx = stem.backward(a, from: a.blocks[0], inputGradient: wantInput).map { UnsafePointer($0) }
+        gradientsReady?(stem.conv0.weight)
+        return dx
     }
 }

@@ -20,6 +20,11 @@ public protocol Model: AnyObject {
     /// Set: BatchNorm batch statistics over every rank's shard (synchronised BatchNorm); nil:
     /// per-rank statistics.
     var batchNormSync: BatchNormSync? { get set }
+    /// Called during `backward` with a parameter once its gradient and those of every later
+    /// parameter (in `parameters` order) are final, so an all-reduce of them can start while
+    /// backward goes on (`OverlappedGradients`). nil: not called. Not called in a step whose loss is
+    /// not finite (`gradients(...)`).
+    var gradientsReady: ((Parameter) -> Void)? { get set }
     /// The first convolution's kernel (its input channels may be summed when importing RGB weights).
     var inputKernelName: String? { get }
 
@@ -144,6 +149,11 @@ extension Model {
         var gradient = [Float](repeating: 0, count: n * numClasses)
         let value = gradient.withUnsafeMutableBufferPointer { loss(outputs, $0.baseAddress!) }
         guard value.isFinite || !checkFinite else { throw NeuralError.nonFiniteLoss(step: step, value: Float(value)) }
+        // A step with a non-finite loss never reaches the optimizer: its gradients must not start
+        // an all-reduce either (the other ranks would average them and go on).
+        let ready = gradientsReady
+        if !value.isFinite { gradientsReady = nil }
+        defer { gradientsReady = ready }
         gradient.withUnsafeBufferPointer { _ = backward(logitsGradient: $0.baseAddress!, inputGradient: false) }
         return value
     }

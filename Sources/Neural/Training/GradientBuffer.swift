@@ -20,13 +20,27 @@ public final class GradientBuffer {
 
     deinit { buffer.deallocate() }
 
+    /// Where each parameter's gradient starts in `buffer` (one more entry: `count`).
+    public private(set) lazy var offsets: [Int] = parameters.reduce(into: [0]) { $0.append($0.last! + $1.count) }
+
     /// Copies every gradient into `buffer` (in parameter order).
     public func pack() {
-        var offset = 0
-        for p in parameters {
-            p.grad.withUnsafeBufferPointer { g in (buffer.baseAddress! + offset).update(from: g.baseAddress!, count: g.count) }
-            offset += p.count
+        pack(parameters: parameters.indices)
+        packBuffers()
+    }
+
+    /// Copies the gradients of `parameters[range]` into their place in `buffer`.
+    public func pack(parameters range: Range<Int>) {
+        for i in range {
+            parameters[i].grad.withUnsafeBufferPointer { g in
+                (buffer.baseAddress! + offsets[i]).update(from: g.baseAddress!, count: g.count)
+            }
         }
+    }
+
+    /// Copies the buffers' values after the gradients.
+    public func packBuffers() {
+        var offset = count
         for b in buffers {
             b.value.withUnsafeBufferPointer { v in (buffer.baseAddress! + offset).update(from: v.baseAddress!, count: v.count) }
             offset += b.count

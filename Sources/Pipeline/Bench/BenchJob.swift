@@ -74,15 +74,11 @@ public enum BenchJob {
             model.memoryBytes(batch: batch, height: s, width: s, training: training)
                 + 4 * Double(batch) * Double(s * s * config.inputChannels)
         }
-        var gradients: GradientBuffer?
-        let allReduce: (([Parameter]) throws -> Void)? = size == 1 ? nil : { parameters in
-            // One flat in-place all-reduce of every gradient, then the mean.
-            if gradients == nil { gradients = GradientBuffer(parameters: parameters) }
-            let g = gradients!
-            g.pack()
-            try world!.allReduce(g.buffer, .sum)
-            g.unpack(scale: 1 / Float(size))
-        }
+        // As `train` exchanges gradients (overlapped with backward for one replica per rank).
+        let exchange = size == 1 ? nil : GradientExchange(model: model, world: world!,
+                                                          replicas: TrainJob.replicaCount(perRank: options.batchSize / size,
+                                                                                          team: ThreadTeam.shared.size))
+        let allReduce: (([Parameter]) throws -> Void)? = exchange.map { exchange in { _ in try exchange.finish() } }
         let status: (String) -> Void = { message in if rank == 0 { log("bench: \(message)") } }
         let result = try Benchmark.run(config: config, batch: options.batchSize / size, iterations: options.iterations,
                                        warmup: options.warmup, train: options.mode != .infer, infer: options.mode != .train,

@@ -110,10 +110,10 @@ public enum TrainJob {
                 })
             }
         }
-        try checkMemory(model, perRank: perRank, world: world)
         // The rank's share of each batch is split over its threads, each a model replica acting as a
         // rank of its own (rank·T + t of size·T); BatchNorm statistics stay the rank's whole share's.
         let threads = replicaCount(perRank: perRank, team: ThreadTeam.shared.size)
+        try checkMemory(model, perRank: perRank, replicas: threads, world: world)
         let trainer = try ReplicatedTraining(model, team: ThreadTeam.shared, count: threads, outer: outerSync)
         let perReplica = perRank / threads
 
@@ -121,20 +121,14 @@ public enum TrainJob {
         let sampleFloats = task.height * task.width * task.channels
         // One input buffer per replica; the first also holds validation batches.
         var inputs = (0..<threads).map { [Float](repeating: 0, count: ($0 == 0 ? max(perReplica, task.validationBatch) : perReplica) * sampleFloats) }
-        let gradients = size > 1 ? GradientBuffer(parameters: model.parameters, buffers: model.buffers) : nil
-        // Time in the gradient exchange (pack, all-reduce, unpack) vs in steps, for the closing line.
-        var reduceSeconds = 0.0, stepSeconds = 0.0
+        // The ranks' mean of gradients and running statistics before each update (overlapped with
+        // backward when a rank runs one replica).
+        let exchange = size > 1 ? GradientExchange(model: model, world: world!, replicas: threads) : nil
+        // Time in the gradient exchange outside backward (pack, wait, unpack) vs in steps, for the closing line.
+        var stepSeconds = 0.0
         // Where the loop's wall time goes (reported at the end): what the loop costs over `bench`'s bare steps.
         var loadSeconds = 0.0, validationSeconds = 0.0, checkpointSeconds = 0.0
-        let allReduce: (([Parameter]) throws -> Void)? = gradients.map { g in
-            { _ in
-                let t0 = Date()
-                g.pack()
-                try world!.allReduce(g.buffer, .sum)
-                g.unpack(scale: 1 / Float(size))
-                reduceSeconds += Date().timeIntervalSince(t0)
-            }
-        }
+        let allReduce: (([Parameter]) throws -> Void)? = exchange.map { exchange in { _ in try exchange.finish() } }
         func compareChecksums() throws {
             guard let world, size > 1 else { return }
             let mine = TrainingCheckpoint.checksum(model.stateTensors)
@@ -289,7 +283,7 @@ public enum TrainJob {
             }
         }
         // Every rank reaches here (early stopping is decided from all-reduced numbers).
-        var cost = [reduceSeconds, stepSeconds, Benchmark.peakRSSMegabytes()]
+        var cost = [exchange?.seconds ?? 0, stepSeconds, Benchmark.peakRSSMegabytes()]
         var loop = [Date().timeIntervalSince(loopStarted), stepSeconds, loadSeconds, validationSeconds, checkpointSeconds]
         if let world, size > 1 {
             var sums = [cost[0], cost[1]]
@@ -378,10 +372,13 @@ public enum TrainJob {
         }
     }
 
-    static func checkMemory(_ model: any Model, perRank: Int, world: Communicator?) throws {
+    /// Each of the rank's `replicas` holds its own weights, gradients and activations for its share.
+    static func checkMemory(_ model: any Model, perRank: Int, replicas: Int, world: Communicator?) throws {
         let (h, w, c) = (model.inputSize, model.inputWidth, model.inputChannels)
         try MemoryBudget.current(world: world).check(batchSize: perRank, for: "training \(model.name) at \(h)×\(w)") { batch in
-            model.memoryBytes(batch: batch, height: h, width: w, training: true) + 2 * 4 * Double(batch * h * w * c)
+            let share = (batch + replicas - 1) / replicas
+            return Double(replicas) * model.memoryBytes(batch: share, height: h, width: w, training: true)
+                + 2 * 4 * Double(batch * h * w * c)
         }
     }
 

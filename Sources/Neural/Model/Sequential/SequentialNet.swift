@@ -73,6 +73,8 @@ public final class SequentialNet: Model {
     public var inputKernelName: String? {
         (layers.first { $0 is ConvLayer } as? ConvLayer)?.conv.weight.name
     }
+    public var gradientsReady: ((Parameter) -> Void)?
+
     public var batchNormSync: BatchNormSync? {
         didSet { for case let layer as BatchNormLayer in layers { layer.norm.sync = batchNormSync } }
     }
@@ -133,6 +135,7 @@ public final class SequentialNet: Model {
             let dx = wantDx ? buffers.0.reserve(batch * shapes[i].count) : nil
             layers[i].backward(x: x, y: UnsafePointer(outputs[i].pointer), dy: dy, dx: dx, batch: batch,
                                input: shapes[i], scratch: scratch)
+            if let first = layers[i].tensors.first(where: \.trainable) { gradientsReady?(first) }
             guard let dx else { return nil }
             dy = UnsafePointer(dx)
             buffers = (buffers.1, buffers.0)
