@@ -189,32 +189,35 @@ extension Model {
 public enum ModelConfig: Codable, Equatable, Sendable {
     case densenet(DenseNetConfig)
     case sequential(SequentialConfig)
+    case resnet(ResNetConfig)
 
     /// Architectures this build knows.
-    public static let architectures = ["densenet", "sequential"]
+    public static let architectures = ["densenet", "sequential", "resnet"]
 
     public var architecture: String {
-        switch self { case .densenet: "densenet"; case .sequential: "sequential" }
+        switch self { case .densenet: "densenet"; case .sequential: "sequential"; case .resnet: "resnet" }
     }
     public var name: String {
-        switch self { case let .densenet(c): c.name; case let .sequential(c): c.name }
+        switch self { case let .densenet(c): c.name; case let .sequential(c): c.name; case let .resnet(c): c.name }
     }
     public var numClasses: Int {
-        switch self { case let .densenet(c): c.numClasses; case let .sequential(c): c.numClasses }
+        switch self { case let .densenet(c): c.numClasses; case let .sequential(c): c.numClasses; case let .resnet(c): c.numClasses }
     }
     public var inputSize: Int {
-        switch self { case let .densenet(c): c.inputSize; case let .sequential(c): c.inputSize }
+        switch self { case let .densenet(c): c.inputSize; case let .sequential(c): c.inputSize; case let .resnet(c): c.inputSize }
     }
     public var inputChannels: Int {
-        switch self { case let .densenet(c): c.inputChannels; case let .sequential(c): c.inputChannels }
+        switch self {
+        case let .densenet(c): c.inputChannels; case let .sequential(c): c.inputChannels; case let .resnet(c): c.inputChannels
+        }
     }
-    /// The input's width (DenseNets and window networks take square input: `inputSize`).
+    /// The input's width (DenseNets take square input: `inputSize`).
     public var inputWidth: Int {
-        switch self { case let .densenet(c): c.inputSize; case let .sequential(c): c.inputWidth }
+        switch self { case let .densenet(c): c.inputSize; case let .sequential(c): c.inputWidth; case let .resnet(c): c.inputWidth }
     }
     /// Whether input patches are z-scored on their own or with their source image's statistics.
     public var inputNormalization: SequentialConfig.InputNormalization {
-        switch self { case .densenet: .patch; case let .sequential(c): c.inputNormalization }
+        switch self { case .densenet, .resnet: .patch; case let .sequential(c): c.inputNormalization }
     }
 
     /// The same configuration with another class count / input channel count.
@@ -228,6 +231,10 @@ public enum ModelConfig: Codable, Equatable, Sendable {
             if let numClasses { c = c.with(numClasses: numClasses) }
             if let inputChannels { c.inputChannels = inputChannels }
             return .sequential(c)
+        case var .resnet(c):
+            if let numClasses { c.numClasses = numClasses }
+            if let inputChannels { c.inputChannels = inputChannels }
+            return .resnet(c)
         }
     }
 
@@ -236,6 +243,7 @@ public enum ModelConfig: Codable, Equatable, Sendable {
         switch self {
         case let .densenet(c): try DenseNet(config: c, seed: seed)
         case let .sequential(c): try SequentialNet(config: c, seed: seed)
+        case let .resnet(c): try ResNet(config: c, seed: seed)
         }
     }
 
@@ -247,6 +255,7 @@ public enum ModelConfig: Codable, Equatable, Sendable {
         switch architecture {
         case "densenet": self = .densenet(try DenseNetConfig(from: decoder))
         case "sequential": self = .sequential(try SequentialConfig(from: decoder))
+        case "resnet": self = .resnet(try ResNetConfig(from: decoder))
         default:
             throw DecodingError.dataCorruptedError(forKey: .architecture, in: c, debugDescription:
                 "unknown architecture '\(architecture)' (this netosis knows: \(Self.architectures.joined(separator: ", ")))")
@@ -257,6 +266,7 @@ public enum ModelConfig: Codable, Equatable, Sendable {
         switch self {
         case let .densenet(c): try c.encode(to: encoder)
         case let .sequential(c): try c.encode(to: encoder)
+        case let .resnet(c): try c.encode(to: encoder)
         }
     }
 
@@ -272,6 +282,7 @@ public enum ModelConfig: Codable, Equatable, Sendable {
         switch self {
         case let .densenet(c): try c.validate()
         case let .sequential(c): try c.validate()
+        case let .resnet(c): try c.validate()
         }
     }
 
@@ -304,6 +315,8 @@ public enum ModelConfig: Codable, Equatable, Sendable {
 
     /// Built-in copies of config/models/*.yaml (used when the config directory is not found).
     public static var presets: [String: ModelConfig] {
-        DenseNetConfig.presets.mapValues { .densenet($0) }.merging(SequentialConfig.presets.mapValues { .sequential($0) }) { a, _ in a }
+        DenseNetConfig.presets.mapValues { .densenet($0) }
+            .merging(SequentialConfig.presets.mapValues { .sequential($0) }) { a, _ in a }
+            .merging(ResNetConfig.presets.mapValues { .resnet($0) }) { a, _ in a }
     }
 }

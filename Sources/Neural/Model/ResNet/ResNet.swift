@@ -1,0 +1,216 @@
+import Determinism
+import Foundation
+
+/// A ResNet (He et al., *Deep Residual Learning for Image Recognition*, 2016) with torchvision's
+/// structure and state_dict names: conv1 7×7/2 → bn1 → ReLU → max-pool 3×3/2 → layer1…layerN of
+/// `ResidualBlock`s → global average pool → fc. Channels-last like every network of the engine;
+/// any input height × width the stages can reduce.
+public final class ResNet: Model {
+    public let config: ResNetConfig
+    public let conv1: Conv2D, bn1: BatchNorm2D, maxpool: MaxPool2D
+    /// stages[i][j] is torchvision's layer{i+1}.{j}.
+    public let stages: [[ResidualBlock]]
+    public let fc: Dense
+    public var gradientsReady: ((Parameter) -> Void)?
+
+    /// Buffers every block shares: convolution lowering and backward's gradients.
+    final class Scratch {
+        let col = FloatBuffer(), a = FloatBuffer(), b = FloatBuffer(), z = FloatBuffer()
+    }
+    private let scratch = Scratch()
+    // The last forward: its input, the stem's pre-BN and post-ReLU outputs, the pooled features.
+    private let input = FloatBuffer(), stemPre = FloatBuffer(), stemPost = FloatBuffer(), pooled = FloatBuffer()
+    private let stemPooled = FloatBuffer(), logits = FloatBuffer()
+    private let gradientA = FloatBuffer(), gradientB = FloatBuffer(), inputGradient = FloatBuffer()
+    private var shape = (batch: 0, height: 0, width: 0), training = false
+    /// Each block's input size in the last forward.
+    private var blockInputs: [(height: Int, width: Int)] = []
+
+    public init(config: ResNetConfig, seed: UInt64 = 0) throws {
+        try config.validate()
+        self.config = config
+        var g = SplitMix64(seed: seed, skipping: 0)
+        conv1 = Conv2D(name: "conv1", inChannels: config.inputChannels, outChannels: config.width, kernel: 7, stride: 2,
+                       padding: 3, generator: &g)
+        bn1 = BatchNorm2D(name: "bn1", channels: config.width)
+        maxpool = MaxPool2D(kernel: 3, stride: 2, padding: 1)
+        var channels = config.width
+        var stages: [[ResidualBlock]] = []
+        for (i, count) in config.layers.enumerated() {
+            let width = config.width << i
+            stages.append((0..<count).map { j in
+                let block = ResidualBlock(name: "layer\(i + 1)/\(j)", kind: config.block, inChannels: channels, width: width,
+                                          stride: i > 0 && j == 0 ? 2 : 1, generator: &g)
+                channels = block.outChannels
+                return block
+            })
+        }
+        self.stages = stages
+        fc = Dense(name: "fc", inFeatures: channels, outFeatures: config.numClasses, generator: &g)
+    }
+
+    var blocks: [ResidualBlock] { stages.flatMap { $0 } }
+
+    // MARK: Model
+
+    public var modelConfig: ModelConfig { .resnet(config) }
+    /// torchvision's state_dict order.
+    public var stateTensors: [Parameter] {
+        conv1.parameters + bn1.parameters + bn1.state + blocks.flatMap(\.tensors) + fc.parameters
+    }
+    public var parameters: [Parameter] { stateTensors.filter(\.trainable) }
+    public var buffers: [Parameter] { stateTensors.filter { !$0.trainable } }
+    public var inputKernelName: String? { conv1.weight.name }
+    public var batchNormSync: BatchNormSync? {
+        didSet { for norm in [bn1] + blocks.flatMap(\.batchNorms) { norm.sync = batchNormSync } }
+    }
+
+    public func replica() throws -> any Model {
+        let copy = try ResNet(config: config)
+        copy.copyState(from: self)
+        return copy
+    }
+
+    @discardableResult
+    public func forward(_ images: UnsafePointer<Float>, batch n: Int, height: Int, width: Int,
+                        training: Bool) -> UnsafePointer<Float> {
+        shape = (n, height, width); self.training = training
+        let cin = config.inputChannels, c0 = config.width
+        let x = input.reserve(n * height * width * cin)
+        x.update(from: images, count: n * height * width * cin)
+        let (h0, w0) = conv1.outputSize(height: height, width: width)
+        let z = stemPre.reserve(n * h0 * w0 * c0), a = stemPost.reserve(n * h0 * w0 * c0)
+        Profiler.time(.convStem) {
+            conv1.forward(x: x, ldx: cin, batch: n, height: height, width: width, y: z, ldy: c0, col: scratch.col)
+        }
+        ResNet.normalize(bn1, z, rows: n * h0 * w0, channels: c0, into: a, relu: true, training: training)
+        var (h, w) = maxpool.outputSize(height: h0, width: w0)
+        var features = UnsafePointer(stemPooled.reserve(n * h * w * c0))
+        maxpool.forward(x: a, ldx: c0, batch: n, height: h0, width: w0, channels: c0,
+                        y: UnsafeMutablePointer(mutating: features), ldy: c0)
+        blockInputs = []
+        for block in blocks {
+            blockInputs.append((h, w))
+            features = UnsafePointer(block.forward(features, batch: n, height: h, width: w, training: training, scratch: scratch))
+            (h, w) = block.outputSize(height: h, width: w)
+        }
+        let c = fc.inFeatures
+        let p = pooled.reserve(n * c)
+        GlobalAvgPool.forward(x: features, ldx: c, batch: n, pixels: h * w, channels: c, y: p)
+        let out = logits.reserve(n * fc.outFeatures)
+        fc.forward(x: p, batch: n, y: out)
+        return UnsafePointer(out)
+    }
+
+    @discardableResult
+    public func backward(logitsGradient: UnsafePointer<Float>, inputGradient wantInput: Bool) -> UnsafePointer<Float>? {
+        precondition(training, "backward needs a training-mode forward")
+        let (n, height, width) = shape
+        let c = fc.inFeatures
+        let dPooled = scratch.z.reserve(n * c)
+        fc.backward(x: pooled.pointer, batch: n, dy: logitsGradient, dx: dPooled)
+        gradientsReady?(fc.weight)
+        let last = blocks.last!
+        let (lh, lw) = last.outputSize(height: blockInputs.last!.height, width: blockInputs.last!.width)
+        var dy = gradientA.reserve(n * lh * lw * c)
+        GlobalAvgPool.backward(dy: UnsafePointer(dPooled), batch: n, pixels: lh * lw, channels: c, dx: dy, lddx: c)
+        // Each block's input is the previous block's output (the pooled stem for the first); the
+        // gradient between blocks alternates between two buffers.
+        let all = blocks
+        var intoA = false
+        for (k, block) in all.enumerated().reversed() {
+            let (h, w) = blockInputs[k]
+            let x = k == 0 ? UnsafePointer(stemPooled.pointer) : UnsafePointer(all[k - 1].outputPointer)
+            let dx = (intoA ? gradientA : gradientB).reserve(n * h * w * block.inChannels)
+            block.backward(x, batch: n, height: h, width: w, dy: dy, dx: dx, scratch: scratch)
+            gradientsReady?(block.convs[0].weight)
+            dy = dx
+            intoA.toggle()
+        }
+        let c0 = config.width
+        let (h0, w0) = conv1.outputSize(height: height, width: width)
+        let dStem = scratch.z.reserve(n * h0 * w0 * c0)
+        maxpool.backward(dy: dy, lddy: c0, batch: n, height: h0, width: w0, channels: c0, dx: dStem, lddx: c0)
+        bn1.backward(x: stemPre.pointer, ldx: c0, rows: n * h0 * w0, dy: dStem, lddy: c0, dx: dStem, lddx: c0,
+                     accumulate: false, relu: true)
+        let cin = config.inputChannels
+        let dx = wantInput ? inputGradient.reserve(n * height * width * cin) : nil
+        Profiler.time(.convStem) {
+            conv1.backward(x: input.pointer, ldx: cin, batch: n, height: height, width: width, dy: dStem, lddy: c0,
+                           dx: dx, lddx: cin, col: scratch.col)
+        }
+        gradientsReady?(conv1.weight)
+        return dx.map { UnsafePointer($0) }
+    }
+
+    // MARK: sizes
+
+    public func forwardFLOPs(height: Int, width: Int) -> Double {
+        var flops = 0.0
+        func conv(_ c: Conv2D, _ h: Int, _ w: Int) {
+            let (oh, ow) = c.outputSize(height: h, width: w)
+            flops += 2 * Double(oh * ow * c.outChannels * c.patchLength)
+        }
+        conv(conv1, height, width)
+        let (h0, w0) = conv1.outputSize(height: height, width: width)
+        var (h, w) = maxpool.outputSize(height: h0, width: w0)
+        for block in blocks {
+            var (ih, iw) = (h, w)
+            for c in block.convs { conv(c, ih, iw); (ih, iw) = c.outputSize(height: ih, width: iw) }
+            if let d = block.downsample { conv(d.conv, h, w) }
+            (h, w) = block.outputSize(height: h, width: w)
+        }
+        return flops + 2 * Double(fc.inFeatures * fc.outFeatures)
+    }
+
+    public func trainingFLOPs(height: Int, width: Int) -> Double {
+        let (oh, ow) = conv1.outputSize(height: height, width: width)
+        return 3 * forwardFLOPs(height: height, width: width) - 2 * Double(oh * ow * conv1.outChannels * conv1.patchLength)
+    }
+
+    public func memoryBytes(batch n: Int, height: Int, width: Int, training: Bool) -> Double {
+        var floats = Double(stateTensors.reduce(0) { $0 + $1.count })
+        if training { floats += 2 * Double(parameterCount) }
+        let (h0, w0) = conv1.outputSize(height: height, width: width)
+        var (h, w) = maxpool.outputSize(height: h0, width: w0)
+        floats += Double(n * height * width * config.inputChannels) + 2 * Double(n * h0 * w0 * config.width)
+            + Double(n * h * w * config.width)
+        var col = Double(conv1.chunking(batch: n, height: height, width: width).colFloats)
+        var largest = Double(n * h0 * w0 * config.width)
+        for block in blocks {
+            floats += Double(block.keptFloats(batch: n, height: h, width: w))
+            var (ih, iw) = (h, w)
+            for c in block.convs + (block.downsample.map { [$0.conv] } ?? []) {
+                let chunk = Double(c.chunking(batch: n, height: ih, width: iw).colFloats)
+                col = max(col, training ? 3 * chunk : chunk)
+                floats += Double(c.cachedFloats(training: training))
+                if c !== block.downsample?.conv { (ih, iw) = c.outputSize(height: ih, width: iw) }
+                largest = max(largest, Double(n * ih * iw * c.outChannels), Double(n * h * w * block.inChannels))
+            }
+            (h, w) = block.outputSize(height: h, width: w)
+        }
+        floats += col + largest * (training ? 5 : 1) + 2 * Double(n * (fc.inFeatures + fc.outFeatures))
+        return 4 * floats
+    }
+
+    // MARK: element-wise helpers
+
+    static func normalize(_ norm: BatchNorm2D, _ x: UnsafePointer<Float>, rows: Int, channels c: Int,
+                          into y: UnsafeMutablePointer<Float>, relu: Bool, training: Bool) {
+        if training { norm.forwardTraining(x: x, ldx: c, rows: rows, y: y, ldy: c, relu: relu) }
+        else { norm.forwardInference(x: x, ldx: c, rows: rows, y: y, ldy: c, relu: relu) }
+    }
+
+    static func normalize(_ norm: BatchNorm2D, _ x: UnsafeMutablePointer<Float>, rows: Int, channels c: Int,
+                          into y: UnsafeMutablePointer<Float>, relu: Bool, training: Bool) {
+        normalize(norm, UnsafePointer(x), rows: rows, channels: c, into: y, relu: relu, training: training)
+    }
+
+    /// y = max(0, y + s).
+    static func addReLU(_ y: UnsafeMutablePointer<Float>, _ s: UnsafePointer<Float>, count: Int) {
+        let nv = count & ~15
+        var i = 0
+        while i < nv { store(pointwiseMax(load(y + i) + load(s + i), Vec()), y + i); i += 16 }
+        while i < count { y[i] = max(0, y[i] + s[i]); i += 1 }
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import Storage
+
+/// A ResNet as config/models/*.yaml describes it (torchvision's parameterisation: He et al. 2016,
+/// with the stride on the 3×3 convolution of bottleneck blocks, "ResNet v1.5").
+public struct ResNetConfig: Codable, Equatable, Sendable {
+    public enum Block: String, Codable, Sendable {
+        /// Two 3×3 convolutions (ResNet-18/34).
+        case basic
+        /// 1×1 → 3×3 → 1×1 with 4× expansion (ResNet-50/101/152).
+        case bottleneck
+
+        public var expansion: Int { self == .basic ? 1 : 4 }
+    }
+
+    public var name: String
+    public var block: Block
+    /// Residual blocks per stage; stage i has width·2^i channels (×4 after a bottleneck) and
+    /// halves the resolution (except the first).
+    public var layers: [Int]
+    /// Channels of the stem and of the first stage (64 in every torchvision ResNet).
+    public var width: Int
+    public var inputChannels: Int
+    public var numClasses: Int
+    /// Input height; `inputWidth` its width (landscape tiles, e.g. 480×640).
+    public var inputSize: Int
+    public var inputWidth: Int
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, block, layers, width, inputChannels = "input_channels", numClasses = "num_classes"
+        case inputSize = "input_size", inputWidth = "input_width", architecture
+    }
+
+    public init(name: String, block: Block, layers: [Int], width: Int = 64, inputChannels: Int = 3,
+                numClasses: Int = 2, inputSize: Int = 224, inputWidth: Int? = nil) {
+        self.name = name; self.block = block; self.layers = layers; self.width = width
+        self.inputChannels = inputChannels; self.numClasses = numClasses
+        self.inputSize = inputSize; self.inputWidth = inputWidth ?? inputSize
+    }
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if let architecture = try c.decodeIfPresent(String.self, forKey: .architecture), architecture != "resnet" {
+            throw DecodingError.dataCorruptedError(forKey: .architecture, in: c,
+                                                   debugDescription: "architecture '\(architecture)' is not a ResNet")
+        }
+        name = try c.decode(String.self, forKey: .name)
+        let blockName = try c.decode(String.self, forKey: .block)
+        guard let block = Block(rawValue: blockName) else {
+            throw DecodingError.dataCorruptedError(forKey: .block, in: c,
+                                                   debugDescription: "block '\(blockName)' is not basic or bottleneck")
+        }
+        self.block = block
+        layers = try c.decode([Int].self, forKey: .layers)
+        width = try c.decodeIfPresent(Int.self, forKey: .width) ?? 64
+        inputChannels = try c.decodeIfPresent(Int.self, forKey: .inputChannels) ?? 3
+        numClasses = try c.decodeIfPresent(Int.self, forKey: .numClasses) ?? 2
+        inputSize = try c.decodeIfPresent(Int.self, forKey: .inputSize) ?? 224
+        inputWidth = try c.decodeIfPresent(Int.self, forKey: .inputWidth) ?? inputSize
+    }
+
+    /// Always names its architecture (`resnet`), so a file says which network it holds.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode("resnet", forKey: .architecture)
+        try c.encode(name, forKey: .name)
+        try c.encode(block.rawValue, forKey: .block)
+        try c.encode(layers, forKey: .layers)
+        try c.encode(width, forKey: .width)
+        try c.encode(inputChannels, forKey: .inputChannels)
+        try c.encode(numClasses, forKey: .numClasses)
+        try c.encode(inputSize, forKey: .inputSize)
+        try c.encode(inputWidth, forKey: .inputWidth)
+    }
+
+    /// Output channels of the last stage (the classifier's input).
+    public var features: Int { (width << (layers.count - 1)) * block.expansion }
+
+    /// Structural checks with messages that say which field is wrong.
+    public func validate() throws {
+        func fail(_ m: String) -> NeuralError { .badConfig("model '\(name)': \(m)") }
+        for (key, value, range) in [("width", width, 1...1024), ("input_channels", inputChannels, 1...16),
+                                    ("num_classes", numClasses, 2...1000), ("input_size", inputSize, 1...8192),
+                                    ("input_width", inputWidth, 1...8192)]
+        where !range.contains(value) {
+            throw fail("\(key) must be in \(range.lowerBound)…\(range.upperBound) (got \(value))")
+        }
+        guard (1...6).contains(layers.count), layers.allSatisfy({ (1...64).contains($0) }) else {
+            throw fail("layers must list 1…6 block counts, each 1…64 (got \(layers))")
+        }
+        // Stem /4, then /2 per further stage: the last stage must keep at least one pixel.
+        func reduced(_ s: Int) -> Int {
+            var s = (s + 6 - 7) / 2 + 1
+            s = (s + 2 - 3) / 2 + 1
+            for _ in 1..<layers.count { s = (s + 2 - 3) / 2 + 1 }
+            return s
+        }
+        guard reduced(inputSize) >= 1, reduced(inputWidth) >= 1 else {
+            throw fail("input \(inputSize)×\(inputWidth) is too small for \(layers.count) stages")
+        }
+    }
+}
+
+extension ResNetConfig {
+    /// Built-in copies of config/models/resnet*.yaml: torchvision's depths, for the celldeath
+    /// method's 480×640 RGB tiles and two classes (control, cell death).
+    public static let presets: [String: ResNetConfig] = [
+        "resnet18": ResNetConfig(name: "resnet18", block: .basic, layers: [2, 2, 2, 2], inputSize: 480, inputWidth: 640),
+        "resnet34": ResNetConfig(name: "resnet34", block: .basic, layers: [3, 4, 6, 3], inputSize: 480, inputWidth: 640),
+        "resnet50": ResNetConfig(name: "resnet50", block: .bottleneck, layers: [3, 4, 6, 3], inputSize: 480, inputWidth: 640),
+    ]
+}

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Write Tests/NeuralTests/Fixtures/resnet-{basic,bottleneck}-parity.h5: PyTorch reference numbers
+for the engine's ResNet, built from torchvision's own BasicBlock / Bottleneck classes.
+
+torchvision's ResNet class fixes the stem and stage widths at 64…512; a kilobyte fixture needs a
+narrow one, so `NarrowResNet` below repeats torchvision's ResNet.__init__ / _make_layer with a
+`width` argument (same modules, same registration order, hence the same state_dict names).
+Configurations: width 4, layers [2, 1, 2] (identity and projection shortcuts, stride 2 in stages
+2 and 3), 3 input channels, 3 classes; a 3×3×40×48 batch (not square).
+
+  /model/...                initial weights (state_dict key '.' -> '/'), attribute `config` (JSON)
+  /input [3,3,40,48]  /labels [3] int64
+  /train/logits /train/loss /train/input_grad /train/grad/<param>   training-mode pass
+  /eval/logits                                                      inference mode, initial weights
+  /sgd/<tensor>, /sgd_eval_logits   after three SGD-momentum steps (lr 0.05, momentum 0.9, wd 1e-3);
+                                    basic only (the optimizer path does not depend on the block)
+
+Run with a torch virtualenv:  /tmp/torch-venv/bin/python tools/make_resnet_fixture.py
+"""
+import json
+import os
+import sys
+
+import h5py
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torchvision.models.resnet import BasicBlock, Bottleneck, conv1x1
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LR, MOMENTUM, WEIGHT_DECAY, STEPS = 0.05, 0.9, 1e-3, 3
+
+
+class NarrowResNet(nn.Module):
+    def __init__(self, block, layers, width, in_channels, num_classes):
+        super().__init__()
+        self.inplanes = width
+        self.conv1 = nn.Conv2d(in_channels, width, kernel_size=7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        for i, count in enumerate(layers):
+            setattr(self, f"layer{i + 1}", self._make_layer(block, width << i, count, stride=1 if i == 0 else 2))
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear((width << (len(layers) - 1)) * block.expansion, num_classes)
+        self.stages = len(layers)
+
+    def _make_layer(self, block, planes, blocks, stride):
+        downsample = None
+        if stride != 1 or self.inplanes != planes * block.expansion:
+            downsample = nn.Sequential(conv1x1(self.inplanes, planes * block.expansion, stride),
+                                       nn.BatchNorm2d(planes * block.expansion))
+        layers = [block(self.inplanes, planes, stride, downsample)]
+        self.inplanes = planes * block.expansion
+        layers += [block(self.inplanes, planes) for _ in range(1, blocks)]
+        return nn.Sequential(*layers)
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        for i in range(self.stages):
+            x = getattr(self, f"layer{i + 1}")(x)
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+def key(name):
+    return name.replace(".", "/")
+
+
+def write(kind, block, seed, sgd_steps=True):
+    config = dict(architecture="resnet", name=f"resnet-{kind}-parity", block=kind, layers=[2, 1, 2], width=4,
+                  input_channels=3, num_classes=3, input_size=40, input_width=48)
+    torch.manual_seed(seed)
+    model = NarrowResNet(block, config["layers"], config["width"], 3, 3)
+    with torch.no_grad():
+        for mod in model.modules():
+            if isinstance(mod, nn.BatchNorm2d):
+                mod.weight.uniform_(0.5, 1.5)
+                mod.bias.uniform_(-0.2, 0.2)
+                mod.running_mean.uniform_(-0.1, 0.1)
+                mod.running_var.uniform_(0.8, 1.2)
+    g = torch.Generator().manual_seed(seed + 1)
+    x = torch.randn(3, 3, 40, 48, generator=g)
+    y = torch.tensor([0, 2, 1])
+    initial = {k: v.detach().clone() for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
+    out = os.path.join(HERE, "..", "Tests", "NeuralTests", "Fixtures", f"resnet-{kind}-parity.h5")
+    with h5py.File(out, "w") as f:
+        f.attrs["format"] = "netosis.checkpoint"
+        f.attrs["format_version"] = np.int32(1)
+        f.attrs["tool_version"] = "make_resnet_fixture.py torch " + torch.__version__
+        grp = f.create_group("model")
+        grp.attrs["config"] = json.dumps(config, sort_keys=True)
+        for k, v in initial.items():
+            grp.create_dataset(key(k), data=v.numpy().astype(np.float32))
+        f.create_dataset("input", data=x.numpy())
+        f.create_dataset("labels", data=y.numpy())
+        model.eval()
+        with torch.no_grad():
+            f.create_dataset("eval/logits", data=model(x).numpy())
+        model.train()
+        xi = x.clone().requires_grad_(True)
+        logits = model(xi)
+        loss = F.cross_entropy(logits, y)
+        loss.backward()
+        f.create_dataset("train/logits", data=logits.detach().numpy())
+        f.create_dataset("train/loss", data=np.array([loss.item()], dtype=np.float64))
+        f.create_dataset("train/input_grad", data=xi.grad.numpy())
+        for name, p in model.named_parameters():
+            f.create_dataset("train/grad/" + key(name), data=p.grad.numpy())
+        if not sgd_steps:
+            print("wrote", out, os.path.getsize(out), "bytes", file=sys.stderr)
+            return
+        model.load_state_dict({**model.state_dict(), **initial})
+        opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
+        for _ in range(STEPS):
+            opt.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+        sgd = f.create_group("sgd")
+        sgd.attrs["lr"], sgd.attrs["momentum"], sgd.attrs["weight_decay"], sgd.attrs["steps"] = LR, MOMENTUM, WEIGHT_DECAY, STEPS
+        for k, v in model.state_dict().items():
+            if not k.endswith("num_batches_tracked"):
+                sgd.create_dataset(key(k), data=v.numpy())
+        model.eval()
+        with torch.no_grad():
+            f.create_dataset("sgd_eval_logits", data=model(x).numpy())
+    print("wrote", out, os.path.getsize(out), "bytes", file=sys.stderr)
+
+
+def main():
+    torch.set_num_threads(1)
+    write("basic", BasicBlock, 2024)
+    write("bottleneck", Bottleneck, 2025, sgd_steps=False)   # the optimizer path is the same: keep it small
+
+
+if __name__ == "__main__":
+    main()
