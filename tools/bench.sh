@@ -22,6 +22,8 @@ bench/segment_bench.sh 7 "$BIN/netosis"
 if [ -x /tmp/torch-venv/bin/python ]; then
   echo; echo "== netosis vs PyTorch, interleaved"
   NETOSIS="$BIN/netosis" bench/compare_torch.sh
+  echo; echo "== ResNet-50 on 3x480x640 tiles (the celldeath method), netosis vs PyTorch, interleaved"
+  NETOSIS="$BIN/netosis" bench/compare_resnet.sh
 else
   echo; echo "(no /tmp/torch-venv: skipping the PyTorch comparison; see docs/benchmarks.md to set it up)"
 fi

@@ -68,11 +68,11 @@ public enum BenchJob {
         }
         // Checked before the model and the random images are made (batch / ranks images per rank).
         let model = try config.makeModel(seed: 0)
-        let s = config.inputSize, training = options.mode != .infer
+        let (h, w) = (config.inputSize, config.inputWidth), training = options.mode != .infer
         try MemoryBudget.current(world: world).check(batchSize: options.batchSize, ranksSharingBatch: size,
-                                                     for: "\(config.name) at \(s)×\(s)") { batch in
-            model.memoryBytes(batch: batch, height: s, width: s, training: training)
-                + 4 * Double(batch) * Double(s * s * config.inputChannels)
+                                                     for: "\(config.name) at \(h)×\(w)") { batch in
+            model.memoryBytes(batch: batch, height: h, width: w, training: training)
+                + 4 * Double(batch) * Double(h * w * config.inputChannels)
         }
         // As `train` exchanges gradients (overlapped with backward for one replica per rank).
         let exchange = size == 1 ? nil : GradientExchange(model: model, world: world!,

@@ -8,6 +8,8 @@ public struct BenchmarkResult: Codable, Sendable {
     public var batch: Int
     public var inputChannels: Int
     public var inputSize: Int
+    /// Input width when it differs from the height (nil in files from before: square).
+    public var inputWidth: Int?
     public var threads: Int
     public var blasCore: String
     public var trainImagesPerSecond: Double?
@@ -96,13 +98,13 @@ public enum Benchmark {
                            gradientHook: (([Parameter]) throws -> Void)? = nil, model: (any Model)? = nil,
                            team: ThreadTeam = .shared, log: ((String) -> Void)? = nil) throws -> BenchmarkResult {
         let model = try model ?? config.makeModel(seed: 0)
-        let size = config.inputSize, c = config.inputChannels
+        let (height, width, c) = (config.inputSize, config.inputWidth, config.inputChannels)
         var g = SplitMix64(seed: 1, skipping: 1)
-        let images = (0..<batch * size * size * c).map { _ in g.nextNormal() }
+        let images = (0..<batch * height * width * c).map { _ in g.nextNormal() }
         let labels = (0..<batch).map { $0 % config.numClasses }
-        let forwardFLOPs = model.forwardFLOPs(height: size, width: size)
-        let trainFLOPs = model.trainingFLOPs(height: size, width: size)
-        var result = BenchmarkResult(model: config.name, batch: batch, inputChannels: c, inputSize: size,
+        let forwardFLOPs = model.forwardFLOPs(height: height, width: width)
+        let trainFLOPs = model.trainingFLOPs(height: height, width: width)
+        var result = BenchmarkResult(model: config.name, batch: batch, inputChannels: c, inputSize: height, inputWidth: width,
                                      threads: team.size, blasCore: BLAS.coreName,
                                      trainSecondsPerIteration: [], inferSecondsPerIteration: [],
                                      trainBreakdown: [:], inferBreakdown: [:],
@@ -150,7 +152,7 @@ public enum Benchmark {
                     replicas.run { model, member in
                         guard member < t else { return }
                         let first = batch * member / t, n = batch * (member + 1) / t - first
-                        _ = model.forward(x.baseAddress! + first * size * size * c, batch: n, height: size, width: size, training: false)
+                        _ = model.forward(x.baseAddress! + first * height * width * c, batch: n, height: height, width: width, training: false)
                     }
                 }
             }
@@ -173,8 +175,8 @@ public enum Benchmark {
                 try images.withUnsafeBufferPointer { x in
                     _ = try trainer.step(optimizer: optimizer, beforeUpdate: gradientHook) { replica, member in
                         let first = batch * member / t, n = batch * (member + 1) / t - first
-                        return try replica.gradients(images: x.baseAddress! + first * size * size * c, labels: Array(labels[first..<first + n]),
-                                                     height: size, width: size, loss: loss, step: optimizer.step, checkFinite: false)
+                        return try replica.gradients(images: x.baseAddress! + first * height * width * c, labels: Array(labels[first..<first + n]),
+                                                     height: height, width: width, loss: loss, step: optimizer.step, checkFinite: false)
                     }
                 }
             }
@@ -198,7 +200,7 @@ public enum Benchmark {
 
     /// Human-readable report.
     public static func text(_ r: BenchmarkResult) -> String {
-        var lines = ["model \(r.model), batch \(r.batch), \(r.inputChannels)×\(r.inputSize)×\(r.inputSize), \(r.layout), "
+        var lines = ["model \(r.model), batch \(r.batch), \(r.inputChannels)×\(r.inputSize)×\(r.inputWidth ?? r.inputSize), \(r.layout), "
                      + "OpenBLAS core \(r.blasCore), load average \(r.loadAverage)"
                      + (r.sgemmGFLOPS.map { String(format: "; single-thread sgemm summed over the %d thread(s): %.1f GFLOP/s", r.ranks * r.threads, $0) } ?? "")]
         func section(_ name: String, _ ips: Double?, _ gflops: Double?, _ rss: Double?, _ times: [Double],
