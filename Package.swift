@@ -25,6 +25,12 @@ let package = Package(
                        providers: [.apt(["libtiff-dev"])]),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        // Colour images for image classification (the celldeath method): libpng's simplified API and
+        // TurboJPEG report errors as strings, so Swift can call them directly (no setjmp).
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg",
+                       providers: [.apt(["libturbojpeg0-dev"])]),
         // The only C we write: fixed-signature wrappers for libtiff's variadic calls.
         .target(name: "CShims", dependencies: ["CTIFF"]),
 
@@ -36,7 +42,7 @@ let package = Package(
         .plugin(name: "BuildInfo", capability: .buildTool()),
         // SplitMix64 and StableHash: the one source of reproducible randomness.
         .target(name: "Determinism", dependencies: [], swiftSettings: swift5),
-        .target(name: "Imaging", dependencies: ["CTIFF", "CShims", "Storage", "Determinism",
+        .target(name: "Imaging", dependencies: ["CTIFF", "CShims", "CPNG", "CTurboJPEG", "Storage", "Determinism",
                                                 .product(name: "Yams", package: "Yams")],
                 swiftSettings: optimized),
         .target(name: "Neural", dependencies: ["COpenBLAS", "Storage", "Determinism",

@@ -3,7 +3,7 @@
 #   tools/setup-deps.sh          build + runtime + test tools (MPI, HDF5, libtiff, OpenBLAS, Slurm, Chromium for the report test)
 # Runs apt-get as root (CI, containers) or through sudo if available.
 set -euo pipefail
-packages=(pkg-config python3 libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools libtiff-dev libtiff-tools
+packages=(pkg-config python3 libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools libtiff-dev libtiff-tools libpng-dev libturbojpeg0-dev
           libopenblas-dev slurmctld slurmd slurm-client munge chromium)
 missing=()
 for p in "${packages[@]}"; do
