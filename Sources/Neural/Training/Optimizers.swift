@@ -4,6 +4,10 @@ import Foundation
 ///
 /// - `timeDecay`: Keras' legacy SGD decay the paper used, lr_t = lr / (1 + decay·t).
 /// - `step`: lr·γ^⌊t/every⌋.   - `cosine`: half cosine from lr to `minimum` over `totalSteps`.
+/// - `oneCycle`: Smith's one-cycle policy as PyTorch's OneCycleLR (cosine, two phases): from
+///   lr/div up to lr over the first `pctStart` of `totalSteps`, then down to lr/(div·finalDiv);
+///   momentum (SGD's, Adam's β₁) goes the other way, maxMomentum → baseMomentum → maxMomentum.
+///   fastai's `fit_one_cycle` is the same shape (pctStart 0.25, div 25, finalDiv 1e5).
 /// Any kind may start with a linear warm-up over `warmupSteps` (lr·(t+1)/warmup).
 public struct LearningRateSchedule: Equatable, Sendable {
     public enum Kind: Equatable, Sendable {
@@ -11,6 +15,8 @@ public struct LearningRateSchedule: Equatable, Sendable {
         case timeDecay(decay: Double)
         case step(every: Int, gamma: Double)
         case cosine(totalSteps: Int, minimum: Double)
+        case oneCycle(totalSteps: Int, pctStart: Double, divFactor: Double, finalDivFactor: Double,
+                      baseMomentum: Double, maxMomentum: Double)
     }
     public var base: Double
     public var kind: Kind
@@ -31,7 +37,33 @@ public struct LearningRateSchedule: Equatable, Sendable {
             let span = Double(max(1, total - warmupSteps))
             let progress = min(1, t / span)
             return minimum + (base - minimum) * 0.5 * (1 + Foundation.cos(Double.pi * progress))
+        case let .oneCycle(total, pctStart, div, finalDiv, _, _):
+            let initial = base / div
+            let (phase, pct) = LearningRateSchedule.oneCyclePhase(step - warmupSteps, total: total, pctStart: pctStart)
+            return phase == 0 ? LearningRateSchedule.cosineAnneal(initial, base, pct)
+                              : LearningRateSchedule.cosineAnneal(base, initial / finalDiv, pct)
         }
+    }
+
+    /// The momentum this schedule sets at `step` (SGD's momentum, Adam's β₁), or nil: the optimizer's own.
+    public func momentum(at step: Int) -> Double? {
+        guard case let .oneCycle(total, pctStart, _, _, baseMomentum, maxMomentum) = kind else { return nil }
+        let (phase, pct) = LearningRateSchedule.oneCyclePhase(max(0, step - warmupSteps), total: total, pctStart: pctStart)
+        return phase == 0 ? cosineAnneal(maxMomentum, baseMomentum, pct) : cosineAnneal(baseMomentum, maxMomentum, pct)
+    }
+
+    /// PyTorch's phase boundaries: phase 0 ends at step pctStart·total − 1, phase 1 at total − 1.
+    private static func oneCyclePhase(_ step: Int, total: Int, pctStart: Double) -> (phase: Int, pct: Double) {
+        let end0 = pctStart * Double(total) - 1, end1 = Double(total - 1), s = Double(step)
+        if s <= end0 { return (0, end0 > 0 ? s / end0 : 1) }
+        return (1, end1 > end0 ? min(1, (s - end0) / (end1 - end0)) : 1)
+    }
+
+    private static func cosineAnneal(_ start: Double, _ end: Double, _ pct: Double) -> Double {
+        end + (start - end) / 2 * (Foundation.cos(Double.pi * pct) + 1)
+    }
+    private func cosineAnneal(_ start: Double, _ end: Double, _ pct: Double) -> Double {
+        LearningRateSchedule.cosineAnneal(start, end, pct)
     }
 }
 
@@ -74,7 +106,7 @@ public final class SGD: Optimizer {
                 let wd = p.decays ? weightDecay : 0
                 let first = velocity[p.name] == nil
                 var v = velocity.removeValue(forKey: p.name) ?? [Float](repeating: 0, count: p.count)
-                let mu = momentum
+                let mu = schedule.momentum(at: step).map(Float.init) ?? momentum
                 p.value.withUnsafeMutableBufferPointer { w in
                     p.grad.withUnsafeBufferPointer { g in
                         v.withUnsafeMutableBufferPointer { v in
@@ -121,6 +153,8 @@ public final class Adam: Optimizer {
         Profiler.time(.optimizer) {
             let lr = Float(schedule.rate(at: step))
             let t = Double(step + 1)
+            // A one-cycle schedule sets β₁ each step; the bias correction uses the current β₁ (as PyTorch).
+            let beta1 = schedule.momentum(at: step).map(Float.init) ?? self.beta1
             let c1 = Float(1 - Foundation.pow(Double(beta1), t)), c2 = Float(1 - Foundation.pow(Double(beta2), t))
             let (b1, b2, eps) = (beta1, beta2, epsilon)
             for p in parameters where p.trainable {
