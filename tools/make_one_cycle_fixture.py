@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Write Tests/NeuralTests/Fixtures/one-cycle.json: PyTorch's OneCycleLR (cosine annealing, two
-phases) driving SGD (momentum cycled) and Adam (β₁ cycled, weight decay) on a fixed quadratic:
+phases) driving SGD (momentum cycled), Adam (β₁ cycled, L2 weight decay) and AdamW (decoupled weight
+decay) on a fixed quadratic:
 per-step learning rates and momenta, and the weights after every step.
 
   loss(w) = Σ a_i·w_i² + b_i·w_i  →  grad = 2·a·w + b
@@ -24,6 +25,8 @@ def run(kind):
     a, b = torch.tensor(A, dtype=torch.float64), torch.tensor(B, dtype=torch.float64)
     if kind == "sgd":
         opt = torch.optim.SGD([w], lr=0.1, momentum=0.9, weight_decay=0.01)
+    elif kind == "adamw":
+        opt = torch.optim.AdamW([w], lr=0.1, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
     else:
         opt = torch.optim.Adam([w], lr=0.1, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, anneal_strategy="cos", three_phase=False, **SETTINGS)
@@ -41,7 +44,7 @@ def run(kind):
 
 
 def main():
-    data = dict(settings=SETTINGS, a=A, b=B, w0=W0, weight_decay=0.01, sgd=run("sgd"), adam=run("adam"),
+    data = dict(settings=SETTINGS, a=A, b=B, w0=W0, weight_decay=0.01, sgd=run("sgd"), adam=run("adam"), adamw=run("adamw"),
                 torch=torch.__version__)
     with open(OUT, "w") as f:
         json.dump(data, f, indent=1)

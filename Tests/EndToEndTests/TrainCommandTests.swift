@@ -259,6 +259,24 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertThrowsError(try TrainSettings.resolve(flags: flags, config: bad)) { error in
             XCTAssertEqual("\(error)", bad + ": momentum: must be 0.0…1.0 (got 2.0)")
         }
+        // One-cycle: lr is the peak, the schedule spans every step of the run; lr_decay does not apply.
+        try "schedule: one-cycle\nepochs: 4\noptimizer: adam\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let cycle = try TrainSettings.resolve(flags: flags, config: bad)
+        XCTAssertEqual(cycle.schedule, .oneCycle); XCTAssertEqual(cycle.lrDecay, 0)
+        let optimizer = TrainJob.makeOptimizer(cycle, stepsPerEpoch: 10)
+        XCTAssertEqual(optimizer.schedule.rate(at: 0), 0.5 / 25, accuracy: 1e-12)
+        XCTAssertEqual(optimizer.schedule.rate(at: 9), 0.5, accuracy: 1e-12, "the peak after 25 % of 40 steps")
+        XCTAssertEqual(optimizer.schedule.rate(at: 39), 0.5 / 25 / 1e5, accuracy: 1e-15)
+        XCTAssertEqual(optimizer.schedule.momentum(at: 9), 0.85)
+        XCTAssertNil(TrainJob.makeOptimizer(paper).schedule.momentum(at: 0), "time decay leaves momentum alone")
+        try "schedule: one-cycle\nlr_decay: 0.001\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try TrainSettings.resolve(flags: flags, config: bad)) { error in
+            XCTAssertTrue("\(error)".hasPrefix(bad + ": lr_decay: "), "\(error)")
+        }
+        try "schedule: cyclic\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try TrainSettings.resolve(flags: flags, config: bad)) { error in
+            XCTAssertTrue("\(error)".contains("schedule"), "\(error)")
+        }
     }
 
     /// Equivalence: densenet-tiny, same seed and global batch, 3 steps: with --sync-bn the weights of

@@ -3,8 +3,8 @@ import XCTest
 @testable import Neural
 
 /// The one-cycle schedule against PyTorch's OneCycleLR (tools/make_one_cycle_fixture.py): the
-/// learning rate and the cycled momentum at every step, and SGD and Adam driven by it on a fixed
-/// quadratic, weights after every step.
+/// learning rate and the cycled momentum at every step, and SGD, Adam and AdamW driven by it on a
+/// fixed quadratic, weights after every step.
 final class OneCycleTests: XCTestCase {
     struct Run: Decodable { let lr: [Double]; let momentum: [Double]; let weights: [[Double]] }
     struct Settings: Decodable {
@@ -13,7 +13,7 @@ final class OneCycleTests: XCTestCase {
     }
     struct Fixture: Decodable {
         let settings: Settings; let a: [Double]; let b: [Double]; let w0: [Double]; let weight_decay: Double
-        let sgd: Run; let adam: Run
+        let sgd: Run; let adam: Run; let adamw: Run
     }
 
     func fixture() throws -> Fixture {
@@ -39,10 +39,12 @@ final class OneCycleTests: XCTestCase {
         XCTAssertNil(LearningRateSchedule(base: 0.1, kind: .cosine(totalSteps: 10, minimum: 0)).momentum(at: 3))
     }
 
-    func testSGDAndAdamFollowPyTorchStepByStep() throws {
+    func testSGDAdamAndAdamWFollowPyTorchStepByStep() throws {
         let f = try fixture()
         for (name, optimizer, run) in [("sgd", SGD(schedule: schedule(f.settings), momentum: 0.9, weightDecay: Float(f.weight_decay)) as Optimizer, f.sgd),
-                                       ("adam", Adam(schedule: schedule(f.settings), weightDecay: Float(f.weight_decay)), f.adam)] {
+                                       ("adam", Adam(schedule: schedule(f.settings), weightDecay: Float(f.weight_decay)), f.adam),
+                                       ("adamw", Adam(schedule: schedule(f.settings), weightDecay: Float(f.weight_decay), decoupled: true),
+                                        f.adamw)] {
             let w = Parameter(name: "w", shape: [f.w0.count], value: f.w0.map(Float.init))
             for step in 0..<f.settings.total_steps {
                 for i in 0..<w.count { w.grad[i] = Float(2 * f.a[i]) * w.value[i] + Float(f.b[i]) }

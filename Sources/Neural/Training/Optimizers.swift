@@ -135,18 +135,22 @@ public final class SGD: Optimizer {
 }
 
 /// Adam (Kingma & Ba) with bias correction; defaults α 1e-4, β₁ 0.9, β₂ 0.999, ε 1e-8.
+/// Weight decay is L2 (added to the gradient, PyTorch's Adam) or, `decoupled`, AdamW's
+/// (Loshchilov & Hutter: w ← w·(1 − lr·λ) before the Adam step; PyTorch's AdamW, fastai's default).
 public final class Adam: Optimizer {
     public var step = 0
     public var schedule: LearningRateSchedule
     public var beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
+    public let decoupled: Bool
     public var firstMoment: [String: [Float]] = [:]
     public var secondMoment: [String: [Float]] = [:]
-    public var kindName: String { "adam" }
+    public var kindName: String { decoupled ? "adamw" : "adam" }
 
     public init(schedule: LearningRateSchedule = LearningRateSchedule(base: 1e-4),
-                beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0) {
+                beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0,
+                decoupled: Bool = false) {
         self.schedule = schedule; self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon
-        self.weightDecay = weightDecay
+        self.weightDecay = weightDecay; self.decoupled = decoupled
     }
 
     public func update(_ parameters: [Parameter]) {
@@ -165,8 +169,10 @@ public final class Adam: Optimizer {
                     p.grad.withUnsafeBufferPointer { g in
                         m.withUnsafeMutableBufferPointer { m in
                             v.withUnsafeMutableBufferPointer { v in
+                                let (l2, shrink) = decoupled ? (Float(0), 1 - lr * wd) : (wd, Float(1))
                                 for i in 0..<w.count {
-                                    let gi = g[i] + wd * w[i]
+                                    w[i] *= shrink
+                                    let gi = g[i] + l2 * w[i]
                                     m[i] = b1 * m[i] + (1 - b1) * gi
                                     v[i] = b2 * v[i] + (1 - b2) * gi * gi
                                     w[i] -= lr * (m[i] / c1) / ((v[i] / c2).squareRoot() + eps)

@@ -90,7 +90,7 @@ public enum TrainJob {
         }
 
         let model = try modelConfig.makeModel(seed: settings.seed)
-        let optimizer = makeOptimizer(settings)
+        let optimizer = makeOptimizer(settings, stepsPerEpoch: stepsPerEpoch)
         if rank == 0 {
             if let from = start?.checkpoint {
                 try WeightIO.loadWeights(into: model, path: from)
@@ -327,11 +327,21 @@ public enum TrainJob {
         var history: [EpochRecord]
     }
 
-    static func makeOptimizer(_ s: ResolvedTrainSettings) -> Optimizer {
-        let schedule = LearningRateSchedule(base: s.lr, kind: s.lrDecay > 0 ? .timeDecay(decay: s.lrDecay) : .constant)
+    /// `stepsPerEpoch` sizes a one-cycle schedule (epochs × steps; fastai's shape: 25 % warm, lr/25 →
+    /// lr → lr/(25·10⁵), momentum 0.95 → 0.85 → 0.95).
+    static func makeOptimizer(_ s: ResolvedTrainSettings, stepsPerEpoch: Int = 1) -> Optimizer {
+        let kind: LearningRateSchedule.Kind
+        if s.schedule == .oneCycle {
+            kind = .oneCycle(totalSteps: max(1, s.epochs * stepsPerEpoch), pctStart: 0.25, divFactor: 25, finalDivFactor: 1e5,
+                             baseMomentum: 0.85, maxMomentum: 0.95)
+        } else {
+            kind = s.lrDecay > 0 ? .timeDecay(decay: s.lrDecay) : .constant
+        }
+        let schedule = LearningRateSchedule(base: s.lr, kind: kind)
         switch s.optimizer {
         case .sgd: return SGD(schedule: schedule, momentum: Float(s.momentum), weightDecay: Float(s.weightDecay))
         case .adam: return Adam(schedule: schedule, weightDecay: Float(s.weightDecay))
+        case .adamw: return Adam(schedule: schedule, weightDecay: Float(s.weightDecay), decoupled: true)
         }
     }
 

@@ -3,8 +3,14 @@ import Imaging
 import Neural
 import Storage
 
-public enum OptimizerKind: String, CaseIterable, Codable, Sendable { case sgd, adam }
+/// adamw: Adam with decoupled weight decay (fastai's default, the celldeath recipe's).
+public enum OptimizerKind: String, CaseIterable, Codable, Sendable { case sgd, adam, adamw }
 public enum LossKind: String, CaseIterable, Codable, Sendable { case ce, focal, mae }
+/// The learning-rate schedule: Keras time decay (`lr_decay`, the paper's), or the one-cycle policy
+/// of the celldeath method's fastai recipe (`lr` is the peak; LearningRateSchedule.oneCycle).
+public enum ScheduleKind: String, CaseIterable, Codable, Sendable {
+    case timeDecay = "time-decay", oneCycle = "one-cycle"
+}
 /// What a run learns: `classification` of patches (patches.h5), or `count` regression of whole-image
 /// maps against their counts (maps.h5, the PL counter's stage 2; loss mae).
 public enum TaskKind: String, CaseIterable, Codable, Sendable { case classification, count }
@@ -88,6 +94,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     public var momentum: Double?
     public var weightDecay: Double?
     public var lrDecay: Double?
+    public var schedule: ScheduleKind?
     public var loss: LossKind?
     public var focalGamma: Double?
     public var classWeights: ClassWeighting?
@@ -107,7 +114,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case data, model, out, epochs, batchSize = "batch_size", optimizer, lr, momentum, weightDecay = "weight_decay"
-        case lrDecay = "lr_decay", loss, focalGamma = "focal_gamma", classWeights = "class_weights", patience, seed, resume
+        case lrDecay = "lr_decay", schedule, loss, focalGamma = "focal_gamma", classWeights = "class_weights", patience, seed, resume
         case initFrom = "init", checkpointEvery = "checkpoint_every", keep, augment, maxDegrees = "max_degrees"
         case checksumEvery = "checksum_every", syncBN = "sync_bn", task, alsoTrain = "also_train"
     }
@@ -127,6 +134,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         momentum = try c.decodeFiniteIfPresent(.momentum)
         weightDecay = try c.decodeFiniteIfPresent(.weightDecay)
         lrDecay = try c.decodeFiniteIfPresent(.lrDecay)
+        schedule = try c.decodeIfPresent(ScheduleKind.self, forKey: .schedule)
         loss = try c.decodeIfPresent(LossKind.self, forKey: .loss)
         focalGamma = try c.decodeFiniteIfPresent(.focalGamma)
         classWeights = try c.decodeIfPresent(ClassWeighting.self, forKey: .classWeights)
@@ -151,6 +159,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         r.epochs = epochs ?? base.epochs; r.batchSize = batchSize ?? base.batchSize
         r.optimizer = optimizer ?? base.optimizer; r.lr = lr ?? base.lr; r.momentum = momentum ?? base.momentum
         r.weightDecay = weightDecay ?? base.weightDecay; r.lrDecay = lrDecay ?? base.lrDecay; r.loss = loss ?? base.loss
+        r.schedule = schedule ?? base.schedule
         r.focalGamma = focalGamma ?? base.focalGamma; r.classWeights = classWeights ?? base.classWeights
         r.patience = patience ?? base.patience; r.seed = seed ?? base.seed; r.resume = resume ?? base.resume
         r.initFrom = initFrom ?? base.initFrom; r.checkpointEvery = checkpointEvery ?? base.checkpointEvery
@@ -165,7 +174,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     public static let defaults: TrainSettings = {
         var d = TrainSettings()
         d.model = "densenet121"; d.epochs = 50; d.batchSize = 32; d.optimizer = .sgd; d.lr = 1e-3; d.momentum = 0.9
-        d.weightDecay = 0; d.lrDecay = 1e-7; d.loss = .ce; d.focalGamma = 2; d.classWeights = ClassWeighting.none
+        d.weightDecay = 0; d.lrDecay = 1e-7; d.schedule = .timeDecay; d.loss = .ce; d.focalGamma = 2; d.classWeights = ClassWeighting.none
         d.patience = 10; d.seed = 42; d.resume = .auto; d.checkpointEvery = 0; d.keep = 3; d.augment = true
         d.maxDegrees = 10; d.checksumEvery = 50; d.syncBN = false; d.task = .classification
         return d
@@ -201,6 +210,9 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         try range("keep", merged.keep!, 1...1000)
         try range("max_degrees", merged.maxDegrees!, 0...180)
         try range("checksum_every", merged.checksumEvery!, 0...10_000_000)
+        if merged.schedule == .oneCycle, given.lrDecay != nil {
+            throw fail("lr_decay", "is the time-decay schedule's; with schedule one-cycle the rate follows the cycle (drop lr_decay)")
+        }
         if let extra = merged.alsoTrain, !extra.isEmpty, task != .count {
             throw fail("also_train", "adds maps to a count task's training (--task count); a classification run takes one patches file")
         }
@@ -211,7 +223,8 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         return ResolvedTrainSettings(
             data: data, model: merged.model!, out: out, epochs: merged.epochs!, batchSize: merged.batchSize!,
             optimizer: merged.optimizer!, lr: merged.lr!, momentum: merged.momentum!, weightDecay: merged.weightDecay!,
-            lrDecay: merged.lrDecay!, loss: merged.loss!, focalGamma: merged.focalGamma!, classWeights: merged.classWeights!,
+            lrDecay: merged.schedule == .oneCycle ? 0 : merged.lrDecay!,
+            schedule: merged.schedule == .oneCycle ? .oneCycle : nil, loss: merged.loss!, focalGamma: merged.focalGamma!, classWeights: merged.classWeights!,
             patience: merged.patience!, seed: merged.seed!, resume: merged.resume!, initFrom: merged.initFrom,
             checkpointEvery: merged.checkpointEvery!, keep: merged.keep!, augment: merged.augment!,
             maxDegrees: merged.maxDegrees!, checksumEvery: merged.checksumEvery!, syncBN: merged.syncBN!, task: task, config: config,
@@ -231,6 +244,8 @@ public struct ResolvedTrainSettings: Codable, Equatable, Sendable {
     public var momentum: Double
     public var weightDecay: Double
     public var lrDecay: Double
+    /// nil: time decay (`lrDecay`); absent from the JSON of runs from before the key.
+    public var schedule: ScheduleKind? = nil
     public var loss: LossKind
     public var focalGamma: Double
     public var classWeights: ClassWeighting

@@ -4,6 +4,7 @@ import Neural
 import Pipeline
 
 extension OptimizerKind: ExpressibleByArgument {}
+extension ScheduleKind: ExpressibleByArgument {}
 extension LossKind: ExpressibleByArgument {}
 extension TaskKind: ExpressibleByArgument {}
 
@@ -64,6 +65,9 @@ struct Train: DistributedCommand {
     @Option(help: "Keras time decay of the learning rate: lr / (1 + decay · step), 0…1 (default 1e-7, the paper's).")
     var lrDecay: Double?
 
+    @Option(help: "Learning-rate schedule: time-decay (--lr-decay, the paper's) or one-cycle (fastai's: --lr is the peak, reached after 25 % of the steps; momentum or Adam's β₁ cycles 0.95 → 0.85 → 0.95) (default time-decay).")
+    var schedule: ScheduleKind?
+
     @Option(help: "Loss: cross-entropy or focal (γ = 2) for classification, mean absolute error for counts (default ce, or mae with --task count).")
     var loss: LossKind?
 
@@ -117,7 +121,7 @@ struct Train: DistributedCommand {
         var flags = TrainSettings()
         flags.data = data; flags.model = model; flags.out = out; flags.epochs = epochs; flags.batchSize = batchSize
         flags.optimizer = optimizer; flags.lr = lr; flags.momentum = momentum; flags.weightDecay = weightDecay
-        flags.lrDecay = lrDecay; flags.loss = loss; flags.classWeights = classWeights.flatMap(ClassWeighting.init(argument:))
+        flags.lrDecay = lrDecay; flags.schedule = schedule; flags.loss = loss; flags.classWeights = classWeights.flatMap(ClassWeighting.init(argument:))
         flags.patience = patience; flags.seed = seed; flags.resume = resume.map(ResumeMode.init(argument:))
         flags.initFrom = initFrom; flags.checkpointEvery = checkpointEvery; flags.keep = keep; flags.task = task
         if !alsoTrain.isEmpty { flags.alsoTrain = alsoTrain }
