@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Write Tests/NeuralTests/Fixtures/resnet-{basic,bottleneck}-parity.h5: PyTorch reference numbers
+"""Write Tests/NeuralTests/Fixtures/resnet-{basic,bottleneck,basic-fastai}-parity.h5: PyTorch reference numbers
 for the engine's ResNet, built from torchvision's own BasicBlock / Bottleneck classes.
 
 torchvision's ResNet class fixes the stem and stage widths at 64…512; a kilobyte fixture needs a
 narrow one, so `NarrowResNet` below repeats torchvision's ResNet.__init__ / _make_layer with a
 `width` argument (same modules, same registration order, hence the same state_dict names).
 Configurations: width 4, layers [2, 1, 2] (identity and projection shortcuts, stride 2 in stages
-2 and 3), 3 input channels, 3 classes; a 3×3×40×48 batch (not square).
+2 and 3), 3 input channels, 3 classes; a 3×3×40×48 batch (not square). The -fastai fixture puts
+fastai's create_head (concat pooling, BN, Linear 16, ReLU, BN, Linear; dropout 0) on the basic net.
 
   /model/...                initial weights (state_dict key '.' -> '/'), attribute `config` (JSON)
   /input [3,3,40,48]  /labels [3] int64
@@ -32,8 +33,22 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 LR, MOMENTUM, WEIGHT_DECAY, STEPS = 0.05, 0.9, 1e-3, 3
 
 
+class AdaptiveConcatPool2d(nn.Module):
+    """fastai's: max pool then average pool, concatenated on channels."""
+    def forward(self, x):
+        return torch.cat([F.adaptive_max_pool2d(x, 1), F.adaptive_avg_pool2d(x, 1)], 1)
+
+
+def fastai_head(nf, n_out, hidden, ps):
+    """fastai's create_head(nf, n_out, lin_ftrs=[hidden], ps, concat_pool=True, first_bn=True):
+    indices 2, 4, 6, 8 hold the BatchNorm1d / Linear tensors."""
+    return nn.Sequential(AdaptiveConcatPool2d(), nn.Flatten(), nn.BatchNorm1d(2 * nf), nn.Dropout(ps / 2),
+                         nn.Linear(2 * nf, hidden, bias=False), nn.ReLU(inplace=True), nn.BatchNorm1d(hidden),
+                         nn.Dropout(ps), nn.Linear(hidden, n_out, bias=False))
+
+
 class NarrowResNet(nn.Module):
-    def __init__(self, block, layers, width, in_channels, num_classes):
+    def __init__(self, block, layers, width, in_channels, num_classes, head_hidden=None):
         super().__init__()
         self.inplanes = width
         self.conv1 = nn.Conv2d(in_channels, width, kernel_size=7, stride=2, padding=3, bias=False)
@@ -42,8 +57,12 @@ class NarrowResNet(nn.Module):
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         for i, count in enumerate(layers):
             setattr(self, f"layer{i + 1}", self._make_layer(block, width << i, count, stride=1 if i == 0 else 2))
-        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.fc = nn.Linear((width << (len(layers) - 1)) * block.expansion, num_classes)
+        features = (width << (len(layers) - 1)) * block.expansion
+        if head_hidden:
+            self.head = fastai_head(features, num_classes, head_hidden, 0.0)
+        else:
+            self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+            self.fc = nn.Linear(features, num_classes)
         self.stages = len(layers)
 
     def _make_layer(self, block, planes, blocks, stride):
@@ -60,6 +79,8 @@ class NarrowResNet(nn.Module):
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         for i in range(self.stages):
             x = getattr(self, f"layer{i + 1}")(x)
+        if hasattr(self, "head"):
+            return self.head(x)
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
@@ -67,14 +88,17 @@ def key(name):
     return name.replace(".", "/")
 
 
-def write(kind, block, seed, sgd_steps=True):
-    config = dict(architecture="resnet", name=f"resnet-{kind}-parity", block=kind, layers=[2, 1, 2], width=4,
+def write(kind, block, seed, sgd_steps=True, head_hidden=None):
+    name = f"resnet-{kind}" + ("-fastai" if head_hidden else "")
+    config = dict(architecture="resnet", name=f"{name}-parity", block=kind, layers=[2, 1, 2], width=4,
                   input_channels=3, num_classes=3, input_size=40, input_width=48)
+    if head_hidden:
+        config.update(head="fastai", head_hidden=head_hidden, head_dropout=0.0)
     torch.manual_seed(seed)
-    model = NarrowResNet(block, config["layers"], config["width"], 3, 3)
+    model = NarrowResNet(block, config["layers"], config["width"], 3, 3, head_hidden)
     with torch.no_grad():
         for mod in model.modules():
-            if isinstance(mod, nn.BatchNorm2d):
+            if isinstance(mod, (nn.BatchNorm2d, nn.BatchNorm1d)):
                 mod.weight.uniform_(0.5, 1.5)
                 mod.bias.uniform_(-0.2, 0.2)
                 mod.running_mean.uniform_(-0.1, 0.1)
@@ -83,7 +107,7 @@ def write(kind, block, seed, sgd_steps=True):
     x = torch.randn(3, 3, 40, 48, generator=g)
     y = torch.tensor([0, 2, 1])
     initial = {k: v.detach().clone() for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
-    out = os.path.join(HERE, "..", "Tests", "NeuralTests", "Fixtures", f"resnet-{kind}-parity.h5")
+    out = os.path.join(HERE, "..", "Tests", "NeuralTests", "Fixtures", f"{name}-parity.h5")
     with h5py.File(out, "w") as f:
         f.attrs["format"] = "netosis.checkpoint"
         f.attrs["format_version"] = np.int32(1)
@@ -131,6 +155,7 @@ def main():
     torch.set_num_threads(1)
     write("basic", BasicBlock, 2024)
     write("bottleneck", Bottleneck, 2025, sgd_steps=False)   # the optimizer path is the same: keep it small
+    write("basic", BasicBlock, 2026, sgd_steps=False, head_hidden=16)   # fastai's head (dropout 0: masks differ)
 
 
 if __name__ == "__main__":

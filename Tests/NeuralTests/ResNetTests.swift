@@ -22,7 +22,8 @@ final class ResNetTests: XCTestCase {
 
     func checkParity(_ kind: String, blocks: Int, tensors: Int, file line: UInt = #line) throws {
         let (model, file, x, labels) = try load(kind)
-        XCTAssertEqual(model.config.block.rawValue, kind)
+        XCTAssertEqual(model.config.block.rawValue, kind.replacingOccurrences(of: "-fastai", with: ""))
+        XCTAssertEqual(model.fastaiHead != nil, kind.hasSuffix("-fastai"))
         XCTAssertEqual(model.blocks.count, blocks)
         let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         XCTAssertNotEqual(h, w, "the fixture's input is not square")
@@ -53,6 +54,29 @@ final class ResNetTests: XCTestCase {
     // basic net, 3 for the bottleneck one, whose first block already widens 4 → 16).
     func testBasicBlocksMatchTorchvision() throws { try checkParity("basic", blocks: 5, tensors: 7 + 5 * 10 + 2 * 5) }
     func testBottleneckBlocksMatchTorchvision() throws { try checkParity("bottleneck", blocks: 5, tensors: 7 + 5 * 15 + 3 * 5) }
+    // fastai's head instead of fc: 2 BatchNorm1d (4 tensors each) and 2 bias-free Linears.
+    func testFastaiHeadMatchesPyTorch() throws { try checkParity("basic-fastai", blocks: 5, tensors: 5 + 5 * 10 + 2 * 5 + 10) }
+
+    /// The head's dropout (p/2, p) is active in training, keyed by step and sample like every dropout
+    /// of the engine (the same masks on any rank count), and off at inference.
+    func testFastaiHeadDropoutIsKeyedBySample() throws {
+        let config = ResNetConfig(name: "d", block: .basic, layers: [1, 1], width: 4, numClasses: 3, inputSize: 24,
+                                  inputWidth: 28, head: .fastai, headHidden: 32, headDropout: 0.5)
+        let model = try ResNet(config: config, seed: 3)
+        let x = randomArray(4 * 24 * 28 * 3, seed: 5)
+        func logits(_ images: [Float], batch: Int, training: Bool, first: Int = 0, stride: Int = 1) -> [Float] {
+            model.setRandomStream(step: 7, firstSample: first, sampleStride: stride)
+            return Array(UnsafeBufferPointer(start: model.forward(images, batch: batch, height: 24, width: 28, training: training),
+                                             count: batch * 3))
+        }
+        XCTAssertEqual(logits(x, batch: 4, training: false), logits(x, batch: 4, training: false))
+        let a = logits(x, batch: 4, training: true), b = logits(x, batch: 4, training: true)
+        XCTAssertEqual(a, b, "the same step and samples: the same masks")
+        model.setRandomStream(step: 8, firstSample: 0, sampleStride: 1)
+        let c = Array(UnsafeBufferPointer(start: model.forward(x, batch: 4, height: 24, width: 28, training: true), count: 12))
+        XCTAssertNotEqual(a, c, "another step: other masks")
+        XCTAssertNotEqual(a, logits(x, batch: 4, training: false), "dropout is active in training")
+    }
 
     func testThreeSGDMomentumStepsMatchTorch() throws {
         let (model, file, x, labels) = try load("basic")

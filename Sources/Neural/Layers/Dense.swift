@@ -1,22 +1,23 @@
 import Determinism
 import Foundation
 
-/// Fully connected layer: y = x·Wᵀ + b with W [out, in] (PyTorch's Linear layout).
+/// Fully connected layer: y = x·Wᵀ + b with W [out, in] (PyTorch's Linear layout); `bias: false`
+/// leaves b out (a Linear followed by BatchNorm, as in fastai's head).
 public final class Dense {
     public let inFeatures: Int, outFeatures: Int
-    public let weight: Parameter, bias: Parameter
+    public let weight: Parameter, bias: Parameter?
 
-    public init(name: String, inFeatures: Int, outFeatures: Int, generator: inout SplitMix64) {
+    public init(name: String, inFeatures: Int, outFeatures: Int, bias hasBias: Bool = true, generator: inout SplitMix64) {
         self.inFeatures = inFeatures; self.outFeatures = outFeatures
         // PyTorch's Linear default: U(−1/√in, 1/√in) for weight and bias.
         let bound = Float(1 / Double(inFeatures).squareRoot())
         weight = Parameter(name: name + "/weight", shape: [outFeatures, inFeatures],
                            value: (0..<outFeatures * inFeatures).map { _ in bound * (2 * generator.nextUnitFloat() - 1) })
-        bias = Parameter(name: name + "/bias", shape: [outFeatures],
-                         value: (0..<outFeatures).map { _ in bound * (2 * generator.nextUnitFloat() - 1) }, decays: false)
+        bias = hasBias ? Parameter(name: name + "/bias", shape: [outFeatures],
+                                   value: (0..<outFeatures).map { _ in bound * (2 * generator.nextUnitFloat() - 1) }, decays: false) : nil
     }
 
-    public var parameters: [Parameter] { [weight, bias] }
+    public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
     public func forward(x: UnsafePointer<Float>, batch: Int, y: UnsafeMutablePointer<Float>) {
         Profiler.time(.dense) {
@@ -24,7 +25,7 @@ public final class Dense {
                 BLAS.sgemm(.none, .transpose, m: batch, n: outFeatures, k: inFeatures,
                            a: x, b: w.baseAddress!, c: y)
             }
-            for n in 0..<batch { for o in 0..<outFeatures { y[n * outFeatures + o] += bias.value[o] } }
+            if let bias { for n in 0..<batch { for o in 0..<outFeatures { y[n * outFeatures + o] += bias.value[o] } } }
         }
     }
 
@@ -34,7 +35,7 @@ public final class Dense {
                 BLAS.sgemm(.transpose, .none, m: outFeatures, n: inFeatures, k: batch,
                            a: dy, b: x, beta: 1, c: dw.baseAddress!)
             }
-            for n in 0..<batch { for o in 0..<outFeatures { bias.grad[o] += dy[n * outFeatures + o] } }
+            if let bias { for n in 0..<batch { for o in 0..<outFeatures { bias.grad[o] += dy[n * outFeatures + o] } } }
             if let dx {
                 weight.value.withUnsafeBufferPointer { w in
                     BLAS.sgemm(.none, .none, m: batch, n: inFeatures, k: outFeatures,

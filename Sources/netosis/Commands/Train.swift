@@ -59,7 +59,7 @@ struct Train: DistributedCommand {
     @Option(help: "SGD momentum, 0…1 (default 0.9).")
     var momentum: Double?
 
-    @Option(help: "L2 weight decay, 0…1 (default 0).")
+    @Option(help: "Weight decay, 0…1 (default 0): L2 with sgd and adam, decoupled with adamw.")
     var weightDecay: Double?
 
     @Option(help: "Keras time decay of the learning rate: lr / (1 + decay · step), 0…1 (default 1e-7, the paper's).")

@@ -3,14 +3,16 @@ import Foundation
 
 /// A ResNet (He et al., *Deep Residual Learning for Image Recognition*, 2016) with torchvision's
 /// structure and state_dict names: conv1 7×7/2 → bn1 → ReLU → max-pool 3×3/2 → layer1…layerN of
-/// `ResidualBlock`s → global average pool → fc. Channels-last like every network of the engine;
-/// any input height × width the stages can reduce.
+/// `ResidualBlock`s → global average pool → fc (or fastai's head, `FastaiHead`). Channels-last like
+/// every network of the engine; any input height × width the stages can reduce.
 public final class ResNet: Model {
     public let config: ResNetConfig
     public let conv1: Conv2D, bn1: BatchNorm2D, maxpool: MaxPool2D
     /// stages[i][j] is torchvision's layer{i+1}.{j}.
     public let stages: [[ResidualBlock]]
-    public let fc: Dense
+    /// torchvision's classifier, or nil with fastai's head.
+    public let fc: Dense?
+    public let fastaiHead: FastaiHead?
     public var gradientsReady: ((Parameter) -> Void)?
 
     /// Buffers every block shares: convolution lowering and backward's gradients.
@@ -26,9 +28,12 @@ public final class ResNet: Model {
     /// Each block's input size in the last forward.
     private var blockInputs: [(height: Int, width: Int)] = []
 
+    /// Weights and dropout masks come from it (a replica keeps it).
+    private let seed: UInt64
+
     public init(config: ResNetConfig, seed: UInt64 = 0) throws {
         try config.validate()
-        self.config = config
+        self.config = config; self.seed = seed
         var g = SplitMix64(seed: seed, skipping: 0)
         conv1 = Conv2D(name: "conv1", inChannels: config.inputChannels, outChannels: config.width, kernel: 7, stride: 2,
                        padding: 3, generator: &g)
@@ -46,8 +51,20 @@ public final class ResNet: Model {
             })
         }
         self.stages = stages
-        fc = Dense(name: "fc", inFeatures: channels, outFeatures: config.numClasses, generator: &g)
+        if config.head == .fastai {
+            fc = nil
+            fastaiHead = FastaiHead(features: channels, hidden: config.headHidden, classes: config.numClasses,
+                                    dropout: config.headDropout, seed: seed, generator: &g)
+        } else {
+            fc = Dense(name: "fc", inFeatures: channels, outFeatures: config.numClasses, generator: &g)
+            fastaiHead = nil
+        }
+        features = channels
     }
+
+    /// Channels of the last stage (the head's input).
+    public let features: Int
+    private var headTensors: [Parameter] { fc?.parameters ?? fastaiHead!.tensors }
 
     var blocks: [ResidualBlock] { stages.flatMap { $0 } }
 
@@ -56,17 +73,23 @@ public final class ResNet: Model {
     public var modelConfig: ModelConfig { .resnet(config) }
     /// torchvision's state_dict order.
     public var stateTensors: [Parameter] {
-        conv1.parameters + bn1.parameters + bn1.state + blocks.flatMap(\.tensors) + fc.parameters
+        conv1.parameters + bn1.parameters + bn1.state + blocks.flatMap(\.tensors) + headTensors
     }
     public var parameters: [Parameter] { stateTensors.filter(\.trainable) }
     public var buffers: [Parameter] { stateTensors.filter { !$0.trainable } }
     public var inputKernelName: String? { conv1.weight.name }
     public var batchNormSync: BatchNormSync? {
-        didSet { for norm in [bn1] + blocks.flatMap(\.batchNorms) { norm.sync = batchNormSync } }
+        didSet { for norm in [bn1] + blocks.flatMap(\.batchNorms) + (fastaiHead?.batchNorms ?? []) { norm.sync = batchNormSync } }
+    }
+
+    public func setRandomStream(step: Int, firstSample: Int, sampleStride: Int) {
+        for dropout in fastaiHead?.dropouts ?? [] {
+            dropout.step = UInt64(step); dropout.firstSample = firstSample; dropout.sampleStride = sampleStride
+        }
     }
 
     public func replica() throws -> any Model {
-        let copy = try ResNet(config: config)
+        let copy = try ResNet(config: config, seed: seed)
         copy.copyState(from: self)
         return copy
     }
@@ -94,11 +117,14 @@ public final class ResNet: Model {
             features = UnsafePointer(block.forward(features, batch: n, height: h, width: w, training: training, scratch: scratch))
             (h, w) = block.outputSize(height: h, width: w)
         }
-        let c = fc.inFeatures
-        let p = pooled.reserve(n * c)
-        GlobalAvgPool.forward(x: features, ldx: c, batch: n, pixels: h * w, channels: c, y: p)
-        let out = logits.reserve(n * fc.outFeatures)
-        fc.forward(x: p, batch: n, y: out)
+        let out = logits.reserve(n * config.numClasses)
+        if let head = fastaiHead {
+            head.forward(features, batch: n, pixels: h * w, training: training, logits: out)
+        } else if let fc {
+            let p = pooled.reserve(n * fc.inFeatures)
+            GlobalAvgPool.forward(x: features, ldx: fc.inFeatures, batch: n, pixels: h * w, channels: fc.inFeatures, y: p)
+            fc.forward(x: p, batch: n, y: out)
+        }
         return UnsafePointer(out)
     }
 
@@ -106,14 +132,18 @@ public final class ResNet: Model {
     public func backward(logitsGradient: UnsafePointer<Float>, inputGradient wantInput: Bool) -> UnsafePointer<Float>? {
         precondition(training, "backward needs a training-mode forward")
         let (n, height, width) = shape
-        let c = fc.inFeatures
-        let dPooled = scratch.z.reserve(n * c)
-        fc.backward(x: pooled.pointer, batch: n, dy: logitsGradient, dx: dPooled)
-        gradientsReady?(fc.weight)
+        let c = features
         let last = blocks.last!
         let (lh, lw) = last.outputSize(height: blockInputs.last!.height, width: blockInputs.last!.width)
         var dy = gradientA.reserve(n * lh * lw * c)
-        GlobalAvgPool.backward(dy: UnsafePointer(dPooled), batch: n, pixels: lh * lw, channels: c, dx: dy, lddx: c)
+        if let head = fastaiHead {
+            head.backward(logitsGradient: logitsGradient, dx: dy)
+        } else if let fc {
+            let dPooled = scratch.z.reserve(n * c)
+            fc.backward(x: pooled.pointer, batch: n, dy: logitsGradient, dx: dPooled)
+            GlobalAvgPool.backward(dy: UnsafePointer(dPooled), batch: n, pixels: lh * lw, channels: c, dx: dy, lddx: c)
+        }
+        gradientsReady?(headTensors[0])
         // Each block's input is the previous block's output (the pooled stem for the first); the
         // gradient between blocks alternates between two buffers.
         let all = blocks
@@ -160,7 +190,8 @@ public final class ResNet: Model {
             if let d = block.downsample { conv(d.conv, h, w) }
             (h, w) = block.outputSize(height: h, width: w)
         }
-        return flops + 2 * Double(fc.inFeatures * fc.outFeatures)
+        let head = fastaiHead.map { 2 * $0.features * $0.hidden + $0.hidden * $0.classes } ?? features * config.numClasses
+        return flops + 2 * Double(head)
     }
 
     public func trainingFLOPs(height: Int, width: Int) -> Double {
@@ -189,7 +220,8 @@ public final class ResNet: Model {
             }
             (h, w) = block.outputSize(height: h, width: w)
         }
-        floats += col + largest * (training ? 5 : 1) + 2 * Double(n * (fc.inFeatures + fc.outFeatures))
+        let headFloats = fastaiHead.map { 14 * $0.features + 6 * $0.hidden } ?? features
+        floats += col + largest * (training ? 5 : 1) + 2 * Double(n * (headFloats + config.numClasses))
         return 4 * floats
     }
 

@@ -13,6 +13,10 @@ public struct ResNetConfig: Codable, Equatable, Sendable {
         public var expansion: Int { self == .basic ? 1 : 4 }
     }
 
+    /// The classifier: torchvision's (global average pool → fc) or fastai's `create_head`
+    /// (concatenated max and average pooling, BN, dropout, Linear(hidden), ReLU, BN, dropout, Linear).
+    public enum Head: String, Codable, Sendable { case plain, fastai }
+
     public var name: String
     public var block: Block
     /// Residual blocks per stage; stage i has width·2^i channels (×4 after a bottleneck) and
@@ -25,17 +29,25 @@ public struct ResNetConfig: Codable, Equatable, Sendable {
     /// Input height; `inputWidth` its width (landscape tiles, e.g. 480×640).
     public var inputSize: Int
     public var inputWidth: Int
+    public var head: Head
+    /// fastai head: width of its hidden layer (512) and dropout p (p/2 before the first Linear, p
+    /// before the second; 0.5 in the celldeath recipe).
+    public var headHidden: Int
+    public var headDropout: Double
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, block, layers, width, inputChannels = "input_channels", numClasses = "num_classes"
-        case inputSize = "input_size", inputWidth = "input_width", architecture
+        case inputSize = "input_size", inputWidth = "input_width", head, headHidden = "head_hidden"
+        case headDropout = "head_dropout", architecture
     }
 
     public init(name: String, block: Block, layers: [Int], width: Int = 64, inputChannels: Int = 3,
-                numClasses: Int = 2, inputSize: Int = 224, inputWidth: Int? = nil) {
+                numClasses: Int = 2, inputSize: Int = 224, inputWidth: Int? = nil, head: Head = .plain,
+                headHidden: Int = 512, headDropout: Double = 0.5) {
         self.name = name; self.block = block; self.layers = layers; self.width = width
         self.inputChannels = inputChannels; self.numClasses = numClasses
         self.inputSize = inputSize; self.inputWidth = inputWidth ?? inputSize
+        self.head = head; self.headHidden = headHidden; self.headDropout = headDropout
     }
 
     public init(from decoder: Decoder) throws {
@@ -58,6 +70,13 @@ public struct ResNetConfig: Codable, Equatable, Sendable {
         numClasses = try c.decodeIfPresent(Int.self, forKey: .numClasses) ?? 2
         inputSize = try c.decodeIfPresent(Int.self, forKey: .inputSize) ?? 224
         inputWidth = try c.decodeIfPresent(Int.self, forKey: .inputWidth) ?? inputSize
+        let headName = try c.decodeIfPresent(String.self, forKey: .head) ?? "plain"
+        guard let head = Head(rawValue: headName) else {
+            throw DecodingError.dataCorruptedError(forKey: .head, in: c, debugDescription: "head '\(headName)' is not plain or fastai")
+        }
+        self.head = head
+        headHidden = try c.decodeIfPresent(Int.self, forKey: .headHidden) ?? 512
+        headDropout = try c.decodeFiniteIfPresent(.headDropout) ?? 0.5
     }
 
     /// Always names its architecture (`resnet`), so a file says which network it holds.
@@ -72,6 +91,11 @@ public struct ResNetConfig: Codable, Equatable, Sendable {
         try c.encode(numClasses, forKey: .numClasses)
         try c.encode(inputSize, forKey: .inputSize)
         try c.encode(inputWidth, forKey: .inputWidth)
+        try c.encode(head.rawValue, forKey: .head)
+        if head == .fastai {
+            try c.encode(headHidden, forKey: .headHidden)
+            try c.encode(headDropout, forKey: .headDropout)
+        }
     }
 
     /// Output channels of the last stage (the classifier's input).
@@ -86,6 +110,8 @@ public struct ResNetConfig: Codable, Equatable, Sendable {
         where !range.contains(value) {
             throw fail("\(key) must be in \(range.lowerBound)…\(range.upperBound) (got \(value))")
         }
+        guard (1...65536).contains(headHidden) else { throw fail("head_hidden must be in 1…65536 (got \(headHidden))") }
+        guard headDropout >= 0 && headDropout < 1 else { throw fail("head_dropout must be in [0, 1) (got \(headDropout))") }
         guard (1...6).contains(layers.count), layers.allSatisfy({ (1...64).contains($0) }) else {
             throw fail("layers must list 1…6 block counts, each 1…64 (got \(layers))")
         }

@@ -73,18 +73,18 @@ public struct SlidingWindowPass {
                     if FFTCorrelation.worthwhile(kernelH: kh, kernelW: kw) {
                         let correlation = spectra.get(i) {
                             FFTCorrelation(weights: kernel, outChannels: out, kernelH: kh, kernelW: kw, channels: c,
-                                           dilation: dilation, bias: dense.dense.bias.value)
+                                           dilation: dilation, bias: dense.dense.bias!.value)
                         }
                         advance(correlation(map, height: h, width: w, pool: pool))
                     } else {
                         advance(Self.dilatedConvolution(map, height: h, width: w, channels: c, kernelH: kh, kernelW: kw,
-                                                        dilation: dilation, weights: kernel, outChannels: out, bias: dense.dense.bias.value,
+                                                        dilation: dilation, weights: kernel, outChannels: out, bias: dense.dense.bias!.value,
                                                         pool: pool))
                     }
                 } else {
                     advance(Self.dilatedConvolution(map, height: h, width: w, channels: c, kernelH: 1, kernelW: 1,
                                                     dilation: 1, weights: dense.dense.weight.value, outChannels: out,
-                                                    bias: dense.dense.bias.value, pool: pool))
+                                                    bias: dense.dense.bias!.value, pool: pool))
                 }
                 c = out
             case is FlattenLayer:
