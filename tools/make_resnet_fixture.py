@@ -13,11 +13,14 @@ fastai's create_head (concat pooling, BN, Linear 16, ReLU, BN, Linear; dropout 0
   /input [3,3,40,48]  /labels [3] int64
   /train/logits /train/loss /train/input_grad /train/grad/<param>   training-mode pass
   /eval/logits                                                      inference mode, initial weights
+  resnet-saliency.h5: /resnet-basic and /resnet-basic-fastai: input, class, guided_backprop,
+                    grad_cam/upsampled (at the last stage's output, hooks), eval mode
   /sgd/<tensor>, /sgd_eval_logits   after three SGD-momentum steps (lr 0.05, momentum 0.9, wd 1e-3);
                                     basic only (the optimizer path does not depend on the block)
 
 Run with a torch virtualenv:  /tmp/torch-venv/bin/python tools/make_resnet_fixture.py
 """
+import copy
 import json
 import os
 import sys
@@ -30,6 +33,7 @@ import torch.nn.functional as F
 from torchvision.models.resnet import BasicBlock, Bottleneck, conv1x1
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+SALIENCY = {}   # fixture name → (model with its initial weights, input)
 LR, MOMENTUM, WEIGHT_DECAY, STEPS = 0.05, 0.9, 1e-3, 3
 
 
@@ -84,6 +88,50 @@ class NarrowResNet(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
+class GuidedReLU(torch.autograd.Function):
+    """Springenberg et al.: a ReLU that passes only positive gradients where its input was positive."""
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (x > 0).float() * (g > 0).float()
+
+
+class GuidedReLUModule(nn.Module):
+    def forward(self, x):
+        return GuidedReLU.apply(x)
+
+
+def saliency(group, model, x, cls):
+    """Grad-CAM at the last stage's output (forward/backward hooks, as pytorch-grad-cam at
+    model.layer{N}), upsampled bilinearly; guided backprop with every ReLU guided; eval mode."""
+    import copy
+    model = copy.deepcopy(model).eval()
+    stage = getattr(model, f"layer{model.stages}")
+    store = {}
+    stage.register_forward_hook(lambda mod, inp, out: store.__setitem__("a", out))
+    stage.register_full_backward_hook(lambda mod, gin, gout: store.__setitem__("g", gout[0]))
+    model(x).gather(1, cls[:, None]).sum().backward()
+    a, grad = store["a"].detach(), store["g"].detach()
+    raw = F.relu((grad.mean(dim=(2, 3), keepdim=True) * a).sum(dim=1))
+    up = F.interpolate(raw[:, None], size=x.shape[2:], mode="bilinear", align_corners=False)[:, 0]
+    guided = copy.deepcopy(model).eval()
+    for mod in guided.modules():
+        for name, child in list(mod.named_children()):
+            if isinstance(child, nn.ReLU):
+                setattr(mod, name, GuidedReLUModule())
+    xi = x.clone().requires_grad_(True)
+    guided(xi).gather(1, cls[:, None]).sum().backward()
+    group.create_dataset("input", data=x.numpy())
+    group.create_dataset("class", data=cls.numpy())
+    group.create_dataset("guided_backprop", data=xi.grad.numpy())
+    group.create_dataset("grad_cam/upsampled", data=up.numpy())
+
+
 def key(name):
     return name.replace(".", "/")
 
@@ -121,6 +169,7 @@ def write(kind, block, seed, sgd_steps=True, head_hidden=None):
         model.eval()
         with torch.no_grad():
             f.create_dataset("eval/logits", data=model(x).numpy())
+        SALIENCY[name] = (copy.deepcopy(model), x.clone())
         model.train()
         xi = x.clone().requires_grad_(True)
         logits = model(xi)
@@ -156,6 +205,12 @@ def main():
     write("basic", BasicBlock, 2024)
     write("bottleneck", Bottleneck, 2025, sgd_steps=False)   # the optimizer path is the same: keep it small
     write("basic", BasicBlock, 2026, sgd_steps=False, head_hidden=16)   # fastai's head (dropout 0: masks differ)
+    out = os.path.join(HERE, "..", "Tests", "NeuralTests", "Fixtures", "resnet-saliency.h5")
+    with h5py.File(out, "w") as f:
+        for name in ("resnet-basic", "resnet-basic-fastai"):
+            model, x = SALIENCY[name]
+            saliency(f.create_group(name), model, x, torch.tensor([2, 0, 1]))
+    print("wrote", out, os.path.getsize(out), "bytes", file=sys.stderr)
 
 
 if __name__ == "__main__":

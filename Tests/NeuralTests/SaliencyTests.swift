@@ -50,6 +50,29 @@ final class SaliencyTests: XCTestCase {
         XCTAssertThrowsError(try Saliency(model, layer: 3))
     }
 
+    /// ResNet (torchvision's BasicBlock; plain and fastai heads): guided backprop with every ReLU
+    /// guided (the residual sum's included), Grad-CAM at the last stage's output, against PyTorch
+    /// hooks on the same weights (tools/make_resnet_fixture.py), on non-square input.
+    func testResNetMapsMatchPyTorchHooks() throws {
+        let file = try HDF5File.open(Self.fixtures.appendingPathComponent("resnet-saliency.h5").path)
+        for name in ["resnet-basic", "resnet-basic-fastai"] {
+            let model = try WeightIO.loadModel(path: Self.fixtures.appendingPathComponent("\(name)-parity.h5").path)
+            let x = Tensor.fromNCHW(try file.read("\(name)/input"), n: 3, c: 3, h: 40, w: 48)
+            let classes: [Int64] = try file.read("\(name)/class")
+            let saliency = try Saliency(model)
+            XCTAssertEqual(saliency.layerName, "layer3 (the last stage's output)")
+            let before = model.stateTensors.map(\.value)
+            let guided = saliency.maps(x.scalars, batch: 3, classes: classes.map(Int.init), method: .guidedBackprop)
+            XCTAssertLessThanOrEqual(relativeError(Tensor(shape: [3, 40, 48, 3], scalars: guided).toNCHW(),
+                                                   try file.read("\(name)/guided_backprop")), 1e-4, "\(name): guided backprop")
+            let cam = saliency.maps(x.scalars, batch: 3, classes: classes.map(Int.init), method: .gradCAM)
+            XCTAssertLessThanOrEqual(relativeError(cam, try file.read("\(name)/grad_cam/upsampled")), 1e-4, "\(name): Grad-CAM")
+            XCTAssertGreaterThan(cam.max()!, 0)
+            XCTAssertEqual(model.stateTensors.map(\.value), before, "\(name): saliency leaves weights and running statistics as they were")
+            XCTAssertThrowsError(try Saliency(model, layer: 2))
+        }
+    }
+
     /// Frozen BatchNorm: a training-mode forward gives the inference logits, and its input gradient is
     /// the inference network's (finite differences).
     func testFrozenBatchNormIsTheInferenceNetwork() throws {

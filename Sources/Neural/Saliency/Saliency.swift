@@ -20,13 +20,25 @@ public enum SaliencyMethod: String, CaseIterable, Codable, Sendable {
 /// ReLU, what pytorch-grad-cam targets); guided backprop runs a training-mode pass with every
 /// BatchNorm frozen to its running statistics (the inference numbers) and guided fused ReLUs.
 public struct Saliency {
-    enum Network { case sequential(SequentialNet), densenet(DenseNet) }
+    enum Network { case sequential(SequentialNet), densenet(DenseNet), resnet(ResNet) }
     let network: Network
-    /// The layer whose output Grad-CAM weighs: a sequential layer index; -1 for DenseNet's norm5.
+    /// The layer whose output Grad-CAM weighs: a sequential layer index; -1 for DenseNet's norm5
+    /// and for a ResNet's last stage.
     public let layer: Int
-    public var layerName: String { layer < 0 ? "features/norm5" : "layer \(layer)" }
+    public var layerName: String {
+        if case let .resnet(net) = network { return "layer\(net.config.layers.count) (the last stage's output)" }
+        return layer < 0 ? "features/norm5" : "layer \(layer)"
+    }
 
     public init(_ model: any Model, layer: Int? = nil) throws {
+        if let res = model as? ResNet {
+            guard layer == nil else {
+                throw NeuralError.badConfig("ResNet '\(res.config.name)': Grad-CAM is at the last stage's output (no --layer choice)")
+            }
+            network = .resnet(res)
+            self.layer = -1
+            return
+        }
         if let dense = model as? DenseNet {
             guard layer == nil else {
                 throw NeuralError.badConfig("DenseNet '\(dense.config.name)': Grad-CAM is at features/norm5 (no --layer choice)")
@@ -36,7 +48,7 @@ public struct Saliency {
             return
         }
         guard let net = model as? SequentialNet else {
-            throw NeuralError.badConfig("saliency maps are built for sequential models and DenseNet, not \(model.architecture) '\(model.name)'")
+            throw NeuralError.badConfig("saliency maps are built for sequential models, DenseNet and ResNet, not \(model.architecture) '\(model.name)'")
         }
         network = .sequential(net)
         let maps = net.layers.indices.filter { !net.shapes[$0 + 1].isFlat && net.shapes[$0 + 1].height * net.shapes[$0 + 1].width > 1 }
@@ -56,14 +68,14 @@ public struct Saliency {
     }
 
     var model: any Model {
-        switch network { case let .sequential(net): net; case let .densenet(net): net }
+        switch network { case let .sequential(net): net; case let .densenet(net): net; case let .resnet(net): net }
     }
 
     /// Maps of `batch` channels-last images for the given classes (one per image).
     public func maps(_ images: [Float], batch: Int, classes: [Int], method: SaliencyMethod) -> [Float] {
         let model = self.model
         let (s, c, k) = (model.inputSize, model.inputChannels, model.numClasses)
-        precondition(images.count == batch * s * s * c && classes.count == batch && classes.allSatisfy { (0..<k).contains($0) })
+        precondition(images.count == batch * s * model.inputWidth * c && classes.count == batch && classes.allSatisfy { (0..<k).contains($0) })
         var seed = [Float](repeating: 0, count: batch * k)
         for (i, cls) in classes.enumerated() { seed[i * k + cls] = 1 }   // d(Σ_i logit_i,class_i)
         let guided = method == .gradCAM ? [] : guidedBackprop(images, batch: batch, seed: seed)
@@ -93,6 +105,13 @@ public struct Saliency {
                 net.forward(x.baseAddress!, batch: batch, height: s, width: s, training: true)
                 let dx = seed.withUnsafeBufferPointer { net.backward(logitsGradient: $0.baseAddress!, inputGradient: true)! }
                 return Array(UnsafeBufferPointer(start: dx, count: batch * s * s * c))
+            case let .resnet(net):
+                let w = net.config.inputWidth
+                net.setSaliencyMode(true, guided: true)
+                defer { net.setSaliencyMode(false) }
+                net.forward(x.baseAddress!, batch: batch, height: s, width: w, training: true)
+                let dx = seed.withUnsafeBufferPointer { net.backward(logitsGradient: $0.baseAddress!, inputGradient: true)! }
+                return Array(UnsafeBufferPointer(start: dx, count: batch * s * w * c))
             }
         }
     }
@@ -133,6 +152,17 @@ public struct Saliency {
                 let shape = FeatureShape(height: block.height, width: block.width, channels: ch)
                 return Self.upsample(Self.gradCAM(activation: activation, gradient: gradient, batch: batch, shape: shape),
                                      batch: batch, from: (block.height, block.width), to: (s, s))
+            case let .resnet(net):
+                // A = the last stage's output; dA through the head alone, in inference numbers.
+                net.setSaliencyMode(true)
+                defer { net.setSaliencyMode(false) }
+                net.forward(x.baseAddress!, batch: batch, height: s, width: net.config.inputWidth, training: true)
+                let (a, h, w, ch) = net.lastStage
+                let activation = Array(UnsafeBufferPointer(start: a, count: batch * h * w * ch))
+                let gradient = seed.withUnsafeBufferPointer { net.lastStageGradient($0.baseAddress!) }
+                let shape = FeatureShape(height: h, width: w, channels: ch)
+                return Self.upsample(Self.gradCAM(activation: activation, gradient: gradient, batch: batch, shape: shape),
+                                     batch: batch, from: (h, w), to: (s, net.config.inputWidth))
             }
         }
     }

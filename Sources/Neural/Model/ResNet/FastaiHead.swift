@@ -16,6 +16,8 @@ extension ResNet {
         private let gradientA = FloatBuffer(), gradientB = FloatBuffer()
         private var argmax: [Int32] = []
         private var shape = (batch: 0, pixels: 0)
+        /// Guided backprop: the ReLU passes only positive gradients (saliency maps).
+        var guided = false
 
         init(features: Int, hidden: Int, classes: Int, dropout: Double, seed: UInt64, generator: inout SplitMix64) {
             self.features = features; self.hidden = hidden; self.classes = classes
@@ -77,7 +79,7 @@ extension ResNet {
             norm2.backward(x: hiddenPost.pointer, ldx: hidden, rows: n, dy: g1, lddy: hidden, dx: g2, lddx: hidden,
                            accumulate: false, relu: false)
             let h = hiddenPre.pointer
-            for i in 0..<n * hidden where h[i] <= 0 { g2[i] = 0 }
+            for i in 0..<n * hidden where h[i] <= 0 || (guided && g2[i] < 0) { g2[i] = 0 }
             linear1.backward(x: dropped1.pointer, batch: n, dy: g2, dx: g1)
             dropout1.backward(x: normed1.pointer, y: dropped1.pointer, dy: g1, dx: g2, batch: n, input: flat(two), scratch: gradientB)
             norm1.backward(x: pooled.pointer, ldx: two, rows: n, dy: g2, lddy: two, dx: g1, lddx: two, accumulate: false, relu: false)

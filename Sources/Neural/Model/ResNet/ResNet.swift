@@ -173,6 +173,47 @@ public final class ResNet: Model {
         return dx.map { UnsafePointer($0) }
     }
 
+    // MARK: saliency
+
+    /// Inference numbers with a backward (saliency maps): every BatchNorm frozen to its running
+    /// statistics, the head's dropout off; with `guided`, every ReLU passes only positive gradients.
+    public func setSaliencyMode(_ on: Bool, guided: Bool = false) {
+        // `guided` acts on a BatchNorm's fused ReLU: only those followed by one (not the last of a
+        // block, the shortcut's, or the head's) take it.
+        let fusedReLU = Set(([bn1] + blocks.flatMap { $0.norms.dropLast() }).map(ObjectIdentifier.init))
+        for norm in [bn1] + blocks.flatMap(\.batchNorms) + (fastaiHead?.batchNorms ?? []) {
+            norm.frozen = on; norm.guided = on && guided && fusedReLU.contains(ObjectIdentifier(norm))
+        }
+        for block in blocks { block.guided = on && guided }
+        fastaiHead?.guided = on && guided
+        for dropout in fastaiHead?.dropouts ?? [] { dropout.enabled = !on }
+    }
+
+    /// The last stage's output of the last forward, A [n·h·w, C], and its size (Grad-CAM's target,
+    /// what pytorch-grad-cam takes at `model.layer4[-1]`).
+    public var lastStage: (pointer: UnsafePointer<Float>, height: Int, width: Int, channels: Int) {
+        let (h, w) = blocks.last!.outputSize(height: blockInputs.last!.height, width: blockInputs.last!.width)
+        return (UnsafePointer(blocks.last!.outputPointer), h, w, features)
+    }
+
+    /// d(Σ seed·logits)/dA for the last stage's output A, through the head only (after a
+    /// training-mode forward, e.g. in saliency mode). [n·h·w, C].
+    public func lastStageGradient(_ seed: UnsafePointer<Float>) -> [Float] {
+        let (_, h, w, c) = lastStage
+        let n = shape.batch
+        var out = [Float](repeating: 0, count: n * h * w * c)
+        out.withUnsafeMutableBufferPointer { dA in
+            if let head = fastaiHead {
+                head.backward(logitsGradient: seed, dx: dA.baseAddress!)
+            } else if let fc {
+                let dPooled = scratch.z.reserve(n * c)
+                fc.backward(x: pooled.pointer, batch: n, dy: seed, dx: dPooled)
+                GlobalAvgPool.backward(dy: UnsafePointer(dPooled), batch: n, pixels: h * w, channels: c, dx: dA.baseAddress!, lddx: c)
+            }
+        }
+        return out
+    }
+
     // MARK: sizes
 
     public func forwardFLOPs(height: Int, width: Int) -> Double {

@@ -16,6 +16,8 @@ extension ResNet {
         private let pre: [FloatBuffer], post: [FloatBuffer]
         private let shortcutPre = FloatBuffer(), output = FloatBuffer()
         private var outputSize = (height: 0, width: 0)
+        /// Guided backprop: the final ReLU passes only positive gradients (saliency maps).
+        var guided = false
         /// The last forward's output (the next block's input).
         var outputPointer: UnsafeMutablePointer<Float> { output.pointer }
 
@@ -95,7 +97,7 @@ extension ResNet {
             let (oh, ow) = outputSize
             let count = n * oh * ow * outChannels
             let y = output.pointer
-            for i in 0..<count where y[i] <= 0 { dy[i] = 0 }
+            for i in 0..<count where y[i] <= 0 || (guided && dy[i] < 0) { dy[i] = 0 }
             // Through F, last convolution first; g is the gradient of norms[i]'s output. The
             // gradient passed down alternates between two scratch buffers (never the one g is in).
             var sizes = [(height: h, width: w)]
