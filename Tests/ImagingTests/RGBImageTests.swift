@@ -61,7 +61,7 @@ final class RGBImageTests: XCTestCase {
         XCTAssertEqual(try RGBImage.read(directory + "/really-a-png.jpg"), try RGBImage.read(Self.fixture("rgb.png")))
         try "hello".write(toFile: directory + "/text.png", atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try RGBImage.read(directory + "/text.png")) { XCTAssertTrue("\($0)".contains("not a PNG, JPEG or TIFF")) }
-        FileManager.default.createFile(atPath: directory + "/empty.jpg", contents: Data())
+        _ = FileManager.default.createFile(atPath: directory + "/empty.jpg", contents: Data())
         XCTAssertThrowsError(try RGBImage.read(directory + "/empty.jpg")) { XCTAssertTrue("\($0)".contains("is empty")) }
     }
 }
