@@ -42,6 +42,9 @@ public struct RGBImage: Equatable, Sendable {
         }
     }
 
+    /// Larger images are refused before any pixel is allocated (a corrupt header can claim anything).
+    static let maximumPixels = 1 << 28
+
     static func format(of data: Data) -> Format? {
         let head = [UInt8](data.prefix(8))
         if head.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
@@ -69,6 +72,9 @@ public struct RGBImage: Equatable, Sendable {
             throw ImageError(path: path, problem: "is a greyscale PNG; this task reads 8-bit RGB images")
         }
         let (width, height) = (Int(image.width), Int(image.height))
+        guard width * height <= maximumPixels else {
+            throw ImageError(path: path, problem: "claims \(width)×\(height) pixels, more than this reader takes (2^28)")
+        }
         // An alpha channel, if any, is composited onto black by libpng.
         image.format = UInt32(PNG_FORMAT_RGB)
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
@@ -96,6 +102,9 @@ public struct RGBImage: Equatable, Sendable {
                 throw ImageError(path: path, problem: "is a CMYK JPEG; this task reads 8-bit RGB images (convert it to RGB)")
             default: break
             }
+            guard Int(width) * Int(height) <= maximumPixels else {
+                throw ImageError(path: path, problem: "claims \(width)×\(height) pixels, more than this reader takes (2^28)")
+            }
             var pixels = [UInt8](repeating: 0, count: Int(width) * Int(height) * 3)
             // Warnings (a truncated file decoded in part) are failures too: nothing half-read is used.
             let status = pixels.withUnsafeMutableBufferPointer {
@@ -118,7 +127,7 @@ public struct RGBImage: Equatable, Sendable {
         }
         guard bits == 8 else { throw ImageError(path: path, problem: "is a \(bits)-bit TIFF; this task reads 8-bit RGB images") }
         guard let w = file.u32(TIFFTAG_IMAGEWIDTH), let h = file.u32(TIFFTAG_IMAGELENGTH), w > 0, h > 0,
-              Int(w) * Int(h) <= 1 << 28 else {
+              Int(w) * Int(h) <= maximumPixels else {
             throw ImageError(path: path, problem: "has no usable image size")
         }
         let (width, height) = (Int(w), Int(h))

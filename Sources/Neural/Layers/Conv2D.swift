@@ -274,7 +274,8 @@ public final class Conv2D {
                 let flippedPath = dx != nil && usesFlippedBackward && !winogradData
                 if flippedPath || winogradData { refreshFlipped() }
                 // The lowered input, then the lowered gradient (dy lowered, or dcol for col2im).
-                let gradientFloats = flippedPath ? images * oh * ow * kernelH * kernelW * outChannels : colFloats
+                // (The Winograd input gradient reuses the whole scratch after the dW loop.)
+                let gradientFloats = flippedPath ? images * oh * ow * kernelH * kernelW * outChannels : winogradData ? 0 : colFloats
                 let colPointer = col.reserve(colFloats + gradientFloats)
                 let dcol = colPointer + colFloats
                 var start = 0

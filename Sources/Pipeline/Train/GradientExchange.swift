@@ -19,10 +19,13 @@ final class GradientExchange {
 
     static var overlapEnabled: Bool { ProcessInfo.processInfo.environment["NETOSIS_OVERLAP"] != "0" }
 
-    init(model: any Model, world: Communicator, replicas: Int) {
+    /// Overlap needs every rank to issue the same collectives in the same order during backward:
+    /// with `syncBN` a rank whose loss is not finite (which starts no bucket) would still join the
+    /// BatchNorm all-reduces, so synchronised BatchNorm keeps the flat exchange.
+    init(model: any Model, world: Communicator, replicas: Int, syncBN: Bool = false) {
         self.world = world; self.model = model
         let buffers = model.buffers
-        if replicas == 1 && GradientExchange.overlapEnabled {
+        if replicas == 1 && !syncBN && GradientExchange.overlapEnabled {
             let exchange = OverlappedGradients(parameters: model.parameters, buffers: buffers) { slice in
                 try world.startAllReduce(slice, .sum)
             }
@@ -39,6 +42,8 @@ final class GradientExchange {
     deinit { model.gradientsReady = nil }
 
     /// The `beforeUpdate` hook: after it every gradient (and running statistic) is the ranks' mean.
+    /// An error here is fatal to the job (train and bench end in MPI_Abort): requests still in
+    /// flight are not cancelled.
     func finish() throws {
         let started = Date()
         defer { seconds += Date().timeIntervalSince(started) }

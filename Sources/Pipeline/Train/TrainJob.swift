@@ -123,7 +123,7 @@ public enum TrainJob {
         var inputs = (0..<threads).map { [Float](repeating: 0, count: ($0 == 0 ? max(perReplica, task.validationBatch) : perReplica) * sampleFloats) }
         // The ranks' mean of gradients and running statistics before each update (overlapped with
         // backward when a rank runs one replica).
-        let exchange = size > 1 ? GradientExchange(model: model, world: world!, replicas: threads) : nil
+        let exchange = size > 1 ? GradientExchange(model: model, world: world!, replicas: threads, syncBN: settings.syncBN) : nil
         // Time in the gradient exchange outside backward (pack, wait, unpack) vs in steps, for the closing line.
         var stepSeconds = 0.0
         // Where the loop's wall time goes (reported at the end): what the loop costs over `bench`'s bare steps.

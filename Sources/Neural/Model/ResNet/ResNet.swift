@@ -247,16 +247,17 @@ public final class ResNet: Model {
         var (h, w) = maxpool.outputSize(height: h0, width: w0)
         floats += Double(n * height * width * config.inputChannels) + 2 * Double(n * h0 * w0 * config.width)
             + Double(n * h * w * config.width)
-        var col = Double(conv1.chunking(batch: n, height: height, width: width).colFloats)
+        var col = Double(conv1.chunking(batch: n, height: height, width: width).colFloats) * (training ? 2 : 1)
         var largest = Double(n * h0 * w0 * config.width)
         for block in blocks {
             floats += Double(block.keptFloats(batch: n, height: h, width: w))
             var (ih, iw) = (h, w)
             for c in block.convs + (block.downsample.map { [$0.conv] } ?? []) {
+                if c === block.downsample?.conv { (ih, iw) = (h, w) }   // the shortcut reads the block input
                 let chunk = Double(c.chunking(batch: n, height: ih, width: iw).colFloats)
                 col = max(col, training ? 3 * chunk : chunk)
                 floats += Double(c.cachedFloats(training: training))
-                if c !== block.downsample?.conv { (ih, iw) = c.outputSize(height: ih, width: iw) }
+                (ih, iw) = c.outputSize(height: ih, width: iw)
                 largest = max(largest, Double(n * ih * iw * c.outChannels), Double(n * h * w * block.inChannels))
             }
             (h, w) = block.outputSize(height: h, width: w)
