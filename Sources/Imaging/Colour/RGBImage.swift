@@ -45,6 +45,12 @@ public struct RGBImage: Equatable, Sendable {
     /// Larger images are refused before any pixel is allocated (a corrupt header can claim anything).
     static let maximumPixels = 1 << 28
 
+    private static func checkSize(_ width: Int, _ height: Int, path: String) throws {
+        guard width * height <= maximumPixels else {
+            throw ImageError(path: path, problem: "claims \(width)×\(height) pixels, more than this reader takes (2^28)")
+        }
+    }
+
     static func format(of data: Data) -> Format? {
         let head = [UInt8](data.prefix(8))
         if head.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
@@ -72,9 +78,7 @@ public struct RGBImage: Equatable, Sendable {
             throw ImageError(path: path, problem: "is a greyscale PNG; this task reads 8-bit RGB images")
         }
         let (width, height) = (Int(image.width), Int(image.height))
-        guard width * height <= maximumPixels else {
-            throw ImageError(path: path, problem: "claims \(width)×\(height) pixels, more than this reader takes (2^28)")
-        }
+        try checkSize(width, height, path: path)
         // An alpha channel, if any, is composited onto black by libpng.
         image.format = UInt32(PNG_FORMAT_RGB)
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
@@ -102,9 +106,7 @@ public struct RGBImage: Equatable, Sendable {
                 throw ImageError(path: path, problem: "is a CMYK JPEG; this task reads 8-bit RGB images (convert it to RGB)")
             default: break
             }
-            guard Int(width) * Int(height) <= maximumPixels else {
-                throw ImageError(path: path, problem: "claims \(width)×\(height) pixels, more than this reader takes (2^28)")
-            }
+            try checkSize(Int(width), Int(height), path: path)
             var pixels = [UInt8](repeating: 0, count: Int(width) * Int(height) * 3)
             // Warnings (a truncated file decoded in part) are failures too: nothing half-read is used.
             let status = pixels.withUnsafeMutableBufferPointer {

@@ -140,6 +140,13 @@ public final class BatchNorm2D {
 
     // MARK: forward
 
+    /// `forwardTraining` (batch statistics) or `forwardInference` (running statistics).
+    public func forward(x: UnsafePointer<Float>, ldx: Int, rows: Int, y: UnsafeMutablePointer<Float>, ldy: Int,
+                        relu: Bool, training: Bool) {
+        if training { forwardTraining(x: x, ldx: ldx, rows: rows, y: y, ldy: ldy, relu: relu) }
+        else { forwardInference(x: x, ldx: ldx, rows: rows, y: y, ldy: ldy, relu: relu) }
+    }
+
     /// Training forward: batch statistics (computed here, or given), running-stat update, then
     /// y = γ·x̂ + β (then ReLU).
     public func forwardTraining(x: UnsafePointer<Float>, ldx: Int, rows: Int,

@@ -22,8 +22,7 @@ extension DenseNet {
                 conv0.forward(x: a.input.pointer, ldx: conv0.inChannels, batch: n, height: a.height, width: a.width,
                               y: y, ldy: c0, col: a.col)
             }
-            if a.training { norm0.forwardTraining(x: y, ldx: c0, rows: n * h0 * w0, y: r, ldy: c0, relu: true) }
-            else { norm0.forwardInference(x: y, ldx: c0, rows: n * h0 * w0, y: r, ldy: c0, relu: true) }
+            norm0.forward(x: y, ldx: c0, rows: n * h0 * w0, y: r, ldy: c0, relu: true, training: a.training)
             let (h, w) = pool0.outputSize(height: h0, width: w0)
             pool0.forward(x: r, ldx: c0, batch: n, height: h0, width: w0, channels: c0,
                           y: block.begin(batch: n, height: h, width: w), ldy: block.channels)

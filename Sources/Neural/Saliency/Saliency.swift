@@ -31,19 +31,17 @@ public struct Saliency {
     }
 
     public init(_ model: any Model, layer: Int? = nil) throws {
-        if let res = model as? ResNet {
+        // DenseNet and ResNet: Grad-CAM at a fixed place (before the head).
+        let fixed: (Network, String, String)? = if let dense = model as? DenseNet {
+            (.densenet(dense), "DenseNet", "features/norm5")
+        } else if let res = model as? ResNet {
+            (.resnet(res), "ResNet", "the last stage's output")
+        } else { nil }
+        if let (network, kind, place) = fixed {
             guard layer == nil else {
-                throw NeuralError.badConfig("ResNet '\(res.config.name)': Grad-CAM is at the last stage's output (no --layer choice)")
+                throw NeuralError.badConfig("\(kind) '\(model.name)': Grad-CAM is at \(place) (no --layer choice)")
             }
-            network = .resnet(res)
-            self.layer = -1
-            return
-        }
-        if let dense = model as? DenseNet {
-            guard layer == nil else {
-                throw NeuralError.badConfig("DenseNet '\(dense.config.name)': Grad-CAM is at features/norm5 (no --layer choice)")
-            }
-            network = .densenet(dense)
+            self.network = network
             self.layer = -1
             return
         }

@@ -58,13 +58,13 @@ extension ResNet {
                 }
             }
             let a1 = normed1.reserve(n * two), d1 = dropped1.reserve(n * two)
-            ResNet.normalize(norm1, p, rows: n, channels: two, into: a1, relu: false, training: training)
+            norm1.forward(x: p, ldx: two, rows: n, y: a1, ldy: two, relu: false, training: training)
             dropout1.forward(a1, d1, batch: n, input: flat(two), training: training)
             let h = hiddenPre.reserve(n * hidden), r = hiddenPost.reserve(n * hidden)
             linear1.forward(x: d1, batch: n, y: h)
-            for i in 0..<n * hidden { r[i] = max(0, h[i]) }
+            ReLU.forward(h, r, count: n * hidden)
             let a2 = normed2.reserve(n * hidden), d2 = dropped2.reserve(n * hidden)
-            ResNet.normalize(norm2, r, rows: n, channels: hidden, into: a2, relu: false, training: training)
+            norm2.forward(x: r, ldx: hidden, rows: n, y: a2, ldy: hidden, relu: false, training: training)
             dropout2.forward(a2, d2, batch: n, input: flat(hidden), training: training)
             linear2.forward(x: d2, batch: n, y: logits)
         }

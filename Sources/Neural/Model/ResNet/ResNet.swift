@@ -106,7 +106,7 @@ public final class ResNet: Model {
         Profiler.time(.convStem) {
             conv1.forward(x: x, ldx: cin, batch: n, height: height, width: width, y: z, ldy: c0, col: scratch.col)
         }
-        ResNet.normalize(bn1, z, rows: n * h0 * w0, channels: c0, into: a, relu: true, training: training)
+        bn1.forward(x: z, ldx: c0, rows: n * h0 * w0, y: a, ldy: c0, relu: true, training: training)
         var (h, w) = maxpool.outputSize(height: h0, width: w0)
         var features = UnsafePointer(stemPooled.reserve(n * h * w * c0))
         maxpool.forward(x: a, ldx: c0, batch: n, height: h0, width: w0, channels: c0,
@@ -268,17 +268,6 @@ public final class ResNet: Model {
     }
 
     // MARK: element-wise helpers
-
-    static func normalize(_ norm: BatchNorm2D, _ x: UnsafePointer<Float>, rows: Int, channels c: Int,
-                          into y: UnsafeMutablePointer<Float>, relu: Bool, training: Bool) {
-        if training { norm.forwardTraining(x: x, ldx: c, rows: rows, y: y, ldy: c, relu: relu) }
-        else { norm.forwardInference(x: x, ldx: c, rows: rows, y: y, ldy: c, relu: relu) }
-    }
-
-    static func normalize(_ norm: BatchNorm2D, _ x: UnsafeMutablePointer<Float>, rows: Int, channels c: Int,
-                          into y: UnsafeMutablePointer<Float>, relu: Bool, training: Bool) {
-        normalize(norm, UnsafePointer(x), rows: rows, channels: c, into: y, relu: relu, training: training)
-    }
 
     /// y = max(0, y + s).
     static func addReLU(_ y: UnsafeMutablePointer<Float>, _ s: UnsafePointer<Float>, count: Int) {

@@ -74,14 +74,14 @@ extension ResNet {
                 conv.forward(x: input, ldx: cin, batch: n, height: ih, width: iw, y: z, ldy: c, col: scratch.col)
                 let last = i == convs.count - 1
                 let a = last ? y : post[i].reserve(rows * c)
-                ResNet.normalize(norm, z, rows: rows, channels: c, into: a, relu: !last, training: training)
+                norm.forward(x: z, ldx: c, rows: rows, y: a, ldy: c, relu: !last, training: training)
                 input = UnsafePointer(a); (ih, iw) = (ch, cw); cin = c
             }
             let count = n * oh * ow * outChannels
             if let (conv, norm) = downsample {
                 let z = shortcutPre.reserve(count), shortcut = scratch.a.reserve(count)
                 conv.forward(x: x, ldx: inChannels, batch: n, height: h, width: w, y: z, ldy: outChannels, col: scratch.col)
-                ResNet.normalize(norm, z, rows: n * oh * ow, channels: outChannels, into: shortcut, relu: false, training: training)
+                norm.forward(x: z, ldx: outChannels, rows: n * oh * ow, y: shortcut, ldy: outChannels, relu: false, training: training)
                 ResNet.addReLU(y, UnsafePointer(shortcut), count: count)
             } else {
                 ResNet.addReLU(y, x, count: count)
