@@ -17,22 +17,21 @@ bn_size 2, 8 initial features, 3 input channels, 3 classes) and a 4×3×32×32 b
 
 Run with a torch virtualenv (see docs/neural.md):  /tmp/torch-venv/bin/python tools/make_parity_fixture.py
 """
-import json
 import os
 import sys
 
 import h5py
-import numpy as np
 import torch
-import torch.nn.functional as F
 from torchvision.models import DenseNet
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_fixture import write_model, write_sgd_steps, write_training_pass  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "Tests", "NeuralTests", "Fixtures", "parity.h5")
 
 CONFIG = dict(name="parity", growth_rate=4, block_config=[2, 2], bn_size=2, compression=0.5,
               num_init_features=8, input_channels=3, num_classes=3, input_size=32, drop_rate=0.0)
-LR, MOMENTUM, WEIGHT_DECAY, STEPS = 0.05, 0.9, 1e-3, 3
 
 
 def build():
@@ -51,10 +50,6 @@ def build():
     return m
 
 
-def key(name):
-    return name.replace(".", "/")
-
-
 def main():
     torch.set_num_threads(1)
     model = build()
@@ -65,43 +60,11 @@ def main():
 
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with h5py.File(OUT, "w") as f:
-        f.attrs["format"] = "netosis.checkpoint"
-        f.attrs["format_version"] = np.int32(1)
-        f.attrs["tool_version"] = "make_parity_fixture.py torch " + torch.__version__
-        grp = f.create_group("model")
-        grp.attrs["config"] = json.dumps(CONFIG, sort_keys=True)
-        for k, v in initial.items():
-            grp.create_dataset(key(k), data=v.numpy().astype(np.float32))
-        f.create_dataset("input", data=x.numpy())
-        f.create_dataset("labels", data=y.numpy())
-
+        write_model(f, "make_parity_fixture.py", CONFIG, initial, x, y)
         # Training-mode forward and backward on a copy (BN running stats move during forward).
         model.train()
-        xi = x.clone().requires_grad_(True)
-        logits = model(xi)
-        loss = F.cross_entropy(logits, y)
-        loss.backward()
-        f.create_dataset("train/logits", data=logits.detach().numpy())
-        f.create_dataset("train/loss", data=np.array([loss.item()], dtype=np.float64))
-        f.create_dataset("train/input_grad", data=xi.grad.numpy())
-        for name, p in model.named_parameters():
-            f.create_dataset("train/grad/" + key(name), data=p.grad.numpy())
-
-        # Three SGD-momentum steps from the initial weights.
-        model.load_state_dict({**model.state_dict(), **initial})
-        opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
-        for _ in range(STEPS):
-            opt.zero_grad()
-            F.cross_entropy(model(x), y).backward()
-            opt.step()
-        sgd = f.create_group("sgd")
-        sgd.attrs["lr"], sgd.attrs["momentum"], sgd.attrs["weight_decay"], sgd.attrs["steps"] = LR, MOMENTUM, WEIGHT_DECAY, STEPS
-        for k, v in model.state_dict().items():
-            if not k.endswith("num_batches_tracked"):
-                sgd.create_dataset(key(k), data=v.numpy())
-        model.eval()
-        with torch.no_grad():
-            f.create_dataset("sgd_eval_logits", data=model(x).numpy())
+        write_training_pass(f, model, x, y)
+        write_sgd_steps(f, model, initial, x, y)
     print("wrote", OUT, os.path.getsize(OUT), "bytes", file=sys.stderr)
 
 

@@ -21,20 +21,21 @@ fastai's create_head (concat pooling, BN, Linear 16, ReLU, BN, Linear; dropout 0
 Run with a torch virtualenv:  /tmp/torch-venv/bin/python tools/make_resnet_fixture.py
 """
 import copy
-import json
 import os
 import sys
 
 import h5py
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torchvision.models.resnet import BasicBlock, Bottleneck, conv1x1
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_saliency_fixture import GuidedReLUModule  # noqa: E402
+from torch_fixture import write_model, write_sgd_steps, write_training_pass  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SALIENCY = {}   # fixture name → (model with its initial weights, input)
-LR, MOMENTUM, WEIGHT_DECAY, STEPS = 0.05, 0.9, 1e-3, 3
 
 
 class AdaptiveConcatPool2d(nn.Module):
@@ -88,24 +89,6 @@ class NarrowResNet(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
-class GuidedReLU(torch.autograd.Function):
-    """Springenberg et al.: a ReLU that passes only positive gradients where its input was positive."""
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x.clamp(min=0)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * (x > 0).float() * (g > 0).float()
-
-
-class GuidedReLUModule(nn.Module):
-    def forward(self, x):
-        return GuidedReLU.apply(x)
-
-
 def saliency(group, model, x, cls):
     """Grad-CAM at the last stage's output (forward/backward hooks, as pytorch-grad-cam at
     model.layer{N}), upsampled bilinearly; guided backprop with every ReLU guided; eval mode."""
@@ -132,10 +115,6 @@ def saliency(group, model, x, cls):
     group.create_dataset("grad_cam/upsampled", data=up.numpy())
 
 
-def key(name):
-    return name.replace(".", "/")
-
-
 def write(kind, block, seed, sgd_steps=True, head_hidden=None):
     name = f"resnet-{kind}" + ("-fastai" if head_hidden else "")
     config = dict(architecture="resnet", name=f"{name}-parity", block=kind, layers=[2, 1, 2], width=4,
@@ -157,46 +136,15 @@ def write(kind, block, seed, sgd_steps=True, head_hidden=None):
     initial = {k: v.detach().clone() for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
     out = os.path.join(HERE, "..", "Tests", "NeuralTests", "Fixtures", f"{name}-parity.h5")
     with h5py.File(out, "w") as f:
-        f.attrs["format"] = "netosis.checkpoint"
-        f.attrs["format_version"] = np.int32(1)
-        f.attrs["tool_version"] = "make_resnet_fixture.py torch " + torch.__version__
-        grp = f.create_group("model")
-        grp.attrs["config"] = json.dumps(config, sort_keys=True)
-        for k, v in initial.items():
-            grp.create_dataset(key(k), data=v.numpy().astype(np.float32))
-        f.create_dataset("input", data=x.numpy())
-        f.create_dataset("labels", data=y.numpy())
+        write_model(f, "make_resnet_fixture.py", config, initial, x, y)
         model.eval()
         with torch.no_grad():
             f.create_dataset("eval/logits", data=model(x).numpy())
         SALIENCY[name] = (copy.deepcopy(model), x.clone())
         model.train()
-        xi = x.clone().requires_grad_(True)
-        logits = model(xi)
-        loss = F.cross_entropy(logits, y)
-        loss.backward()
-        f.create_dataset("train/logits", data=logits.detach().numpy())
-        f.create_dataset("train/loss", data=np.array([loss.item()], dtype=np.float64))
-        f.create_dataset("train/input_grad", data=xi.grad.numpy())
-        for name, p in model.named_parameters():
-            f.create_dataset("train/grad/" + key(name), data=p.grad.numpy())
-        if not sgd_steps:
-            print("wrote", out, os.path.getsize(out), "bytes", file=sys.stderr)
-            return
-        model.load_state_dict({**model.state_dict(), **initial})
-        opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
-        for _ in range(STEPS):
-            opt.zero_grad()
-            F.cross_entropy(model(x), y).backward()
-            opt.step()
-        sgd = f.create_group("sgd")
-        sgd.attrs["lr"], sgd.attrs["momentum"], sgd.attrs["weight_decay"], sgd.attrs["steps"] = LR, MOMENTUM, WEIGHT_DECAY, STEPS
-        for k, v in model.state_dict().items():
-            if not k.endswith("num_batches_tracked"):
-                sgd.create_dataset(key(k), data=v.numpy())
-        model.eval()
-        with torch.no_grad():
-            f.create_dataset("sgd_eval_logits", data=model(x).numpy())
+        write_training_pass(f, model, x, y)
+        if sgd_steps:
+            write_sgd_steps(f, model, initial, x, y)
     print("wrote", out, os.path.getsize(out), "bytes", file=sys.stderr)
 
 
