@@ -19,6 +19,7 @@ struct Netosis: ParsableCommand {
             Doctor.self,
             Segment.self,
             Synth.self,
+            SynthCellDeath.self,
             Prepare.self,
             MapsCommand.self,
             Train.self,

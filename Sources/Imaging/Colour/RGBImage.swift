@@ -147,3 +147,29 @@ public struct RGBImage: Equatable, Sendable {
         return RGBImage(width: width, height: height, pixels: pixels)
     }
 }
+
+// MARK: Writing PNG (libpng, compressed)
+
+extension RGBImage {
+    /// This image as PNG bytes (8-bit RGB, zlib-compressed by libpng's simplified API).
+    public func pngData() throws -> Data {
+        var image = png_image()
+        image.version = UInt32(PNG_IMAGE_VERSION)
+        image.width = UInt32(width); image.height = UInt32(height)
+        image.format = UInt32(PNG_FORMAT_RGB)
+        func message() -> String {
+            withUnsafeBytes(of: image.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        var size = 0
+        // First call measures, second writes.
+        guard pixels.withUnsafeBytes({ png_image_write_to_memory(&image, nil, &size, 0, $0.baseAddress, 0, nil) }) != 0 else {
+            throw ImageError(path: "<png>", problem: "cannot encode PNG (\(message()))")
+        }
+        var bytes = [UInt8](repeating: 0, count: size)
+        let ok = bytes.withUnsafeMutableBytes { out in
+            pixels.withUnsafeBytes { png_image_write_to_memory(&image, out.baseAddress, &size, 0, $0.baseAddress, 0, nil) }
+        }
+        guard ok != 0 else { throw ImageError(path: "<png>", problem: "cannot encode PNG (\(message()))") }
+        return Data(bytes.prefix(size))
+    }
+}
