@@ -21,6 +21,7 @@ struct Netosis: ParsableCommand {
             Synth.self,
             SynthCellDeath.self,
             Prepare.self,
+            Tiles.self,
             MapsCommand.self,
             Train.self,
             Evaluate.self,

@@ -6,7 +6,20 @@ import Storage
 /// hyperslab into caller-owned memory.
 public final class PatchDataset {
     public let count: Int
-    public let patchSize: Int
+    /// The side of a square patch (= `height`; what the fluorescence verbs use).
+    public var patchSize: Int { height }
+    /// Sample geometry: height × width × channels, channels last (format 4 adds the channel axis
+    /// and non-square tiles; older files are S × S × 1).
+    public let height: Int, width: Int, channels: Int
+    /// Channel names (the `channels` attribute; `["intensity"]` for a single-channel file).
+    public let channelNames: [String]
+    /// Values per sample.
+    public var sampleSize: Int { height * width * channels }
+    /// Whether samples are square single-channel patches (what the nucleus classifier takes).
+    public var isSquareMonochrome: Bool { height == width && channels == 1 }
+    /// The task the file feeds (`task` attribute): `nucleus-classification` (prepare) or
+    /// `image-classification` (tiles).
+    public let task: String
     public let labels: [Int8]
     public let split: [UInt8]
     public let imageIndex: [Int32]
@@ -16,11 +29,16 @@ public final class PatchDataset {
     /// Each source image's pixel mean and standard deviation (`/images/mean`, `/images/std`, format
     /// version 3); empty for older files and in-memory data.
     public let imageMean: [Float], imageStd: [Float]
+    /// Each source image's named fields (`/images/fields`, JSON objects, e.g. line, treatment,
+    /// experiment of a tiles file), indexed by `imageIndex`; empty when the file has none.
+    public let fields: [[String: String]]
     /// The file it came from (nil for in-memory data).
     public let path: String?
     /// The file's provenance (nil for in-memory data).
     public let header: FileHeader?
 
+    /// Whether `/patches` is [N, H, W, C] (format 4 tiles) rather than [N, S, S].
+    private let hasChannelAxis: Bool
     private enum Pixels { case file(HDF5File, HDF5Dataset), memory([UInt16]) }
     private let pixels: Pixels
 
@@ -33,8 +51,19 @@ public final class PatchDataset {
         }
         let data = try file.dataset(PatchesSchema.patches)
         let shape = try data.shape()
-        guard shape.count == 3, shape[1] == shape[2], shape[1] > 0 else {
-            throw bad("/patches has shape \(shape), expected [N, S, S]")
+        guard (shape.count == 3 && shape[1] == shape[2]) || shape.count == 4, shape.dropFirst().allSatisfy({ $0 > 0 }) else {
+            throw bad("/patches has shape \(shape), expected [N, S, S] or [N, H, W, C]")
+        }
+        let channels = shape.count == 4 ? shape[3] : 1
+        var channelNames = ["intensity"]
+        if file.hasAttribute("channels") {
+            guard let names = try? JSONDecoder().decode([String].self, from: Data(try file.stringAttribute("channels").utf8)),
+                  names.count == channels else {
+                throw bad("attribute 'channels' does not name the \(channels) channel(s) of /patches")
+            }
+            channelNames = names
+        } else if channels > 1 {
+            channelNames = (0..<channels).map { "channel\($0)" }
         }
         let labels: [Int8] = try file.read(PatchesSchema.labels)
         let split: [UInt8] = try file.read(PatchesSchema.split)
@@ -53,7 +82,12 @@ public final class PatchDataset {
         if !imageNames.isEmpty, let i = imageIndex.firstIndex(where: { $0 < 0 || Int($0) >= imageNames.count }) {
             throw bad("/image_index[\(i)] = \(imageIndex[i]) but /images has \(imageNames.count) rows")
         }
-        self.count = shape[0]; self.patchSize = shape[1]
+        self.hasChannelAxis = shape.count == 4
+        self.count = shape[0]; self.height = shape[1]; self.width = shape[2]; self.channels = channels
+        self.channelNames = channelNames
+        self.task = file.hasAttribute("task") ? try file.stringAttribute("task") : "nucleus-classification"
+        self.fields = file.exists("\(PatchesSchema.images)/fields")
+            ? try file.dataset("\(PatchesSchema.images)/fields").readStrings().map(Self.decodeFields) : []
         self.labels = labels; self.split = split; self.imageIndex = imageIndex; self.classNames = names
         self.imageNames = imageNames
         let hasStatistics = file.exists("\(PatchesSchema.images)/mean") && file.exists("\(PatchesSchema.images)/std")
@@ -73,15 +107,20 @@ public final class PatchDataset {
         return "holds no per-image statistics (/images/mean, /images/std; written by prepare since patches format 3); prepare the images again"
     }
 
-    /// In-memory patches (row-major [N, S, S]); for tests and small experiments.
+    /// In-memory patches (row-major [N, S, S], or [N, H, W, C] with `width`/`channels`); for tests and small experiments.
     public init(patches: [UInt16], labels: [Int8], split: [UInt8], patchSize: Int = PatchExtractor.defaultSize,
-                imageIndex: [Int32]? = nil, classNames: [String] = PatchesSchema.classNames) {
+                width: Int? = nil, channels: Int = 1, imageIndex: [Int32]? = nil, classNames: [String] = PatchesSchema.classNames,
+                imageNames: [String] = [], fields: [[String: String]] = []) {
         let n = labels.count
-        precondition(patches.count == n * patchSize * patchSize, "PatchDataset: \(patches.count) pixels for \(n) patches")
+        let w = width ?? patchSize
+        precondition(patches.count == n * patchSize * w * channels, "PatchDataset: \(patches.count) pixels for \(n) patches")
         precondition(split.count == n)
-        self.count = n; self.patchSize = patchSize; self.labels = labels; self.split = split
+        self.count = n; self.height = patchSize; self.width = w; self.channels = channels; self.hasChannelAxis = channels > 1
+        self.channelNames = channels == 1 ? ["intensity"] : (0..<channels).map { "channel\($0)" }
+        self.task = "nucleus-classification"; self.fields = fields
+        self.labels = labels; self.split = split
         self.imageIndex = imageIndex ?? [Int32](repeating: -1, count: n)
-        self.classNames = classNames; self.imageNames = []; self.path = nil; self.header = nil
+        self.classNames = classNames; self.imageNames = imageNames; self.path = nil; self.header = nil
         self.imageMean = []; self.imageStd = []
         self.pixels = .memory(patches)
     }
@@ -99,15 +138,17 @@ public final class PatchDataset {
         return counts
     }
 
-    /// Reads patch `row` (S×S raw intensities) into `buffer` without allocating an array.
+    /// Reads patch `row` (H×W×C raw intensities, channels last) into `buffer` without allocating an array.
     public func readPatch(_ row: Int, into buffer: UnsafeMutableBufferPointer<UInt16>) throws {
         precondition(row >= 0 && row < count, "PatchDataset: row \(row) out of 0..<\(count)")
-        let area = patchSize * patchSize
+        let area = sampleSize
         precondition(buffer.count >= area)
         switch pixels {
         case .file(_, let data):
+            let fourD = hasChannelAxis
             try data.read(into: UnsafeMutableBufferPointer(rebasing: buffer[0..<area]),
-                          offset: [row, 0, 0], count: [1, patchSize, patchSize])
+                          offset: fourD ? [row, 0, 0, 0] : [row, 0, 0],
+                          count: fourD ? [1, height, width, channels] : [1, height, width])
         case .memory(let all):
             all.withUnsafeBufferPointer { src in
                 buffer.baseAddress!.update(from: src.baseAddress! + row * area, count: area)
@@ -117,8 +158,18 @@ public final class PatchDataset {
 
     /// Convenience: one patch as a new array.
     public func patch(_ row: Int) throws -> [UInt16] {
-        try [UInt16](unsafeUninitializedCapacity: patchSize * patchSize) { buffer, n in
-            try readPatch(row, into: buffer); n = patchSize * patchSize
+        try [UInt16](unsafeUninitializedCapacity: sampleSize) { buffer, n in
+            try readPatch(row, into: buffer); n = sampleSize
         }
+    }
+
+    /// The value of field `name` (e.g. "line") of the image `row` came from, or nil.
+    public func field(_ name: String, row: Int) -> String? {
+        let i = Int(imageIndex[row])
+        return i >= 0 && i < fields.count ? fields[i][name] : nil
+    }
+
+    static func decodeFields(_ json: String) -> [String: String] {
+        (try? JSONDecoder().decode([String: String].self, from: Data(json.utf8))) ?? [:]
     }
 }

@@ -60,13 +60,18 @@ public struct PatchesSettings: Sendable, Equatable {
 /// `PatchDataset` is the reader of the same file.
 public final class PatchesWriter {
     public let path: String
-    public let patchSize: Int
+    /// Sample geometry (square single-channel patches from prepare; H × W × C tiles from `tiles`).
+    public let height: Int, width: Int, channels: Int
+    public var patchSize: Int { height }
+    private var sampleSize: Int { height * width * channels }
     private(set) var file: HDF5File?
     private let patches, labels, split, imageIndex, center: HDF5Dataset
     private let imageColumns: [String: HDF5Dataset]
     private let imageSplit, imageWidth, imageHeight, imageObjects, imagePatches: HDF5Dataset
     /// Absent in files written before format version 3 (appending to one keeps it without them).
     private let imageMean, imageStd: HDF5Dataset?
+    /// `/images/fields` (format 4; tiles files): each image's named fields as JSON.
+    private let imageFields: HDF5Dataset?
     public private(set) var imageCount: Int
     public private(set) var patchCount: Int
     /// Class names in label order (the `classes` attribute): the nucleus classes unless a run labels
@@ -75,8 +80,9 @@ public final class PatchesWriter {
 
     static let stringColumns = PatchesSchema.imageFields + ["path"]
 
-    private init(file: HDF5File, path: String, patchSize: Int, classNames: [String]) throws {
-        self.file = file; self.path = path; self.patchSize = patchSize; self.classNames = classNames
+    private init(file: HDF5File, path: String, height: Int, width: Int, channels: Int, classNames: [String]) throws {
+        self.file = file; self.path = path; self.classNames = classNames
+        self.height = height; self.width = width; self.channels = channels
         patches = try file.dataset(PatchesSchema.patches)
         labels = try file.dataset(PatchesSchema.labels)
         split = try file.dataset(PatchesSchema.split)
@@ -94,16 +100,32 @@ public final class PatchesWriter {
         let hasStatistics = images.exists("mean") && images.exists("std")
         imageMean = hasStatistics ? try images.dataset("mean") : nil
         imageStd = hasStatistics ? try images.dataset("std") : nil
+        imageFields = images.exists("fields") ? try images.dataset("fields") : nil
         imageCount = try imageSplit.count()
         patchCount = try patches.shape()[0]
     }
 
     /// Creates a new file with empty, appendable datasets.
     public static func create(path: String, patchSize: Int, classNames: [String] = PatchesSchema.classNames) throws -> PatchesWriter {
+        try create(path: path, height: patchSize, width: patchSize, channelNames: nil, classNames: classNames)
+    }
+
+    /// Creates a new file; with `channelNames`, `/patches` is [N, H, W, C] (format 4, any H × W) and
+    /// `/images/fields` holds each image's named fields.
+    public static func create(path: String, height: Int, width: Int, channelNames: [String]?,
+                              classNames: [String]) throws -> PatchesWriter {
         let file = try HDF5File.create(path)
-        let s = patchSize
-        try file.createDataset(PatchesSchema.patches, of: UInt16.self, shape: [0, s, s],
-                               options: DatasetOptions(chunk: [1, s, s], maxShape: [nil, s, s], deflate: 4, shuffle: true))
+        let (h, w) = (height, width)
+        if let channelNames {
+            let c = channelNames.count
+            try file.createDataset(PatchesSchema.patches, of: UInt16.self, shape: [0, h, w, c],
+                                   options: DatasetOptions(chunk: [1, h, w, c], maxShape: [nil, h, w, c], deflate: 4, shuffle: true))
+            try file.setAttribute("channels", String(decoding: try JSONEncoder().encode(channelNames), as: UTF8.self))
+        } else {
+            precondition(h == w, "PatchesWriter: single-channel patches are square")
+            try file.createDataset(PatchesSchema.patches, of: UInt16.self, shape: [0, h, h],
+                                   options: DatasetOptions(chunk: [1, h, h], maxShape: [nil, h, h], deflate: 4, shuffle: true))
+        }
         try file.createDataset(PatchesSchema.labels, of: Int8.self, shape: [0], options: .appendable(chunkRows: 4096))
         try file.createDataset(PatchesSchema.split, of: UInt8.self, shape: [0], options: .appendable(chunkRows: 4096))
         try file.createDataset(PatchesSchema.imageIndex, of: Int32.self, shape: [0], options: .appendable(chunkRows: 4096))
@@ -120,7 +142,10 @@ public final class PatchesWriter {
         for name in ["mean", "std"] {
             try images.createDataset(name, of: Float.self, shape: [0], options: .appendable(chunkRows: 256))
         }
-        return try PatchesWriter(file: file, path: path, patchSize: patchSize, classNames: classNames)
+        if channelNames != nil {
+            try images.createStringDataset("fields", shape: [0], options: .appendable(chunkRows: 256, deflate: nil))
+        }
+        return try PatchesWriter(file: file, path: path, height: h, width: w, channels: channelNames?.count ?? 1, classNames: classNames)
     }
 
     /// Reads what an existing file holds, checking it is a patches file this version can extend.
@@ -129,6 +154,9 @@ public final class PatchesWriter {
         // append rewrites the header at the current version.
         let (file, header) = try FileHeader.open(path, expecting: PatchesSchema.format)
         func bad(_ problem: String) -> FileFormatError { FileFormatError(path: path, problem: problem) }
+        if file.hasAttribute("task"), try file.stringAttribute("task") != "nucleus-classification" {
+            throw bad("holds \(try file.stringAttribute("task")) tiles (written by `netosis tiles`), not nucleus patches; cannot append")
+        }
         for name in ["split_by", "seed", "patch_size", "label_radius", "mode"] where !file.hasAttribute(name) {
             throw bad("attribute '\(name)' is missing; the file was not written by `netosis prepare`, cannot append")
         }
@@ -169,14 +197,16 @@ public final class PatchesWriter {
 
     public static func openForAppend(path: String, patchSize: Int) throws -> PatchesWriter {
         let file = try HDF5File.open(path, mode: .readWrite)
-        return try PatchesWriter(file: file, path: path, patchSize: patchSize, classNames: try PatchesSchema.classNames(of: file))
+        return try PatchesWriter(file: file, path: path, height: patchSize, width: patchSize, channels: 1,
+                                 classNames: try PatchesSchema.classNames(of: file))
     }
 
-    /// Appends one image's row and its patches ([n, S, S] pixels, n labels, [n, 2] centres).
+    /// Appends one image's row and its patches ([n, H, W(, C)] pixels, n labels, [n, 2] centres);
+    /// `fields` go to `/images/fields` in files that have it.
     public func append(_ image: PatchesImageRow, patches pixels: [UInt16], labels patchLabels: [Int8], centers: [Float],
-                       split assigned: PatchSplit) throws {
+                       split assigned: PatchSplit, fields: [String: String] = [:]) throws {
         let n = patchLabels.count
-        precondition(pixels.count == n * patchSize * patchSize && centers.count == 2 * n)
+        precondition(pixels.count == n * sampleSize && centers.count == 2 * n)
         let row = Int32(imageCount)
         if n > 0 {
             try patches.append(pixels)
@@ -196,6 +226,10 @@ public final class PatchesWriter {
         try imagePatches.append([Int32(n)])
         try imageMean?.append([image.mean])
         try imageStd?.append([image.std])
+        if let imageFields {
+            let encoder = JSONEncoder(); encoder.outputFormatting = .sortedKeys
+            try imageFields.appendStrings([String(decoding: try encoder.encode(fields), as: UTF8.self)])
+        }
         imageCount += 1
         patchCount += n
     }
@@ -217,6 +251,9 @@ public final class PatchesWriter {
         try file.setAttribute("val_fraction", settings.valFraction)
         try file.setAttribute("test_fraction", settings.testFraction)
     }
+
+    /// Sets a string attribute (a tiles file's `task`, `grid`, `label_field`, …).
+    public func setAttribute(_ name: String, _ value: String) throws { try file?.setAttribute(name, value) }
 
     public func flush() throws { try file?.flush() }
 
