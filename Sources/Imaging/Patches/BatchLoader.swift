@@ -38,13 +38,16 @@ public final class BatchLoader {
     /// all-reduce). Turn off for evaluation, where duplicates would distort metrics.
     public let padShards: Bool
     public let maxDegrees: Double
+    /// Colour tiles: fastai's `max_lighting` (see `TileAugment`); 0 off.
+    public let lighting: Double
     /// How each sample is scaled after augmentation.
     public let normalization: Normalization
 
     /// `patch`: z-score every sample on its own (the paper's OL preprocessing). `image`: z-score with
     /// its source image's statistics (`/images/mean`, `/images/std`), as a sliding-window pass over
-    /// the z-scored field sees it.
-    public enum Normalization: String, Sendable { case patch, image }
+    /// the z-scored field sees it. `imagenet`: 8-bit RGB scaled to 0…1 and standardised per channel
+    /// with ImageNet's statistics (what networks initialised from ImageNet weights expect).
+    public enum Normalization: String, Sendable { case patch, image, imagenet }
 
     private var raw: UnsafeMutableBufferPointer<UInt16>
     private var work: UnsafeMutableBufferPointer<Float>
@@ -55,24 +58,25 @@ public final class BatchLoader {
 
     public init(dataset: PatchDataset, split: PatchSplit?, batchSize: Int, seed: UInt64, augment: Bool,
                 shuffle: Bool = true, dropLast: Bool = false, padShards: Bool = true, maxDegrees: Double = 10,
-                normalization: Normalization = .patch) {
+                lighting: Double = 0, normalization: Normalization = .patch) {
         precondition(batchSize > 0, "BatchLoader: batchSize must be > 0")
-        precondition(normalization == .patch || !dataset.imageMean.isEmpty,
+        precondition(normalization != .image || !dataset.imageMean.isEmpty,
                      "BatchLoader: image normalisation needs /images/mean and /images/std (check with imageStatisticsProblem)")
+        precondition(normalization != .imagenet || dataset.channels == 3, "BatchLoader: ImageNet normalisation needs 3 channels")
         self.normalization = normalization
+        self.lighting = lighting
         self.dataset = dataset
         self.rows = dataset.rows(in: split)
         self.batchSize = batchSize; self.seed = seed; self.augment = augment
         self.shuffle = shuffle; self.dropLast = dropLast; self.padShards = padShards; self.maxDegrees = maxDegrees
-        let area = dataset.patchSize * dataset.patchSize
-        raw = .allocate(capacity: area)
-        work = .allocate(capacity: area)
+        raw = .allocate(capacity: dataset.sampleSize)
+        work = .allocate(capacity: dataset.sampleSize)
     }
 
     deinit { raw.deallocate(); work.deallocate() }
 
-    /// Floats per sample in the batch buffer (1 × S × S).
-    public var sampleSize: Int { dataset.patchSize * dataset.patchSize }
+    /// Floats per sample in the batch buffer (H × W × C, channels last; 1 × S × S for nucleus patches).
+    public var sampleSize: Int { dataset.sampleSize }
 
     /// This rank's dataset rows for `epoch`, in visiting order.
     public func indices(for epoch: Int, rank: Int = 0, worldSize: Int = 1) -> [Int] {
@@ -143,10 +147,14 @@ public final class BatchLoader {
         for row in selected {
             try dataset.readPatch(row, into: raw)
             let out = UnsafeMutableBufferPointer(rebasing: input[slot * area..<(slot + 1) * area])
-            if augment {
+            if augment && dataset.isSquareMonochrome {
                 PatchTransform.toFloat(UnsafeBufferPointer(raw), work)
                 let params = AugmentParams.draw(seed: seed, epoch: epoch, index: row, maxDegrees: maxDegrees)
                 PatchTransform.augment(params, size: dataset.patchSize, src: UnsafeBufferPointer(work), dst: out)
+            } else if augment {
+                PatchTransform.toFloat(UnsafeBufferPointer(raw), work)
+                TileAugment.draw(seed: seed, epoch: epoch, index: row, lighting: lighting)
+                    .apply(height: dataset.height, width: dataset.width, channels: dataset.channels, src: UnsafeBufferPointer(work), dst: out)
             } else {
                 PatchTransform.toFloat(UnsafeBufferPointer(raw), out)
             }
@@ -155,6 +163,7 @@ public final class BatchLoader {
             case .image:
                 let i = Int(dataset.imageIndex[row])
                 PatchTransform.standardize(out, mean: dataset.imageMean[i], std: dataset.imageStd[i])
+            case .imagenet: PatchTransform.imagenet(out)
             }
             labels.append(Int32(dataset.labels[row]))
             slot += 1

@@ -58,9 +58,23 @@ public protocol Model: AnyObject {
     /// A new network with this one's configuration, weights, running statistics and random-stream
     /// seed, and activations of its own: one thread's copy (`ModelReplicas`).
     func replica() throws -> any Model
+
+    /// fastai's layer groups (discriminative learning rates, freezing): every learnable tensor with
+    /// its group, 0 nearest the input, the last group the head; nil for networks without a split.
+    var layerGroups: [LayerGroupMember]? { get }
+}
+
+/// One learnable tensor's place in the layer groups.
+public struct LayerGroupMember {
+    public let parameter: Parameter
+    public let group: Int
+    /// BatchNorm scale or shift: stays trainable in a frozen body (fastai's `train_bn`).
+    public let batchNorm: Bool
 }
 
 extension Model {
+    public var layerGroups: [LayerGroupMember]? { nil }
+
     public func setRandomStream(step: Int, firstSample: Int, sampleStride: Int) {}
 
     public var architecture: String { modelConfig.architecture }
@@ -217,7 +231,18 @@ public enum ModelConfig: Codable, Equatable, Sendable {
     }
     /// Whether input patches are z-scored on their own or with their source image's statistics.
     public var inputNormalization: SequentialConfig.InputNormalization {
-        switch self { case .densenet, .resnet: .patch; case let .sequential(c): c.inputNormalization }
+        switch self { case .densenet: .patch; case let .resnet(c): c.inputNormalization; case let .sequential(c): c.inputNormalization }
+    }
+
+    /// Whether the network takes any input size (global pooling before its classifier): a ResNet
+    /// trains on the tiles it is given, whatever its preset's `input_size`.
+    public var acceptsAnyInputSize: Bool { if case .resnet = self { true } else { false } }
+
+    /// The same configuration at another input size (ResNets only; see `acceptsAnyInputSize`).
+    public func with(inputSize height: Int, width: Int) -> ModelConfig {
+        guard case var .resnet(c) = self else { return self }
+        c.inputSize = height; c.inputWidth = width
+        return .resnet(c)
     }
 
     /// The same configuration with another class count / input channel count.

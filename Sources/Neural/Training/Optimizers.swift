@@ -8,7 +8,8 @@ import Foundation
 ///   lr/div up to lr over the first `pctStart` of `totalSteps`, then down to lr/(div·finalDiv);
 ///   momentum (SGD's, Adam's β₁) goes the other way, maxMomentum → baseMomentum → maxMomentum.
 ///   fastai's `fit_one_cycle` is the same shape (pctStart 0.25, div 25, finalDiv 1e5).
-/// Any kind may start with a linear warm-up over `warmupSteps` (lr·(t+1)/warmup).
+/// Any kind may start with a linear warm-up over `warmupSteps` (lr·(t+1)/warmup), and may start
+/// at step `offset` (a second phase of a run: fastai's `fine_tune` runs one cycle frozen, then another).
 public struct LearningRateSchedule: Equatable, Sendable {
     public enum Kind: Equatable, Sendable {
         case constant
@@ -21,12 +22,15 @@ public struct LearningRateSchedule: Equatable, Sendable {
     public var base: Double
     public var kind: Kind
     public var warmupSteps: Int
+    /// The run's step at which this schedule's step 0 falls.
+    public var offset: Int
 
-    public init(base: Double, kind: Kind = .constant, warmupSteps: Int = 0) {
-        self.base = base; self.kind = kind; self.warmupSteps = warmupSteps
+    public init(base: Double, kind: Kind = .constant, warmupSteps: Int = 0, offset: Int = 0) {
+        self.base = base; self.kind = kind; self.warmupSteps = warmupSteps; self.offset = offset
     }
 
-    public func rate(at step: Int) -> Double {
+    public func rate(at runStep: Int) -> Double {
+        let step = max(0, runStep - offset)
         if step < warmupSteps { return base * Double(step + 1) / Double(warmupSteps) }
         let t = Double(step - warmupSteps)
         switch kind {
@@ -46,7 +50,8 @@ public struct LearningRateSchedule: Equatable, Sendable {
     }
 
     /// The momentum this schedule sets at `step` (SGD's momentum, Adam's β₁), or nil: the optimizer's own.
-    public func momentum(at step: Int) -> Double? {
+    public func momentum(at runStep: Int) -> Double? {
+        let step = max(0, runStep - offset)
         guard case let .oneCycle(total, pctStart, _, _, baseMomentum, maxMomentum) = kind else { return nil }
         let (phase, pct) = LearningRateSchedule.oneCyclePhase(max(0, step - warmupSteps), total: total, pctStart: pctStart)
         return phase == 0 ? cosineAnneal(maxMomentum, baseMomentum, pct) : cosineAnneal(baseMomentum, maxMomentum, pct)
@@ -78,6 +83,9 @@ public protocol Optimizer: AnyObject {
     func stateTensors() -> [(name: String, values: [Float])]
     func loadStateTensor(name: String, values: [Float]) throws
     var kindName: String { get }
+    /// Per-tensor learning-rate factors by parameter name (missing: 1): layer-group rates, and 0 for
+    /// a frozen tensor, which is then not updated at all (no decay, no moments).
+    var parameterRates: [String: Float] { get set }
 }
 
 /// SGD with momentum and (L2) weight decay, PyTorch's formulation:
@@ -89,6 +97,7 @@ public final class SGD: Optimizer {
     public var weightDecay: Float
     public var velocity: [String: [Float]] = [:]
     public var kindName: String { "sgd" }
+    public var parameterRates: [String: Float] = [:]
 
     public init(schedule: LearningRateSchedule, momentum: Float = 0.9, weightDecay: Float = 0) {
         self.schedule = schedule; self.momentum = momentum; self.weightDecay = weightDecay
@@ -101,8 +110,11 @@ public final class SGD: Optimizer {
 
     public func update(_ parameters: [Parameter]) {
         Profiler.time(.optimizer) {
-            let lr = Float(schedule.rate(at: step))
+            let rate = Float(schedule.rate(at: step))
             for p in parameters where p.trainable {
+                let scale = parameterRates[p.name] ?? 1
+                if scale == 0 { continue }
+                let lr = rate * scale
                 let wd = p.decays ? weightDecay : 0
                 let first = velocity[p.name] == nil
                 var v = velocity.removeValue(forKey: p.name) ?? [Float](repeating: 0, count: p.count)
@@ -145,6 +157,7 @@ public final class Adam: Optimizer {
     public var firstMoment: [String: [Float]] = [:]
     public var secondMoment: [String: [Float]] = [:]
     public var kindName: String { decoupled ? "adamw" : "adam" }
+    public var parameterRates: [String: Float] = [:]
 
     public init(schedule: LearningRateSchedule = LearningRateSchedule(base: 1e-4),
                 beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0,
@@ -155,13 +168,16 @@ public final class Adam: Optimizer {
 
     public func update(_ parameters: [Parameter]) {
         Profiler.time(.optimizer) {
-            let lr = Float(schedule.rate(at: step))
+            let rate = Float(schedule.rate(at: step))
             let t = Double(step + 1)
             // A one-cycle schedule sets β₁ each step; the bias correction uses the current β₁ (as PyTorch).
             let beta1 = schedule.momentum(at: step).map(Float.init) ?? self.beta1
             let c1 = Float(1 - Foundation.pow(Double(beta1), t)), c2 = Float(1 - Foundation.pow(Double(beta2), t))
             let (b1, b2, eps) = (beta1, beta2, epsilon)
             for p in parameters where p.trainable {
+                let scale = parameterRates[p.name] ?? 1
+                if scale == 0 { continue }
+                let lr = rate * scale
                 let wd = p.decays ? weightDecay : 0
                 var m = firstMoment.removeValue(forKey: p.name) ?? [Float](repeating: 0, count: p.count)
                 var v = secondMoment.removeValue(forKey: p.name) ?? [Float](repeating: 0, count: p.count)

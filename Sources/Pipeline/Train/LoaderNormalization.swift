@@ -12,6 +12,11 @@ extension BatchLoader.Normalization {
                 throw TrainError("\(dataset.path ?? "patches"): model '\(model.name)' normalises by image statistics, but the file \(problem)")
             }
             return .image
+        case .imagenet:
+            guard dataset.channels == 3 else {
+                throw TrainError("\(dataset.path ?? "patches"): model '\(model.name)' normalises RGB input with ImageNet statistics, but the file holds \(dataset.channels)-channel samples")
+            }
+            return .imagenet
         }
     }
 }

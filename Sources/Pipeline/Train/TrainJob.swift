@@ -52,6 +52,11 @@ public enum TrainJob {
         // Inputs, checked before any work (every rank reads the data; the checks are the same everywhere).
         let data = try TrainingData.open(settings)
         var modelConfig = try ModelConfig.load(settings.model)
+        if case let .patches(dataset) = data, modelConfig.acceptsAnyInputSize,
+           (dataset.height, dataset.width) != (modelConfig.inputSize, modelConfig.inputWidth) {
+            // A ResNet trains at the tiles' size (its preset's size is the paper's 480×640).
+            modelConfig = modelConfig.with(inputSize: dataset.height, width: dataset.width)
+        }
         if let initFrom = settings.initFrom {
             let other = try WeightIO.config(atPath: initFrom)
             guard other.architecture == modelConfig.architecture, other.name == modelConfig.name
@@ -90,7 +95,10 @@ public enum TrainJob {
         }
 
         let model = try modelConfig.makeModel(seed: settings.seed)
+        try FineTuning.check(settings, model: model)
         let optimizer = makeOptimizer(settings, stepsPerEpoch: stepsPerEpoch)
+        let fineTuning = FineTuning(settings: settings, stepsPerEpoch: stepsPerEpoch)
+        var fineTuningPhase = -1
         if rank == 0 {
             if let from = start?.checkpoint {
                 try WeightIO.loadWeights(into: model, path: from)
@@ -183,6 +191,11 @@ public enum TrainJob {
                 let n = counts.reduce(0, +)
                 loadSeconds += Date().timeIntervalSince(loadStarted)
                 if FaultPoint.fires("train-nan-rank\(rank)") { inputs[0][0] = .nan }   // test-only (NETOSIS_FAULT)
+                if fineTuning.isUsed, fineTuning.phase(at: state.step) != fineTuningPhase {
+                    fineTuningPhase = fineTuning.phase(at: state.step)
+                    let line = fineTuning.apply(to: optimizer, model: model, at: state.step)
+                    if rank == 0 { log(line) }
+                }
                 let results: [(loss: Double, correct: Int)]
                 let stepStarted = Date()
                 defer { stepSeconds += Date().timeIntervalSince(stepStarted) }
@@ -360,8 +373,8 @@ public enum TrainJob {
                 throw TrainError("\(path): holds \(dataset.classNames.count) classes (\(dataset.classNames.joined(separator: ", "))) "
                                  + "but model '\(model.name)' has num_classes \(model.numClasses)")
             }
-            guard dataset.patchSize == model.inputSize, dataset.patchSize == model.inputWidth, model.inputChannels == 1 else {
-                throw TrainError("\(path): patches are \(dataset.patchSize)×\(dataset.patchSize)×1 but model '\(model.name)' expects "
+            guard dataset.height == model.inputSize, dataset.width == model.inputWidth, dataset.channels == model.inputChannels else {
+                throw TrainError("\(path): samples are \(dataset.height)×\(dataset.width)×\(dataset.channels) but model '\(model.name)' expects "
                                  + "\(model.inputSize)×\(model.inputWidth)×\(model.inputChannels) (input_size, input_channels)")
             }
             _ = try BatchLoader.Normalization.of(model, for: dataset)

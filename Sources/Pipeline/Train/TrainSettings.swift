@@ -111,12 +111,22 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     public var task: TaskKind?
     /// Count task: more maps files whose every image is training data (e.g. synthetic plates' maps).
     public var alsoTrain: [String]?
+    /// Colour tiles: fastai's `max_lighting` (brightness and contrast jitter), 0…1.
+    public var lighting: Double?
+    /// Layer-group learning rates (fastai's `slice(lr_min, lr)`): the first group's peak rate, the
+    /// groups between geometric, the head at `lr`. nil: one rate.
+    public var lrMin: Double?
+    /// fastai's `fine_tune`: this many epochs first with the body frozen (BatchNorm still learning)
+    /// on their own one-cycle at `freeze_lr`, then the rest unfrozen on a new cycle.
+    public var freezeEpochs: Int?
+    public var freezeLR: Double?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case data, model, out, epochs, batchSize = "batch_size", optimizer, lr, momentum, weightDecay = "weight_decay"
         case lrDecay = "lr_decay", schedule, loss, focalGamma = "focal_gamma", classWeights = "class_weights", patience, seed, resume
         case initFrom = "init", checkpointEvery = "checkpoint_every", keep, augment, maxDegrees = "max_degrees"
         case checksumEvery = "checksum_every", syncBN = "sync_bn", task, alsoTrain = "also_train"
+        case lighting, lrMin = "lr_min", freezeEpochs = "freeze_epochs", freezeLR = "freeze_lr"
     }
 
     public init() {}
@@ -150,6 +160,10 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         syncBN = try c.decodeIfPresent(Bool.self, forKey: .syncBN)
         task = try c.decodeIfPresent(TaskKind.self, forKey: .task)
         alsoTrain = try c.decodeIfPresent([String].self, forKey: .alsoTrain)
+        lighting = try c.decodeFiniteIfPresent(.lighting)
+        lrMin = try c.decodeFiniteIfPresent(.lrMin)
+        freezeEpochs = try c.decodeIfPresent(Int.self, forKey: .freezeEpochs)
+        freezeLR = try c.decodeFiniteIfPresent(.freezeLR)
     }
 
     /// `self` with every unset field taken from `base`.
@@ -166,6 +180,8 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         r.keep = keep ?? base.keep; r.augment = augment ?? base.augment; r.maxDegrees = maxDegrees ?? base.maxDegrees
         r.checksumEvery = checksumEvery ?? base.checksumEvery; r.syncBN = syncBN ?? base.syncBN
         r.task = task ?? base.task; r.alsoTrain = alsoTrain ?? base.alsoTrain
+        r.lighting = lighting ?? base.lighting; r.lrMin = lrMin ?? base.lrMin
+        r.freezeEpochs = freezeEpochs ?? base.freezeEpochs; r.freezeLR = freezeLR ?? base.freezeLR
         return r
     }
 
@@ -177,6 +193,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         d.weightDecay = 0; d.lrDecay = 1e-7; d.schedule = .timeDecay; d.loss = .ce; d.focalGamma = 2; d.classWeights = ClassWeighting.none
         d.patience = 10; d.seed = 42; d.resume = .auto; d.checkpointEvery = 0; d.keep = 3; d.augment = true
         d.maxDegrees = 10; d.checksumEvery = 50; d.syncBN = false; d.task = .classification
+        d.lighting = 0; d.freezeEpochs = 0
         return d
     }()
 
@@ -210,6 +227,18 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         try range("keep", merged.keep!, 1...1000)
         try range("max_degrees", merged.maxDegrees!, 0...180)
         try range("checksum_every", merged.checksumEvery!, 0...10_000_000)
+        try range("lighting", merged.lighting!, 0...1)
+        try range("freeze_epochs", merged.freezeEpochs!, 0...merged.epochs! - 1)
+        if let lrMin = merged.lrMin {
+            try range("lr_min", lrMin, 0...merged.lr!)
+        }
+        if let freezeLR = merged.freezeLR { try range("freeze_lr", freezeLR, 0...10) }
+        if merged.freezeLR != nil && merged.freezeEpochs == 0 {
+            throw fail("freeze_lr", "is the rate of the frozen epochs; give freeze_epochs too")
+        }
+        if merged.freezeEpochs! > 0 && merged.schedule != .oneCycle {
+            throw fail("freeze_epochs", "fine-tuning runs two one-cycles (fastai's fine_tune); give schedule one-cycle")
+        }
         if merged.schedule == .oneCycle, given.lrDecay != nil {
             throw fail("lr_decay", "is the time-decay schedule's; with schedule one-cycle the rate follows the cycle (drop lr_decay)")
         }
@@ -228,7 +257,10 @@ public struct TrainSettings: Codable, Equatable, Sendable {
             patience: merged.patience!, seed: merged.seed!, resume: merged.resume!, initFrom: merged.initFrom,
             checkpointEvery: merged.checkpointEvery!, keep: merged.keep!, augment: merged.augment!,
             maxDegrees: merged.maxDegrees!, checksumEvery: merged.checksumEvery!, syncBN: merged.syncBN!, task: task, config: config,
-            alsoTrain: merged.alsoTrain?.isEmpty == false ? merged.alsoTrain : nil)
+            alsoTrain: merged.alsoTrain?.isEmpty == false ? merged.alsoTrain : nil,
+            lighting: merged.lighting! > 0 ? merged.lighting : nil, lrMin: merged.lrMin,
+            freezeEpochs: merged.freezeEpochs! > 0 ? merged.freezeEpochs : nil,
+            freezeLR: merged.freezeEpochs! > 0 ? (merged.freezeLR ?? merged.lr!) : nil)
     }
 }
 
@@ -267,6 +299,12 @@ public struct ResolvedTrainSettings: Codable, Equatable, Sendable {
     public var config: String?
     /// Count task: maps files whose every image is also training data (nil: none; absent from the JSON).
     public var alsoTrain: [String]? = nil
+    /// Colour tiles' lighting augmentation (nil: none); layer-group rates; fine-tuning's frozen
+    /// epochs and their rate (nil: not used; absent from the JSON of runs that do not use them).
+    public var lighting: Double? = nil
+    public var lrMin: Double? = nil
+    public var freezeEpochs: Int? = nil
+    public var freezeLR: Double? = nil
 
     public func json() -> String {
         let encoder = JSONEncoder()

@@ -51,19 +51,20 @@ final class ClassificationTask: TrainingTask {
         }
         let normalization = try BatchLoader.Normalization.of(model, for: dataset)
         loader = BatchLoader(dataset: dataset, split: .train, batchSize: perRank, seed: settings.seed,
-                             augment: settings.augment, maxDegrees: settings.maxDegrees, normalization: normalization)
-        validation = BatchLoader(dataset: dataset, split: .val, batchSize: 64, seed: settings.seed, augment: false,
+                             augment: settings.augment, maxDegrees: settings.maxDegrees, lighting: settings.lighting ?? 0,
+                             normalization: normalization)
+        validation = BatchLoader(dataset: dataset, split: .val, batchSize: dataset.sampleSize > 65_536 ? 8 : 64, seed: settings.seed, augment: false,
                                  shuffle: false, padShards: false, normalization: normalization)
     }
 
     var trainCount: Int { loader.rows.count }
     var validationCount: Int { validation.rows.count }
-    var height: Int { dataset.patchSize }
-    var width: Int { dataset.patchSize }
-    var channels: Int { 1 }
+    var height: Int { dataset.height }
+    var width: Int { dataset.width }
+    var channels: Int { dataset.channels }
     var outputNames: [String] { dataset.classNames }
     var perOutputMetric: String { "val_recall" }
-    var validationBatch: Int { 64 }
+    var validationBatch: Int { validation.batchSize }
 
     func fill(batch: Int, epoch: Int, rank: Int, worldSize: Int, into input: UnsafeMutableBufferPointer<Float>, slot: Int) throws -> Int {
         while labels.count <= slot { labels.append([]) }

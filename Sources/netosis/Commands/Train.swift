@@ -86,6 +86,18 @@ struct Train: DistributedCommand {
     @Option(name: .customLong("init"), help: "Start from the weights of this checkpoint (fine-tuning); a classifier of another class count is re-initialised.")
     var initFrom: String?
 
+    @Option(help: "Layer-group learning rates (ResNets; fastai's slice(lr_min, lr)): the first group's peak; groups between geometric, the head at --lr.")
+    var lrMin: Double?
+
+    @Option(help: "Fine-tuning (ResNets; fastai's fine_tune): first train this many epochs with the body frozen (BatchNorm learning) on their own one-cycle, then all layers on a new one (needs --schedule one-cycle; default 0).")
+    var freezeEpochs: Int?
+
+    @Option(help: "Peak learning rate of the frozen epochs (default --lr; the celldeath recipe: 0.01).")
+    var freezeLr: Double?
+
+    @Option(help: "Colour tiles: brightness and contrast jitter (fastai's max_lighting), 0…1 (default 0).")
+    var lighting: Double?
+
     @Flag(help: "Synchronised BatchNorm: batch statistics over the whole global batch (all ranks), so N ranks train as one would; costs two small all-reduces per BatchNorm and step.")
     var syncBN = false
 
@@ -126,6 +138,7 @@ struct Train: DistributedCommand {
         flags.initFrom = initFrom; flags.checkpointEvery = checkpointEvery; flags.keep = keep; flags.task = task
         if !alsoTrain.isEmpty { flags.alsoTrain = alsoTrain }
         if syncBN { flags.syncBN = true }
+        flags.lrMin = lrMin; flags.freezeEpochs = freezeEpochs; flags.freezeLR = freezeLr; flags.lighting = lighting
         let console = Console("train", world: world)
         try TrainJob.run(TrainOptions(flags: flags, config: config), world: world,
                          log: console.log, warn: console.warn, progress: console.progress)

@@ -76,6 +76,32 @@ public final class ResNet: Model {
         conv1.parameters + bn1.parameters + bn1.state + blocks.flatMap(\.tensors) + headTensors
     }
     public var parameters: [Parameter] { stateTensors.filter(\.trainable) }
+
+    /// fastai's `_resnet_split`: 0 the stem and the first half of the stages (conv1 … layer2), 1 the
+    /// other stages (layer3, layer4), 2 the head.
+    public var layerGroups: [LayerGroupMember]? {
+        var members: [LayerGroupMember] = []
+        func add(_ tensors: [Parameter], _ group: Int, batchNorm: Bool) {
+            for p in tensors where p.trainable { members.append(LayerGroupMember(parameter: p, group: group, batchNorm: batchNorm)) }
+        }
+        add(conv1.parameters, 0, batchNorm: false)
+        add(bn1.parameters, 0, batchNorm: true)
+        let half = (stages.count + 1) / 2
+        for (i, stage) in stages.enumerated() {
+            for block in stage {
+                let norms = Set(block.batchNorms.flatMap(\.parameters).map(\.name))
+                for p in block.tensors where p.trainable {
+                    members.append(LayerGroupMember(parameter: p, group: i < half ? 0 : 1, batchNorm: norms.contains(p.name)))
+                }
+            }
+        }
+        if let fc { add(fc.parameters, 2, batchNorm: false) }
+        if let head = fastaiHead {
+            let norms = Set((head.norm1.parameters + head.norm2.parameters).map(\.name))
+            for p in head.tensors where p.trainable { members.append(LayerGroupMember(parameter: p, group: 2, batchNorm: norms.contains(p.name))) }
+        }
+        return members
+    }
     public var buffers: [Parameter] { stateTensors.filter { !$0.trainable } }
     public var inputKernelName: String? { conv1.weight.name }
     public var batchNormSync: BatchNormSync? {

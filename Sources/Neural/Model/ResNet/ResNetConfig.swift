@@ -34,16 +34,19 @@ public struct ResNetConfig: Codable, Equatable, Sendable {
     /// before the second; 0.5 in the celldeath recipe).
     public var headHidden: Int
     public var headDropout: Double
+    /// How tiles are scaled before the network (`imagenet` for ImageNet weights and the celldeath recipe).
+    public var inputNormalization: SequentialConfig.InputNormalization
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, block, layers, width, inputChannels = "input_channels", numClasses = "num_classes"
         case inputSize = "input_size", inputWidth = "input_width", head, headHidden = "head_hidden"
-        case headDropout = "head_dropout", architecture
+        case headDropout = "head_dropout", inputNormalization = "input_normalization", architecture
     }
 
     public init(name: String, block: Block, layers: [Int], width: Int = 64, inputChannels: Int = 3,
                 numClasses: Int = 2, inputSize: Int = 224, inputWidth: Int? = nil, head: Head = .plain,
-                headHidden: Int = 512, headDropout: Double = 0.5) {
+                headHidden: Int = 512, headDropout: Double = 0.5, inputNormalization: SequentialConfig.InputNormalization = .patch) {
+        self.inputNormalization = inputNormalization
         self.name = name; self.block = block; self.layers = layers; self.width = width
         self.inputChannels = inputChannels; self.numClasses = numClasses
         self.inputSize = inputSize; self.inputWidth = inputWidth ?? inputSize
@@ -77,6 +80,12 @@ public struct ResNetConfig: Codable, Equatable, Sendable {
         self.head = head
         headHidden = try c.decodeIfPresent(Int.self, forKey: .headHidden) ?? 512
         headDropout = try c.decodeFiniteIfPresent(.headDropout) ?? 0.5
+        let normalization = try c.decodeIfPresent(String.self, forKey: .inputNormalization) ?? "patch"
+        guard let n = SequentialConfig.InputNormalization(rawValue: normalization), n != .image else {
+            throw DecodingError.dataCorruptedError(forKey: .inputNormalization, in: c,
+                                                   debugDescription: "input_normalization '\(normalization)' is not patch or imagenet")
+        }
+        inputNormalization = n
     }
 
     /// Always names its architecture (`resnet`), so a file says which network it holds.
@@ -96,6 +105,7 @@ public struct ResNetConfig: Codable, Equatable, Sendable {
             try c.encode(headHidden, forKey: .headHidden)
             try c.encode(headDropout, forKey: .headDropout)
         }
+        if inputNormalization != .patch { try c.encode(inputNormalization.rawValue, forKey: .inputNormalization) }
     }
 
     /// Output channels of the last stage (the classifier's input).
@@ -109,6 +119,9 @@ public struct ResNetConfig: Codable, Equatable, Sendable {
                                     ("input_width", inputWidth, 1...8192)]
         where !range.contains(value) {
             throw fail("\(key) must be in \(range.lowerBound)…\(range.upperBound) (got \(value))")
+        }
+        if inputNormalization == .imagenet && inputChannels != 3 {
+            throw fail("input_normalization imagenet needs input_channels 3 (got \(inputChannels))")
         }
         guard (1...65536).contains(headHidden) else { throw fail("head_hidden must be in 1…65536 (got \(headHidden))") }
         guard headDropout >= 0 && headDropout < 1 else { throw fail("head_dropout must be in [0, 1) (got \(headDropout))") }

@@ -183,8 +183,10 @@ public struct SequentialConfig: Codable, Equatable, Sendable {
     }
 
     /// How input pixels are scaled before the network (see the type's comment).
+    /// How input samples are scaled: z-scored on their own (`patch`), with their source image's
+    /// statistics (`image`), or 8-bit RGB standardised with ImageNet's channel statistics (`imagenet`).
     public enum InputNormalization: String, Codable, Sendable, CaseIterable {
-        case patch, image
+        case patch, image, imagenet
     }
 
     public init(name: String, inputChannels: Int = 1, inputSize: Int, inputWidth: Int? = nil,
