@@ -20,11 +20,13 @@ public struct EvaluateOptions: Sendable {
     public var json: String?
     public var batchSize: Int
     public var overwrite: Bool
+    /// Tiles files: per-tile and per-image predictions (results.h5 family, `task: image-classification`).
+    public var predictions: String?
 
     public init(checkpoint: String, data: String, split: EvaluateSplit = .test, json: String? = nil,
-                batchSize: Int = 64, overwrite: Bool = false) {
+                batchSize: Int = 64, overwrite: Bool = false, predictions: String? = nil) {
         self.checkpoint = checkpoint; self.data = data; self.split = split; self.json = json
-        self.batchSize = batchSize; self.overwrite = overwrite
+        self.batchSize = batchSize; self.overwrite = overwrite; self.predictions = predictions
     }
 }
 
@@ -46,6 +48,8 @@ public struct EvaluationReport: Codable, Sendable {
     public var f1: [Double?]
     public var support: [Int]
     public var loss: Double?
+    /// Tiles of whole images (a tiles file): the images' verdicts from their tiles.
+    public var imageLevel: ImageLevelReport?
 
     init(matrix m: ConfusionMatrix, options: EvaluateOptions, classes: [String]) {
         func opt(_ x: Double) -> Double? { x.isNaN ? nil : x }
@@ -76,6 +80,7 @@ public struct EvaluationReport: Codable, Sendable {
             lines.append(pad(name) + [f(precision[c]), f(recall[c]), f(f1[c]), String(support[c])].map(pad).joined())
         }
         lines.append("accuracy \(f(accuracy))  balanced accuracy \(f(balancedAccuracy))  loss \(f(loss))")
+        if let imageLevel { lines += imageLevel.lines(classes: classes) }
         return lines.joined(separator: "\n")
     }
 }
@@ -83,18 +88,21 @@ public struct EvaluationReport: Codable, Sendable {
 extension ConfusionMatrix {
     /// Runs `model` (inference mode) over the loader's split; rank r takes every N-th patch from r
     /// (no padding), the counts are summed over ranks, so every patch counts exactly once.
+    /// `onBatch` sees each batch's dataset rows and logits (valid during the call).
     static func compute(model: any Model, loader: BatchLoader, classes: Int, rank: Int, size: Int, world: Communicator?,
-                        input: inout [Float], labels: inout [Int32]) throws -> ConfusionMatrix {
+                        input: inout [Float], labels: inout [Int32],
+                        onBatch: ((ArraySlice<Int>, UnsafePointer<Float>) -> Void)? = nil) throws -> ConfusionMatrix {
         var matrix = ConfusionMatrix(classes: classes)
-        let s = loader.dataset.patchSize
-        if input.count < loader.batchSize * s * s { input = [Float](repeating: 0, count: loader.batchSize * s * s) }
+        let (h, w) = (loader.dataset.height, loader.dataset.width)
+        if input.count < loader.batchSize * loader.sampleSize { input = [Float](repeating: 0, count: loader.batchSize * loader.sampleSize) }
         for b in 0..<loader.batchCount(rank: rank, worldSize: size) {
             let n = try input.withUnsafeMutableBufferPointer {
                 try loader.fill(batch: b, epoch: 0, rank: rank, worldSize: size, into: $0, labels: &labels)
             }
             guard n > 0 else { continue }
-            let logits = input.withUnsafeBufferPointer { model.forward($0.baseAddress!, batch: n, height: s, width: s, training: false) }
+            let logits = input.withUnsafeBufferPointer { model.forward($0.baseAddress!, batch: n, height: h, width: w, training: false) }
             matrix.add(logits: logits, labels: labels.map(Int.init))
+            onBatch?(loader.indices(for: 0, rank: rank, worldSize: size)[(b * loader.batchSize)..<(b * loader.batchSize + n)], logits)
         }
         if let world, size > 1 {
             var values = matrix.counts.map(Double.init) + [matrix.lossSum]
@@ -127,19 +135,35 @@ public enum EvaluateJob {
         guard dataset.classNames.count == model.numClasses else {
             throw TrainError("\(options.data): holds \(dataset.classNames.count) classes but the checkpoint's model has \(model.numClasses)")
         }
-        guard dataset.patchSize == model.inputSize, model.inputChannels == 1 else {
-            throw TrainError("\(options.data): patches are \(dataset.patchSize)×\(dataset.patchSize) but model '\(model.name)' expects "
-                             + "\(model.inputSize)×\(model.inputSize)×\(model.inputChannels)")
+        let sizeMatches = model.modelConfig.acceptsAnyInputSize || (dataset.height == model.inputSize && dataset.width == model.inputWidth)
+        guard sizeMatches, dataset.channels == model.inputChannels else {
+            throw TrainError("\(options.data): samples are \(dataset.height)×\(dataset.width)×\(dataset.channels) but model '\(model.name)' expects "
+                             + "\(model.inputSize)×\(model.inputWidth)×\(model.inputChannels)")
         }
         let loader = BatchLoader(dataset: dataset, split: options.split.split, batchSize: options.batchSize, seed: 0,
                                  augment: false, shuffle: false, padShards: false,
                                  normalization: try .of(model.modelConfig, for: dataset))
         guard !loader.rows.isEmpty else { throw TrainError("\(options.data): the \(options.split.rawValue) split holds no patches") }
         var input: [Float] = [], labels: [Int32] = []
-        let matrix = try ConfusionMatrix.compute(model: model, loader: loader, classes: model.numClasses, rank: rank, size: size,
-                                                 world: world, input: &input, labels: &labels)
+        let k = model.numClasses
+        var tiles = TileProbabilities(classes: k)
+        let wholeImages = dataset.task == "image-classification"
+        let matrix = try ConfusionMatrix.compute(model: model, loader: loader, classes: k, rank: rank, size: size,
+                                                 world: world, input: &input, labels: &labels) { rows, logits in
+            if wholeImages { tiles.add(rows: rows, logits: logits) }
+        }
+        if wholeImages, let world, size > 1 { tiles = TileProbabilities.merge(try world.allGather(tiles), classes: k) }
         guard rank == 0 else { return nil }
-        let report = EvaluationReport(matrix: matrix, options: options, classes: dataset.classNames)
+        var report = EvaluationReport(matrix: matrix, options: options, classes: dataset.classNames)
+        if wholeImages {
+            let images = ImageVerdicts(tiles: tiles, dataset: dataset)
+            report.imageLevel = ImageLevelReport(images, classes: k, fieldNames: Array(Set(dataset.fields.flatMap(\.keys))).sorted())
+            if let path = options.predictions {
+                let out = try OutputFile.check(path, kind: "image-classification results (netosis.results)", inputs: [options.checkpoint, options.data],
+                                               overwrite: options.overwrite) { ResultsFile.format.isFormat(of: $0) }
+                try out.write { try ImageResultsFile.write(images, tiles: tiles, dataset: dataset, checkpoint: options.checkpoint, to: $0) }
+            }
+        }
         log(report.text)
         if let output {
             let encoder = JSONEncoder()

@@ -129,6 +129,9 @@ public enum ResultsFile {
     /// Reads a results file back (header and identity checked; every column's length checked).
     public static func read(_ path: String) throws -> Contents {
         let (file, header) = try FileHeader.open(path, expecting: format)
+        if file.hasAttribute("task"), try file.stringAttribute("task") == "image-classification" {
+            throw FileFormatError(path: path, problem: "holds whole-image classification results (`evaluate --predictions`), not a plate screen's nuclei")
+        }
         func bad(_ problem: String) -> FileFormatError { FileFormatError(path: path, problem: problem) }
         do {
             guard let identity = try? JSONDecoder().decode(ScreenIdentity.self, from: Data(header.config.utf8)) else {

@@ -32,6 +32,9 @@ struct Evaluate: DistributedCommand {
     @Option(help: "Patches per forward pass; 1…65536.")
     var batchSize = 64
 
+    @Option(help: "Tiles files: write per-image (mean tile probability and vote) and per-tile predictions to this results.h5 (task image-classification).")
+    var predictions: String?
+
     @Flag(help: "Replace an existing evaluate report (other files are never replaced).")
     var overwrite = false
 
@@ -42,7 +45,7 @@ struct Evaluate: DistributedCommand {
     func run(on world: Communicator) throws {
         let console = Console("evaluate", world: world)
         let options = EvaluateOptions(checkpoint: checkpoint, data: data, split: split, json: json,
-                                      batchSize: batchSize, overwrite: overwrite)
+                                      batchSize: batchSize, overwrite: overwrite, predictions: predictions)
         if EvaluateJob.isMaps(data) {
             try EvaluateJob.runCounts(options, world: world, log: console.log)
         } else {

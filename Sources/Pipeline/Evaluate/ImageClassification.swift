@@ -1,0 +1,177 @@
+import Foundation
+import Imaging
+import Neural
+import Storage
+
+/// Each scored tile's class probabilities (softmax of its logits), by dataset row.
+struct TileProbabilities: Codable {
+    let classes: Int
+    var rows: [Int] = []
+    var probabilities: [Float] = []
+
+    init(classes: Int) { self.classes = classes }
+
+    mutating func add(rows batch: ArraySlice<Int>, logits: UnsafePointer<Float>) {
+        for (i, row) in batch.enumerated() {
+            let z = logits + i * classes
+            var m = z[0]
+            for j in 1..<classes { m = max(m, z[j]) }
+            var e = (0..<classes).map { Foundation.exp(Double(z[$0] - m)) }
+            let s = e.reduce(0, +)
+            for j in e.indices { e[j] /= s }
+            rows.append(row); probabilities += e.map(Float.init)
+        }
+    }
+
+    /// Every rank's share, in row order.
+    static func merge(_ parts: [TileProbabilities], classes: Int) -> TileProbabilities {
+        var all: [(Int, ArraySlice<Float>)] = []
+        for p in parts { for (i, r) in p.rows.enumerated() { all.append((r, p.probabilities[(i * classes)..<((i + 1) * classes)])) } }
+        all.sort { $0.0 < $1.0 }
+        var merged = TileProbabilities(classes: classes)
+        for (r, p) in all { merged.rows.append(r); merged.probabilities += p }
+        return merged
+    }
+
+    func probability(at index: Int) -> ArraySlice<Float> { probabilities[(index * classes)..<((index + 1) * classes)] }
+    func predicted(at index: Int) -> Int {
+        let p = probability(at: index)
+        return p.indices.max { p[$0] < p[$1] }! - p.startIndex
+    }
+}
+
+/// Whole images' verdicts from their tiles: the mean of the tiles' probabilities (the celldeath
+/// method's image call) and the majority vote of the tiles' classes (ties: the mean's class).
+struct ImageVerdicts {
+    struct Image {
+        var index: Int
+        var name: String
+        var truth: Int
+        var tiles: [Int]
+        var meanProbability: [Double]
+        var mean: Int
+        var vote: Int
+        var fields: [String: String]
+    }
+    var images: [Image] = []
+
+    init(tiles: TileProbabilities, dataset: PatchDataset) {
+        var byImage: [Int: [Int]] = [:]
+        for (i, row) in tiles.rows.enumerated() { byImage[Int(dataset.imageIndex[row]), default: []].append(i) }
+        for index in byImage.keys.sorted() {
+            let members = byImage[index]!
+            var mean = [Double](repeating: 0, count: tiles.classes)
+            var votes = [Int](repeating: 0, count: tiles.classes)
+            for i in members {
+                for (j, p) in tiles.probability(at: i).enumerated() { mean[j] += Double(p) / Double(members.count) }
+                votes[tiles.predicted(at: i)] += 1
+            }
+            let meanClass = mean.indices.max { mean[$0] < mean[$1] }!
+            let top = votes.max()!
+            let vote = votes.filter { $0 == top }.count > 1 ? meanClass : votes.firstIndex(of: top)!
+            let firstRow = tiles.rows[members[0]]
+            images.append(Image(index: index, name: index < dataset.imageNames.count ? dataset.imageNames[index] : "image \(index)",
+                                truth: Int(dataset.labels[firstRow]), tiles: members.map { tiles.rows[$0] },
+                                meanProbability: mean, mean: meanClass, vote: vote,
+                                fields: index < dataset.fields.count ? dataset.fields[index] : [:]))
+        }
+    }
+}
+
+/// Per-class metrics of one confusion matrix (JSON-friendly: nil where undefined).
+public struct ClassMetrics: Codable, Sendable {
+    public var samples: Int
+    public var confusion: [[Int]]
+    public var accuracy: Double?
+    public var balancedAccuracy: Double?
+    public var precision: [Double?]
+    public var recall: [Double?]
+    public var f1: [Double?]
+
+    init(_ m: ConfusionMatrix) {
+        func opt(_ x: Double) -> Double? { x.isNaN ? nil : x }
+        samples = m.total
+        confusion = (0..<m.classes).map { t in (0..<m.classes).map { m.count(truth: t, predicted: $0) } }
+        accuracy = opt(m.accuracy); balancedAccuracy = opt(m.balancedAccuracy)
+        precision = m.precision.map(opt); recall = m.recall.map(opt); f1 = m.f1.map(opt)
+    }
+}
+
+/// `evaluate` on a tiles file: images called by mean probability and by vote, and the image-level
+/// accuracy per value of every field (per cell line, per experiment, …).
+public struct ImageLevelReport: Codable, Sendable {
+    public var images: Int
+    public var meanProbability: ClassMetrics
+    public var vote: ClassMetrics
+    /// field → value → (images, accuracy by mean probability).
+    public var byField: [String: [String: GroupAccuracy]]
+
+    public struct GroupAccuracy: Codable, Sendable { public var images: Int; public var accuracy: Double }
+
+    init(_ verdicts: ImageVerdicts, classes: Int, fieldNames: [String]) {
+        var mean = ConfusionMatrix(classes: classes), vote = ConfusionMatrix(classes: classes)
+        for image in verdicts.images {
+            mean.add(truth: image.truth, predicted: image.mean); vote.add(truth: image.truth, predicted: image.vote)
+        }
+        images = verdicts.images.count
+        meanProbability = ClassMetrics(mean); self.vote = ClassMetrics(vote)
+        var byField: [String: [String: GroupAccuracy]] = [:]
+        for field in fieldNames where field != "index" {
+            let groups = Dictionary(grouping: verdicts.images) { $0.fields[field] ?? "" }
+            guard groups.count > 1 || fieldNames.count == 1 else { continue }   // a field with one value says nothing new
+            byField[field] = groups.mapValues { members in
+                GroupAccuracy(images: members.count, accuracy: Double(members.filter { $0.mean == $0.truth }.count) / Double(members.count))
+            }
+        }
+        self.byField = byField
+    }
+
+    func lines(classes: [String]) -> [String] {
+        func f(_ x: Double?) -> String { x.map { String(format: "%.3f", $0) } ?? "—" }
+        var lines = ["whole images (\(images)): by mean tile probability accuracy \(f(meanProbability.accuracy)), "
+                     + "by vote \(f(vote.accuracy))"]
+        for (c, name) in classes.enumerated() {
+            lines.append("  \(name): precision \(f(meanProbability.precision[c]))  recall \(f(meanProbability.recall[c]))  "
+                         + "(confusion row \(meanProbability.confusion[c].map(String.init).joined(separator: " ")))")
+        }
+        for field in byField.keys.sorted() {
+            let parts = byField[field]!.keys.sorted().map { "\($0) \(f(byField[field]![$0]!.accuracy)) (\(byField[field]![$0]!.images))" }
+            lines.append("  accuracy by \(field): " + parts.joined(separator: ", "))
+        }
+        return lines
+    }
+}
+
+/// Per-image and per-tile predictions of whole-image classification: the results.h5 family
+/// (`format` netosis.results, `task` image-classification; docs/file-formats.md).
+enum ImageResultsFile {
+    static func write(_ verdicts: ImageVerdicts, tiles: TileProbabilities, dataset: PatchDataset, checkpoint: String,
+                      to path: String) throws {
+        let file = try HDF5File.create(path)
+        let k = tiles.classes
+        let config = String(decoding: try JSONSerialization.data(withJSONObject: ["checkpoint": checkpoint, "data": dataset.path ?? ""],
+                                                                  options: .sortedKeys), as: UTF8.self)
+        try FileHeader(ResultsFile.format, config: config).write(to: file)
+        try file.setAttribute("task", "image-classification")
+        try file.setAttribute("classes", String(decoding: try JSONEncoder().encode(dataset.classNames), as: UTF8.self))
+        try file.setAttribute("checkpoint", checkpoint)
+        let images = try file.createGroup("images")
+        let v = verdicts.images
+        try images.writeStrings("name", v.map(\.name))
+        try images.write("label", v.map { Int8($0.truth) })
+        try images.write("predicted", v.map { Int8($0.mean) })
+        try images.write("predicted_vote", v.map { Int8($0.vote) })
+        try images.write("probability", v.flatMap { $0.meanProbability.map(Float.init) }, shape: [v.count, k])
+        try images.write("tiles", v.map { Int32($0.tiles.count) })
+        let encoder = JSONEncoder(); encoder.outputFormatting = .sortedKeys
+        try images.writeStrings("fields", try v.map { String(decoding: try encoder.encode($0.fields), as: UTF8.self) })
+        let group = try file.createGroup("tiles")
+        let rowOfImage = Dictionary(uniqueKeysWithValues: v.enumerated().map { ($1.index, $0) })
+        try group.write("image", tiles.rows.map { Int32(rowOfImage[Int(dataset.imageIndex[$0])]!) })
+        try group.write("row", tiles.rows.map { Int32($0) })
+        try group.write("label", tiles.rows.map { dataset.labels[$0] })
+        try group.write("predicted", tiles.rows.indices.map { Int8(tiles.predicted(at: $0)) })
+        try group.write("probability", tiles.probabilities, shape: [tiles.rows.count, k])
+        try file.close()
+    }
+}
