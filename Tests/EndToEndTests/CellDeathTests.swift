@@ -173,8 +173,22 @@ final class CellDeathTests: XCTestCase {
         let probability: [Float] = try file.read("images/probability")
         XCTAssertEqual(probability.count, 64)
         for i in 0..<32 { XCTAssertEqual(probability[2 * i] + probability[2 * i + 1], 1, accuracy: 1e-5) }
-        // counts and report refuse it in one line.
+        // counts refuses it in one line; report gives the image-classification sections.
         XCTAssertThrowsError(try ResultsFile.read(path("p.h5"))) { XCTAssertTrue("\($0)".contains("whole-image classification"), "\($0)") }
+        _ = try run(["report", "--results", path("p.h5"), "--out", path("r.html")])
+        let html = try String(contentsOfFile: path("r.html"), encoding: .utf8)
+        for needle in ["Confusion matrices", "precision (TP / called)", "Accuracy by field", "Training history", "<polyline", "cobble_CPT_1h_e2_001"] {
+            XCTAssertTrue(html.contains(needle), needle)
+        }
+        // Grad-CAM of the ResNet over colour tiles: maps [n, 60, 80] and PNG strips (tile | map | overlay).
+        _ = try run(["saliency", "--checkpoint", path("run/best.h5"), "--patches", path("t.h5"), "--limit", "3", "--method", "grad-cam",
+                     "--out", path("s.h5"), "--png", path("png")])
+        let maps = try HDF5File.open(path("s.h5")).dataset("maps")
+        XCTAssertEqual(try maps.shape(), [3, 60, 80])
+        let strip = try RGBImage.read(path("png/") + (try FileManager.default.contentsOfDirectory(atPath: path("png")).sorted()[0]))
+        XCTAssertEqual([strip.width, strip.height], [240, 60])
+        let tile = try PatchDataset(path: path("t.h5")).patch(try PatchDataset(path: path("t.h5")).rows(in: .test)[0])
+        XCTAssertEqual(Array(strip.pixels[0..<3]), tile[0..<3].map { UInt8($0) }, "the strip starts with the tile as it is")
     }
 
     /// fastai's fine_tune on a ResNet: the frozen phase updates BatchNorm (at a tenth) and the head

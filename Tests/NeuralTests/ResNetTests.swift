@@ -135,6 +135,17 @@ final class ResNetTests: XCTestCase {
         }
     }
 
+    func testCelldeathPresetsMatchTheirYAML() throws {
+        for depth in [18, 34, 50] {
+            let name = "celldeath-resnet\(depth)"
+            guard case let .resnet(config) = try ModelConfig.load(name) else { return XCTFail("\(name) is not a ResNet") }
+            XCTAssertEqual(config, ResNetConfig.presets[name], "config/models/\(name).yaml and the built-in preset differ")
+            XCTAssertEqual(config.head, .fastai); XCTAssertEqual(config.inputNormalization, .imagenet)
+            guard case let .resnet(plain) = try ModelConfig.load("resnet\(depth)") else { return XCTFail() }
+            XCTAssertTrue(ModelConfig.resnet(plain).sharesBody(with: .resnet(config)))
+        }
+    }
+
     func testPresetsAreTorchvisionDepths() throws {
         for (name, depth) in [("resnet18", 18), ("resnet34", 34), ("resnet50", 50)] {
             guard case let .resnet(config) = try ModelConfig.load(name) else { return XCTFail("\(name) is not a ResNet") }

@@ -238,6 +238,13 @@ public enum ModelConfig: Codable, Equatable, Sendable {
     /// trains on the tiles it is given, whatever its preset's `input_size`.
     public var acceptsAnyInputSize: Bool { if case .resnet = self { true } else { false } }
 
+    /// Whether `other` has this network's body (ResNets: block, stages, width, input channels), so
+    /// its weights can start this one whatever the head (torchvision's fc → fastai's head).
+    public func sharesBody(with other: ModelConfig) -> Bool {
+        guard case let .resnet(a) = self, case let .resnet(b) = other else { return false }
+        return a.block == b.block && a.layers == b.layers && a.width == b.width && a.inputChannels == b.inputChannels
+    }
+
     /// The same configuration at another input size (ResNets only; see `acceptsAnyInputSize`).
     public func with(inputSize height: Int, width: Int) -> ModelConfig {
         guard case var .resnet(c) = self else { return self }

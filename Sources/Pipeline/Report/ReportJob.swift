@@ -34,6 +34,12 @@ public enum ReportJob {
             let head = FileHandle(forReadingAtPath: path).flatMap { try? $0.read(upToCount: 4096) } ?? Data()
             return String(decoding: head, as: UTF8.self).contains(generator)
         }
+        if let first = options.results.first, ImageClassificationReport.isImageClassification(first) {
+            if let other = options.results.first(where: { !ImageClassificationReport.isImageClassification($0) }) {
+                throw FileFormatError(path: other, problem: "is not an image-classification results file like \(first); report them separately")
+            }
+            return try ImageClassificationReport.write(options.results, output: output, log: log)
+        }
         var set = try ResultsSet.read(options.results)
         // Results of several methods on the same images: the first method's files carry the report,
         // the others are compared with it in their own section (their images are not duplicates).

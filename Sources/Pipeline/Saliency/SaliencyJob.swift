@@ -50,9 +50,10 @@ public enum SaliencyJob {
             throw FileFormatError(path: options.checkpoint, problem: "\(error)")
         }
         let dataset = try PatchDataset(path: options.patches)
-        let s = model.inputSize, k = model.numClasses
-        guard dataset.patchSize == s, model.inputChannels == 1 else {
-            throw FileFormatError(path: options.patches, problem: "patches are \(dataset.patchSize)×\(dataset.patchSize)×1 but model '\(model.name)' expects \(s)×\(s)×\(model.inputChannels)")
+        let (h, w, c, k) = (dataset.height, dataset.width, dataset.channels, model.numClasses)
+        guard h == model.inputSize, w == model.inputWidth, c == model.inputChannels else {
+            throw FileFormatError(path: options.patches, problem: "samples are \(h)×\(w)×\(c) but model '\(model.name)' expects "
+                                  + "\(model.inputSize)×\(model.inputWidth)×\(model.inputChannels)")
         }
         if let c = options.targetClass, !(0..<k).contains(c) {
             throw FileFormatError(path: options.checkpoint, problem: "model '\(model.name)' has \(k) classes; --class \(c) is not one of 0…\(k - 1)")
@@ -64,17 +65,21 @@ public enum SaliencyJob {
         guard !rows.isEmpty else { throw FileFormatError(path: options.patches, problem: "no patch to explain (empty split?)") }
         let loader = BatchLoader(dataset: dataset, split: nil, batchSize: 1, seed: 0, augment: false, shuffle: false, padShards: false,
                                  normalization: try .of(model.modelConfig, for: dataset))
-        var input = [Float](repeating: 0, count: rows.count * s * s), labels: [Int32] = []
+        let area = h * w, sample = area * c
+        var input = [Float](repeating: 0, count: rows.count * sample), labels: [Int32] = []
         _ = try input.withUnsafeMutableBufferPointer { try loader.fill(rows: rows, epoch: 0, into: $0, labels: &labels) }
-        let logits = model.predict(Tensor(shape: [rows.count, s, s, 1], scalars: input)).scalars
+        let logits = model.predict(Tensor(shape: [rows.count, h, w, c], scalars: input)).scalars
         let predicted = (0..<rows.count).map { i in (0..<k).max { logits[i * k + $0] < logits[i * k + $1] }! }
         let classes = options.targetClass.map { [Int](repeating: $0, count: rows.count) } ?? predicted
         var maps: [Float] = []
         let chunk = 64
         for start in stride(from: 0, to: rows.count, by: chunk) {
             let n = min(chunk, rows.count - start)
-            maps += saliency.maps(Array(input[start * s * s ..< (start + n) * s * s]), batch: n,
-                                  classes: Array(classes[start..<start + n]), method: options.method)
+            let chunkMaps = saliency.maps(Array(input[start * sample ..< (start + n) * sample]), batch: n,
+                                          classes: Array(classes[start..<start + n]), method: options.method)
+            // Colour input: the channels' gradients summed per pixel (Grad-CAM maps have one already).
+            let perPixel = chunkMaps.count / (n * area)
+            maps += perPixel == 1 ? chunkMaps : (0..<(n * area)).map { i in (0..<perPixel).reduce(0) { $0 + chunkMaps[i * perPixel + $1] } }
             progress(start + n, rows.count)
         }
         try output.write { temporary in
@@ -88,16 +93,18 @@ public enum SaliencyJob {
             try file.write("labels", labels.map(Int64.init), shape: [rows.count])
             try file.write("predicted", predicted.map(Int64.init), shape: [rows.count])
             try file.write("class", classes.map(Int64.init), shape: [rows.count])
-            try file.write("patches", input, shape: [rows.count, s, s])
-            try file.write("maps", maps, shape: [rows.count, s, s])
+            try file.write("patches", input, shape: c == 1 ? [rows.count, h, w] : [rows.count, h, w, c])
+            try file.write("maps", maps, shape: [rows.count, h, w])
             try file.close()
         }
         if let folder = options.pngFolder {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             for (i, row) in rows.enumerated() {
-                let png = PNGWriter.encode(rgb: strip(patch: Array(input[i * s * s ..< (i + 1) * s * s]),
-                                                      map: Array(maps[i * s * s ..< (i + 1) * s * s]), size: s),
-                                           width: 3 * s, height: s)
+                // Colour tiles are shown as they are (8-bit RGB); grey patches scaled to their range.
+                let display = c == 3 ? try dataset.patch(row).map { Float($0) / 255 } : Array(input[i * sample ..< (i + 1) * sample])
+                let png = PNGWriter.encode(rgb: strip(patch: display, channels: c, map: Array(maps[i * area ..< (i + 1) * area]),
+                                                      height: h, width: w),
+                                           width: 3 * w, height: h)
                 try AtomicFile.write(png, to: folder + "/row\(row)-class\(classes[i]).png")
             }
         }
@@ -107,26 +114,30 @@ public enum SaliencyJob {
         return rows.count
     }
 
-    /// patch (grey) | map (heat) | map over the patch, each scaled to its own range.
-    static func strip(patch: [Float], map: [Float], size s: Int) -> [UInt8] {
+    /// patch (grey, or a colour tile as it is) | map (heat) | map over the patch, the grey patch and
+    /// the map each scaled to their own range.
+    static func strip(patch: [Float], channels: Int = 1, map: [Float], height: Int, width: Int) -> [UInt8] {
         func scaled(_ v: [Float], absolute: Bool) -> [Float] {
             let values = absolute ? v.map(abs) : v
             let lo = absolute ? 0 : values.min()!, hi = values.max()!
             return values.map { hi > lo ? ($0 - lo) / (hi - lo) : 0 }
         }
-        let grey = scaled(patch, absolute: false), heat = scaled(map, absolute: true)
+        let grey = channels == 1 ? scaled(patch, absolute: false) : patch, heat = scaled(map, absolute: true)
         func colour(_ t: Float) -> (Float, Float, Float) { (min(1, 2 * t), max(0, min(1, 2 * t - 0.5)), max(0, 2 * t - 1)) }   // black→red→yellow→white
-        var rgb = [UInt8](repeating: 0, count: 3 * s * 3 * s)
+        let (s, w) = (height, width)
+        var rgb = [UInt8](repeating: 0, count: 3 * w * s * 3)
         func put(_ x: Int, _ y: Int, _ c: (Float, Float, Float)) {
-            let o = (y * 3 * s + x) * 3
-            rgb[o] = UInt8(255 * c.0); rgb[o + 1] = UInt8(255 * c.1); rgb[o + 2] = UInt8(255 * c.2)
+            let o = (y * 3 * w + x) * 3
+            rgb[o] = UInt8(255 * min(1, max(0, c.0))); rgb[o + 1] = UInt8(255 * min(1, max(0, c.1))); rgb[o + 2] = UInt8(255 * min(1, max(0, c.2)))
         }
-        for y in 0..<s { for x in 0..<s {
-            let g = grey[y * s + x], h = colour(heat[y * s + x])
-            put(x, y, (g, g, g))
-            put(s + x, y, h)
-            let a = 0.6 * heat[y * s + x]
-            put(2 * s + x, y, ((1 - a) * g + a * h.0, (1 - a) * g + a * h.1, (1 - a) * g + a * h.2))
+        for y in 0..<s { for x in 0..<w {
+            let p = y * w + x
+            let g = channels == 1 ? (grey[p], grey[p], grey[p]) : (grey[p * channels], grey[p * channels + 1], grey[p * channels + 2])
+            let h = colour(heat[p])
+            put(x, y, g)
+            put(w + x, y, h)
+            let a = 0.6 * heat[p]
+            put(2 * w + x, y, ((1 - a) * g.0 + a * h.0, (1 - a) * g.1 + a * h.1, (1 - a) * g.2 + a * h.2))
         } }
         return rgb
     }

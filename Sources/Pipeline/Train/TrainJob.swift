@@ -60,7 +60,7 @@ public enum TrainJob {
         if let initFrom = settings.initFrom {
             let other = try WeightIO.config(atPath: initFrom)
             guard other.architecture == modelConfig.architecture, other.name == modelConfig.name
-                    || other.with(numClasses: modelConfig.numClasses) == modelConfig else {
+                    || other.with(numClasses: modelConfig.numClasses) == modelConfig || other.sharesBody(with: modelConfig) else {
                 throw TrainError("\(initFrom): --init checkpoint holds \(other.architecture) '\(other.name)', not the model being trained "
                                  + "(\(modelConfig.architecture) '\(modelConfig.name)')")
             }
@@ -466,7 +466,8 @@ public enum TrainJob {
 
     static func loadInit(_ model: any Model, from path: String, log: (String) -> Void) throws {
         let other = try WeightIO.config(atPath: path)
-        if other.numClasses == model.numClasses {
+        let sameHead = other.with(inputSize: model.inputSize, width: model.inputWidth).with(numClasses: model.numClasses) == model.modelConfig
+        if other.numClasses == model.numClasses && (sameHead || !other.acceptsAnyInputSize) {
             try WeightIO.loadWeights(into: model, path: path, sumStemChannels: true)
             log("train: initial weights from \(path)")
             return
@@ -479,8 +480,8 @@ public enum TrainJob {
         for t in model.stateTensors {
             if let d = byName[t.name], d.shape == t.shape { t.value = d.value } else { skipped.append(t.name) }
         }
-        log("train: initial weights from \(path); its classifier has \(other.numClasses) classes, not \(model.numClasses): "
-            + "re-initialised \(skipped.joined(separator: ", "))")
+        let why = other.numClasses == model.numClasses ? "its classifier is another head" : "its classifier has \(other.numClasses) classes, not \(model.numClasses)"
+        log("train: initial weights from \(path); \(why): re-initialised \(skipped.joined(separator: ", "))")
     }
 
     /// Rank 0's weights, BatchNorm buffers and optimizer state to every rank.

@@ -142,11 +142,20 @@ public struct ResNetConfig: Codable, Equatable, Sendable {
 }
 
 extension ResNetConfig {
-    /// Built-in copies of config/models/resnet*.yaml: torchvision's depths, for the celldeath
-    /// method's 480×640 RGB tiles and two classes (control, cell death).
-    public static let presets: [String: ResNetConfig] = [
-        "resnet18": ResNetConfig(name: "resnet18", block: .basic, layers: [2, 2, 2, 2], inputSize: 480, inputWidth: 640),
-        "resnet34": ResNetConfig(name: "resnet34", block: .basic, layers: [3, 4, 6, 3], inputSize: 480, inputWidth: 640),
-        "resnet50": ResNetConfig(name: "resnet50", block: .bottleneck, layers: [3, 4, 6, 3], inputSize: 480, inputWidth: 640),
-    ]
+    /// Built-in copies of config/models/resnet*.yaml and celldeath-resnet*.yaml: torchvision's depths,
+    /// for the celldeath method's 480×640 RGB tiles (ImageNet-normalised) and two classes.
+    public static let presets: [String: ResNetConfig] = {
+        let depths: [(Int, Block, [Int])] = [(18, .basic, [2, 2, 2, 2]), (34, .basic, [3, 4, 6, 3]), (50, .bottleneck, [3, 4, 6, 3])]
+        var presets: [String: ResNetConfig] = [:]
+        for (depth, block, layers) in depths {
+            presets["resnet\(depth)"] = ResNetConfig(name: "resnet\(depth)", block: block, layers: layers, inputSize: 480, inputWidth: 640,
+                                                     inputNormalization: .imagenet)
+            // The celldeath method's network: fastai's head.
+            presets["celldeath-resnet\(depth)"] = ResNetConfig(name: "celldeath-resnet\(depth)", block: block, layers: layers, inputSize: 480,
+                                                               inputWidth: 640, head: .fastai, headHidden: 512, headDropout: 0.5,
+                                                               inputNormalization: .imagenet)
+        }
+        return presets
+    }()
 }
+
