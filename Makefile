@@ -23,10 +23,11 @@ else
 export OPENBLAS_CORETYPE := $(CORETYPE)
 endif
 
-.PHONY: help setup build test demo bench clean doctor parity bench-torch
+.PHONY: help setup build test demo demo-celldeath bench clean doctor parity bench-torch
 
 help:
 	@echo "make demo   install deps, build, run the pipeline on the embedded synthetic plates"
+	@echo "make demo-celldeath  the celldeath method (whole-image cell-death classifier) on synthetic photographs"
 	@echo "make test   install deps, build, run all tests (mpirun -np 2/3, a real sbatch on a local Slurm)"
 	@echo "make build  release build (.build/release/netosis)"
 	@echo "make bench  benchmarks (see docs/benchmarks.md)"
@@ -50,6 +51,9 @@ test: setup
 
 demo: build
 	tools/demo.sh $(BIN)
+
+demo-celldeath: build
+	tools/demo-celldeath.sh $(BIN)
 
 bench: build
 	tools/bench.sh $(BIN)

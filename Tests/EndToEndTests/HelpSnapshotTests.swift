@@ -6,7 +6,7 @@ import XCTest
 /// Fixtures/help/ (80 columns). A change in help text is a change users see: review the diff,
 /// then refresh with `NETOSIS_UPDATE_HELP=1 swift test ... --filter HelpSnapshotTests`.
 final class HelpSnapshotTests: XCTestCase {
-    static let verbs = ["doctor", "segment", "synth", "prepare", "maps", "train", "evaluate", "calibrate-rule", "saliency", "infer", "screen", "counts", "export", "analyze", "report", "bench"]
+    static let verbs = ["doctor", "segment", "synth", "synth-celldeath", "prepare", "tiles", "maps", "train", "evaluate", "calibrate-rule", "saliency", "infer", "screen", "counts", "export", "analyze", "report", "bench"]
     /// Subcommands of the verbs above (snapshot files name them with a dash: analyze-dose-response.txt).
     static let subcommands = ["analyze dose-response", "analyze clustering", "analyze cohort"]
 
