@@ -180,12 +180,25 @@ final class CellDeathTests: XCTestCase {
         for needle in ["Confusion matrices", "precision (TP / called)", "Accuracy by field", "Training history", "<polyline", "cobble_CPT_1h_e2_001"] {
             XCTAssertTrue(html.contains(needle), needle)
         }
+        // Screening the photographs themselves (no tiles file, no labels) gives evaluate's calls, on 2 ranks.
+        _ = try run(["screen", "--checkpoint", path("run/best.h5"), "--input", path("set"), "--tiles", "4", "--classes", "control,CPT",
+                     "--out", path("screen.h5")], ranks: 2)
+        let screened = try HDF5File.open(path("screen.h5"))
+        XCTAssertEqual(try screened.stringAttribute("task"), "image-classification")
+        let screenedNames = try screened.dataset("images/name").readStrings()
+        let screenedProbability: [Float] = try screened.read("images/probability")
+        let evaluatedNames = try file.dataset("images/name").readStrings()
+        XCTAssertEqual(screenedNames.count, 64)
+        for (i, name) in evaluatedNames.enumerated() {
+            let j = try XCTUnwrap(screenedNames.firstIndex(of: name), name)
+            XCTAssertEqual(screenedProbability[2 * j + 1], probability[2 * i + 1], accuracy: 1e-4, name)
+        }
         // Grad-CAM of the ResNet over colour tiles: maps [n, 60, 80] and PNG strips (tile | map | overlay).
         _ = try run(["saliency", "--checkpoint", path("run/best.h5"), "--patches", path("t.h5"), "--limit", "3", "--method", "grad-cam",
                      "--out", path("s.h5"), "--png", path("png")])
         let maps = try HDF5File.open(path("s.h5")).dataset("maps")
         XCTAssertEqual(try maps.shape(), [3, 60, 80])
-        let strip = try RGBImage.read(path("png/") + (try FileManager.default.contentsOfDirectory(atPath: path("png")).sorted()[0]))
+        let strip = try RGBImage.read(path("png") + "/" + (try FileManager.default.contentsOfDirectory(atPath: path("png")).sorted()[0]))
         XCTAssertEqual([strip.width, strip.height], [240, 60])
         let tile = try PatchDataset(path: path("t.h5")).patch(try PatchDataset(path: path("t.h5")).rows(in: .test)[0])
         XCTAssertEqual(Array(strip.pixels[0..<3]), tile[0..<3].map { UInt8($0) }, "the strip starts with the tile as it is")

@@ -161,7 +161,12 @@ public enum EvaluateJob {
             if let path = options.predictions {
                 let out = try OutputFile.check(path, kind: "image-classification results (netosis.results)", inputs: [options.checkpoint, options.data],
                                                overwrite: options.overwrite) { ResultsFile.format.isFormat(of: $0) }
-                try out.write { try ImageResultsFile.write(images, tiles: tiles, dataset: dataset, checkpoint: options.checkpoint, to: $0) }
+                let (imageCalls, tileCalls) = images.calls(tiles: tiles, dataset: dataset)
+                try out.write {
+                    try ImageResultsFile.write(images: imageCalls, tiles: tileCalls, classes: dataset.classNames, checkpoint: options.checkpoint,
+                                               config: ["checkpoint": options.checkpoint, "data": options.data, "split": options.split.rawValue],
+                                               to: $0)
+                }
             }
         }
         log(report.text)

@@ -142,36 +142,79 @@ public struct ImageLevelReport: Codable, Sendable {
     }
 }
 
-/// Per-image and per-tile predictions of whole-image classification: the results.h5 family
+/// One whole image's call (a row of `/images` in image-classification results).
+struct ImageCall: Codable {
+    var name: String
+    var path = ""
+    /// `ok`, or `failed` with `error` (one line).
+    var status = "ok"
+    var error = ""
+    /// True class, or -1 when unknown (screening unlabelled images).
+    var label: Int8 = -1
+    /// Class of the mean tile probability, and of the tiles' vote; -1 for a failed image.
+    var predicted: Int8 = -1, vote: Int8 = -1
+    var probability: [Float]
+    var tiles = 0
+    var fields: [String: String] = [:]
+}
+
+/// One tile's call (a row of `/tiles`).
+struct TileCall: Codable {
+    var image: Int32
+    /// Row in the tiles file (-1 when screened straight from images).
+    var row: Int32 = -1
+    var label: Int8 = -1
+    var predicted: Int8
+    var probability: [Float]
+}
+
+extension ImageVerdicts {
+    /// The calls as results rows, and their tiles.
+    func calls(tiles: TileProbabilities, dataset: PatchDataset) -> ([ImageCall], [TileCall]) {
+        let rowOfImage = Dictionary(uniqueKeysWithValues: images.enumerated().map { ($1.index, Int32($0)) })
+        let imageCalls = images.map { image in
+            ImageCall(name: image.name, path: image.index < dataset.imagePaths.count ? dataset.imagePaths[image.index] : "",
+                      label: Int8(image.truth), predicted: Int8(image.mean), vote: Int8(image.vote),
+                      probability: image.meanProbability.map(Float.init), tiles: image.tiles.count, fields: image.fields)
+        }
+        let tileCalls = tiles.rows.indices.map { i in
+            TileCall(image: rowOfImage[Int(dataset.imageIndex[tiles.rows[i]])]!, row: Int32(tiles.rows[i]), label: dataset.labels[tiles.rows[i]],
+                     predicted: Int8(tiles.predicted(at: i)), probability: Array(tiles.probability(at: i)))
+        }
+        return (imageCalls, tileCalls)
+    }
+}
+
+/// Per-image and per-tile calls of whole-image classification: the results.h5 family
 /// (`format` netosis.results, `task` image-classification; docs/file-formats.md).
 enum ImageResultsFile {
-    static func write(_ verdicts: ImageVerdicts, tiles: TileProbabilities, dataset: PatchDataset, checkpoint: String,
+    static func write(images v: [ImageCall], tiles: [TileCall], classes: [String], checkpoint: String, config: [String: String],
                       to path: String) throws {
         let file = try HDF5File.create(path)
-        let k = tiles.classes
-        let config = String(decoding: try JSONSerialization.data(withJSONObject: ["checkpoint": checkpoint, "data": dataset.path ?? ""],
-                                                                  options: .sortedKeys), as: UTF8.self)
-        try FileHeader(ResultsFile.format, config: config).write(to: file)
+        let k = classes.count
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: config, options: .sortedKeys), as: UTF8.self)
+        try FileHeader(ResultsFile.format, config: json).write(to: file)
         try file.setAttribute("task", "image-classification")
-        try file.setAttribute("classes", String(decoding: try JSONEncoder().encode(dataset.classNames), as: UTF8.self))
+        try file.setAttribute("classes", String(decoding: try JSONEncoder().encode(classes), as: UTF8.self))
         try file.setAttribute("checkpoint", checkpoint)
         let images = try file.createGroup("images")
-        let v = verdicts.images
         try images.writeStrings("name", v.map(\.name))
-        try images.write("label", v.map { Int8($0.truth) })
-        try images.write("predicted", v.map { Int8($0.mean) })
-        try images.write("predicted_vote", v.map { Int8($0.vote) })
-        try images.write("probability", v.flatMap { $0.meanProbability.map(Float.init) }, shape: [v.count, k])
-        try images.write("tiles", v.map { Int32($0.tiles.count) })
+        try images.writeStrings("path", v.map(\.path))
+        try images.writeStrings("status", v.map(\.status))
+        try images.writeStrings("error", v.map(\.error))
+        try images.write("label", v.map(\.label))
+        try images.write("predicted", v.map(\.predicted))
+        try images.write("predicted_vote", v.map(\.vote))
+        try images.write("probability", v.flatMap(\.probability), shape: [v.count, k])
+        try images.write("tiles", v.map { Int32($0.tiles) })
         let encoder = JSONEncoder(); encoder.outputFormatting = .sortedKeys
         try images.writeStrings("fields", try v.map { String(decoding: try encoder.encode($0.fields), as: UTF8.self) })
         let group = try file.createGroup("tiles")
-        let rowOfImage = Dictionary(uniqueKeysWithValues: v.enumerated().map { ($1.index, $0) })
-        try group.write("image", tiles.rows.map { Int32(rowOfImage[Int(dataset.imageIndex[$0])]!) })
-        try group.write("row", tiles.rows.map { Int32($0) })
-        try group.write("label", tiles.rows.map { dataset.labels[$0] })
-        try group.write("predicted", tiles.rows.indices.map { Int8(tiles.predicted(at: $0)) })
-        try group.write("probability", tiles.probabilities, shape: [tiles.rows.count, k])
+        try group.write("image", tiles.map(\.image))
+        try group.write("row", tiles.map(\.row))
+        try group.write("label", tiles.map(\.label))
+        try group.write("predicted", tiles.map(\.predicted))
+        try group.write("probability", tiles.flatMap(\.probability), shape: [tiles.count, k])
         try file.close()
     }
 }

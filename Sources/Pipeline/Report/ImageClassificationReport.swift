@@ -39,7 +39,7 @@ enum ImageClassificationReport {
         let m = names.count, k = classes.count
         guard [p.imageLabels.count, p.imagePredicted.count, p.imageVote.count, p.fields.count].allSatisfy({ $0 == m }),
               p.probability.count == m * k, p.tileLabels.count == p.tilePredicted.count,
-              (p.imageLabels + p.imagePredicted + p.imageVote + p.tileLabels + p.tilePredicted).allSatisfy({ $0 >= 0 && Int($0) < k }) else {
+              (p.imageLabels + p.imagePredicted + p.imageVote + p.tileLabels + p.tilePredicted).allSatisfy({ $0 >= -1 && Int($0) < k }) else {
             throw bad("its /images and /tiles columns disagree in length or hold labels outside the \(k) classes")
         }
         return p
@@ -55,9 +55,18 @@ enum ImageClassificationReport {
             page.section("run\(n)", "Run" + suffix)
             page.facts([("results file", p.path), ("evaluated", p.header.created), ("by", p.header.toolVersion), ("checkpoint", p.checkpoint),
                         ("images", "\(p.names.count) (\(p.tileLabels.count) tiles)"), ("classes", p.classes.joined(separator: ", "))])
-            page.section("confusion\(n)", "Confusion matrices" + suffix)
+            let labelled = !p.imageLabels.isEmpty && p.imageLabels.allSatisfy { $0 >= 0 }
+            let failed = p.imagePredicted.filter { $0 < 0 }.count
+            if !labelled {
+                // Screened photographs: no truth, so calls per class only.
+                page.section("calls\(n)", "Calls" + suffix)
+                page.table(["class", "images (mean tile probability)", "images (vote)"], (0..<k).map { c in
+                    [p.classes[c], String(p.imagePredicted.filter { $0 == c }.count), String(p.imageVote.filter { $0 == c }.count)]
+                } + (failed > 0 ? [["failed", String(failed), String(failed)]] : []))
+            }
+            if labelled { page.section("confusion\(n)", "Confusion matrices" + suffix) }
             for (title, truth, called) in [("tiles", p.tileLabels, p.tilePredicted), ("images, mean tile probability", p.imageLabels, p.imagePredicted),
-                                           ("images, vote of tiles", p.imageLabels, p.imageVote)] {
+                                           ("images, vote of tiles", p.imageLabels, p.imageVote)] where labelled {
                 var m = ConfusionMatrix(classes: k)
                 for (t, c) in zip(truth, called) { m.add(truth: Int(t), predicted: Int(c)) }
                 page.table(["true \\ called"] + p.classes + ["recall"],
@@ -68,7 +77,7 @@ enum ImageClassificationReport {
             }
             let fieldNames = Set(p.fields.flatMap(\.keys)).subtracting(["index"]).sorted()
             var byFieldRows: [[String]] = []
-            for field in fieldNames {
+            for field in fieldNames where labelled {
                 let groups = Dictionary(grouping: p.names.indices) { p.fields[$0][field] ?? "" }
                 guard groups.count > 1 else { continue }
                 for value in groups.keys.sorted() {
@@ -88,10 +97,11 @@ enum ImageClassificationReport {
             }
             page.section("images\(n)", "Images" + suffix)
             let shown = min(p.names.count, 500)
+            func name(_ c: Int8) -> String { c < 0 ? "—" : p.classes[Int(c)] }
             page.table(["image", "true", "called (mean)", "called (vote)"] + p.classes.map { "P(\($0))" } + fieldNames,
                        (0..<shown).map { i in
-                           [p.names[i], p.classes[Int(p.imageLabels[i])], p.classes[Int(p.imagePredicted[i])], p.classes[Int(p.imageVote[i])]]
-                               + (0..<k).map { String(format: "%.3f", p.probability[i * k + $0]) } + fieldNames.map { p.fields[i][$0] ?? "" }
+                           [p.names[i], name(p.imageLabels[i]), name(p.imagePredicted[i]), name(p.imageVote[i])]
+                               + (0..<k).map { p.probability[i * k + $0].isNaN ? "—" : String(format: "%.3f", p.probability[i * k + $0]) } + fieldNames.map { p.fields[i][$0] ?? "" }
                        }, caption: shown < p.names.count ? "first \(shown) of \(p.names.count) images" : nil)
             imageCount += p.names.count
         }

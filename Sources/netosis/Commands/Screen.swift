@@ -60,6 +60,12 @@ struct Screen: DistributedCommand {
     @Option(help: "Per-patch normalisation: \(PatchNormalization.allCases.map(\.rawValue).joined(separator: " or ")) (as the checkpoint was trained).")
     var normalize: PatchNormalization = .zscore
 
+    @Option(help: "Whole colour photographs instead of nuclei: cut each into this many tiles (2, 4, 6, 8) and call it with an image classifier trained on `netosis tiles` (the celldeath method); results.h5 then holds one call per image and per tile.")
+    var tiles: Int?
+
+    @Option(help: ArgumentHelp("With --tiles: the classes in the checkpoint's label order (as `tiles --classes` gave them).", valueName: "a,b,…"))
+    var classes: String?
+
     @Flag(help: "Screen images again whose earlier row is failed.")
     var retryFailed = false
 
@@ -71,6 +77,13 @@ struct Screen: DistributedCommand {
     }
 
     func run(on world: Communicator) throws {
+        if let tiles {
+            let console = Console("screen", world: world)
+            try ImageScreenJob.run(.init(checkpoint: checkpoint, input: input, output: out, tiles: tiles,
+                                         classes: classes.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
+                                         overwrite: overwrite), world: world, log: console.log, warn: console.warn)
+            return
+        }
         var options = ScreenOptions(checkpoint: checkpoint, input: input, output: out, batchSize: batchSize,
                                     segmentation: try segmentation.settings(),
                                     wells: try wellsConfig.map { try WellConfig.load($0) } ?? .standard,

@@ -26,6 +26,8 @@ public final class PatchDataset {
     public let classNames: [String]
     /// Source image names (`/images/name`), indexed by `imageIndex`; empty for in-memory data.
     public let imageNames: [String]
+    /// Source image paths (`/images/path`), indexed like `imageNames`; empty for in-memory data.
+    public let imagePaths: [String]
     /// Each source image's pixel mean and standard deviation (`/images/mean`, `/images/std`, format
     /// version 3); empty for older files and in-memory data.
     public let imageMean: [Float], imageStd: [Float]
@@ -90,6 +92,7 @@ public final class PatchDataset {
             ? try file.dataset("\(PatchesSchema.images)/fields").readStrings().map(Self.decodeFields) : []
         self.labels = labels; self.split = split; self.imageIndex = imageIndex; self.classNames = names
         self.imageNames = imageNames
+        self.imagePaths = file.exists("\(PatchesSchema.images)/path") ? try file.dataset("\(PatchesSchema.images)/path").readStrings() : []
         let hasStatistics = file.exists("\(PatchesSchema.images)/mean") && file.exists("\(PatchesSchema.images)/std")
         imageMean = hasStatistics ? try file.read("\(PatchesSchema.images)/mean") : []
         imageStd = hasStatistics ? try file.read("\(PatchesSchema.images)/std") : []
@@ -120,7 +123,7 @@ public final class PatchDataset {
         self.task = "nucleus-classification"; self.fields = fields
         self.labels = labels; self.split = split
         self.imageIndex = imageIndex ?? [Int32](repeating: -1, count: n)
-        self.classNames = classNames; self.imageNames = imageNames; self.path = nil; self.header = nil
+        self.classNames = classNames; self.imageNames = imageNames; self.imagePaths = []; self.path = nil; self.header = nil
         self.imageMean = []; self.imageStd = []
         self.pixels = .memory(patches)
     }
