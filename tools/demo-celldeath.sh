@@ -2,7 +2,7 @@
 # `make demo-celldeath`: the celldeath method (La Greca et al. 2021) on a small synthetic
 # transmitted-light set with known truth, on 2 MPI ranks: synth-celldeath → tiles (experiment e3
 # held out) → train a ResNet-18 with fastai's head (the paper's recipe, shortened) → evaluate tiles
-# and whole images → Grad-CAM over test tiles → the HTML report. A few minutes on 2 cores.
+# and whole images → Grad-CAM over test tiles → screen unseen photographs → the HTML report. A few minutes on 2 cores.
 # Usage: tools/demo-celldeath.sh BIN_DIR [OUT_DIR]
 set -euo pipefail
 BIN=${1:?usage: tools/demo-celldeath.sh BIN_DIR [OUT_DIR]}
@@ -36,6 +36,12 @@ mpirun -np 2 "$NETOSIS" evaluate --checkpoint "$OUT/train/best.h5" --data "$OUT/
 step "saliency: Grad-CAM of the last stage over 6 test tiles (tile | map | overlay) → $OUT/cam"
 "$NETOSIS" saliency --checkpoint "$OUT/train/best.h5" --patches "$OUT/tiles.h5" --limit 6 --method grad-cam \
     --out "$OUT/cam.h5" --png "$OUT/cam" --overwrite
+
+step "screen: new photographs (another seed, one experiment) called straight from the images, 4 tiles each → $OUT/screen.h5"
+mpirun -np 2 "$NETOSIS" synth-celldeath --out "$OUT/unseen" --width 320 --height 240 --experiments 1 --images 2 \
+    --altered 0.35 --seed 8 --overwrite
+mpirun -np 2 "$NETOSIS" screen --checkpoint "$OUT/train/best.h5" --input "$OUT/unseen" --tiles 4 --classes control,CPT \
+    --out "$OUT/screen.h5" --overwrite
 
 step "report: confusion matrices, precision/recall, accuracy per line, training history → $OUT/report.html"
 "$NETOSIS" report --results "$OUT/predictions.h5" --out "$OUT/report.html" --overwrite
