@@ -100,7 +100,7 @@ final class FileFormatTests: XCTestCase {
         XCTAssertEqual(try PrepareJob.runsJSON(appending: #"{"b":2}"#, to: stored, path: v1), #"[{},{"b":2}]"#)
         let older = try copy(v1, as: "v0.h5") { try $0.setAttribute("format_version", Int32(0)) }
         XCTAssertThrowsError(try PatchDataset(path: older)) {
-            XCTAssertEqual("\($0)", "\(older): netosis.patches format_version 0 is older than this netosis reads (from 1); re-create it with `netosis prepare`")
+            XCTAssertEqual("\($0)", "\(older): netosis.patches format_version 0 is older than this netosis reads (from 1); re-create it with `netosis prepare` or `netosis tiles`")
         }
     }
 
@@ -133,7 +133,7 @@ final class FileFormatTests: XCTestCase {
         let ck = try XCTUnwrap(files[WeightIO.format.name])
         let run = try runProgram(netosis, ["infer", "--checkpoint", ck, "--patches", ck, "--out", path("out.h5")], timeout: 120)
         XCTAssertEqual(run.status, 1, run.output)
-        XCTAssertTrue(run.output.contains("\(ck): is a netosis.checkpoint file, expected a netosis.patches file (make one with `netosis prepare`)"),
+        XCTAssertTrue(run.output.contains("\(ck): is a netosis.checkpoint file, expected a netosis.patches file (make one with `netosis prepare` or `netosis tiles`)"),
                       run.output)
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("out.h5")))
     }

@@ -207,7 +207,7 @@ final class TrainCommandTests: XCTestCase {
         try "name: four\ngrowth_rate: 4\nblock_config: [2, 2]\nbn_size: 2\nnum_init_features: 8\ninput_size: 32\nnum_classes: 4\n"
             .write(toFile: four, atomically: true, encoding: .utf8)
         try refused(["--data", data, "--out", path("o"), "--model", four], "holds 3 classes (other, non-NETotic, NETotic) but model 'four' has num_classes 4")
-        try refused(["--data", data, "--out", path("o"), "--model", "densenet-small"], "patches are 32×32×1 but model 'densenet-small' expects 112×112×1")
+        try refused(["--data", data, "--out", path("o"), "--model", "densenet-small"], "samples are 32×32×1 but model 'densenet-small' expects 112×112×1")
         // Empty training split.
         let noTrain = path("notrain.h5")
         try TrainInputs.patches(noTrain, train: 0, val: 6, test: 6)
@@ -225,7 +225,7 @@ final class TrainCommandTests: XCTestCase {
     func testRunConfigurationsAndPresets() throws {
         let presets = repositoryRoot().appendingPathComponent("config/train")
         let names = try FileManager.default.contentsOfDirectory(atPath: presets.path).filter { $0.hasSuffix(".yaml") }.sorted()
-        XCTAssertEqual(names, ["paper-ol.yaml", "pl-stage1.yaml", "pl-stage2.yaml", "sample.yaml"])
+        XCTAssertEqual(names, ["celldeath-imagenet.yaml", "celldeath.yaml", "paper-ol.yaml", "pl-stage1.yaml", "pl-stage2.yaml", "sample.yaml"])
         var flags = TrainSettings()
         flags.data = "p.h5"; flags.out = "o"; flags.lr = 0.5
         let paper = try TrainSettings.resolve(flags: flags, config: presets.appendingPathComponent("paper-ol.yaml").path)
@@ -236,6 +236,14 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(stage1.task, .classification); XCTAssertEqual(stage1.loss, .ce); XCTAssertFalse(stage1.augment)
         let stage2 = try TrainSettings.resolve(flags: flags, config: presets.appendingPathComponent("pl-stage2.yaml").path)
         XCTAssertEqual(stage2.task, .count); XCTAssertEqual(stage2.loss, .mae); XCTAssertEqual(stage2.model, "pl-stage2")
+        var tiles = TrainSettings()
+        tiles.data = "tiles.h5"; tiles.out = "o"
+        let celldeath = try TrainSettings.resolve(flags: tiles, config: presets.appendingPathComponent("celldeath.yaml").path)
+        XCTAssertEqual(celldeath.model, "celldeath-resnet50"); XCTAssertEqual(celldeath.optimizer, .adamw); XCTAssertEqual(celldeath.schedule, .oneCycle)
+        XCTAssertEqual(celldeath.lrMin, 1e-4); XCTAssertEqual(celldeath.lr, 1e-3); XCTAssertEqual(celldeath.weightDecay, 0.01)
+        XCTAssertNil(celldeath.freezeEpochs); XCTAssertEqual(celldeath.lighting, 0.1)
+        let finetune = try TrainSettings.resolve(flags: tiles, config: presets.appendingPathComponent("celldeath-imagenet.yaml").path)
+        XCTAssertEqual(finetune.freezeEpochs, 1); XCTAssertEqual(finetune.freezeLR, 0.01); XCTAssertEqual(finetune.epochs, 51)
         // The loss follows the task; a loss that does not suit it is refused in one line.
         var counting = flags
         counting.task = .count

@@ -60,21 +60,29 @@ struct ImageVerdicts {
         for (i, row) in tiles.rows.enumerated() { byImage[Int(dataset.imageIndex[row]), default: []].append(i) }
         for index in byImage.keys.sorted() {
             let members = byImage[index]!
-            var mean = [Double](repeating: 0, count: tiles.classes)
-            var votes = [Int](repeating: 0, count: tiles.classes)
-            for i in members {
-                for (j, p) in tiles.probability(at: i).enumerated() { mean[j] += Double(p) / Double(members.count) }
-                votes[tiles.predicted(at: i)] += 1
-            }
-            let meanClass = mean.indices.max { mean[$0] < mean[$1] }!
-            let top = votes.max()!
-            let vote = votes.filter { $0 == top }.count > 1 ? meanClass : votes.firstIndex(of: top)!
+            let (mean, meanClass, vote) = Self.call(members.map { Array(tiles.probability(at: $0)) })
             let firstRow = tiles.rows[members[0]]
             images.append(Image(index: index, name: index < dataset.imageNames.count ? dataset.imageNames[index] : "image \(index)",
                                 truth: Int(dataset.labels[firstRow]), tiles: members.map { tiles.rows[$0] },
-                                meanProbability: mean, mean: meanClass, vote: vote,
+                                meanProbability: mean.map(Double.init), mean: meanClass, vote: vote,
                                 fields: index < dataset.fields.count ? dataset.fields[index] : [:]))
         }
+    }
+}
+
+extension ImageVerdicts {
+    /// An image's call from its tiles' probabilities: their mean, its class, and the tiles' vote
+    /// (a tie goes to the mean's class).
+    static func call(_ tiles: [[Float]]) -> (mean: [Float], meanClass: Int, vote: Int) {
+        let k = tiles[0].count
+        var mean = [Float](repeating: 0, count: k), votes = [Int](repeating: 0, count: k)
+        for p in tiles {
+            for j in 0..<k { mean[j] += p[j] / Float(tiles.count) }
+            votes[p.indices.max { p[$0] < p[$1] }!] += 1
+        }
+        let meanClass = mean.indices.max { mean[$0] < mean[$1] }!
+        let top = votes.max()!
+        return (mean, meanClass, votes.filter { $0 == top }.count > 1 ? meanClass : votes.firstIndex(of: top)!)
     }
 }
 

@@ -103,18 +103,10 @@ public enum ImageScreenJob {
                 let logits = input.withUnsafeBufferPointer { Array(UnsafeBufferPointer(start: net.forward($0.baseAddress!, batch: layout.count, height: h, width: w, training: false), count: layout.count * k)) }
                 var probabilities = TileProbabilities(classes: k)
                 logits.withUnsafeBufferPointer { probabilities.add(rows: ArraySlice(0..<layout.count), logits: $0.baseAddress!) }
-                var mean = [Float](repeating: 0, count: k), votes = [Int](repeating: 0, count: k)
-                var tiles: [TileCall] = []
-                for t in 0..<layout.count {
-                    let p = Array(probabilities.probability(at: t))
-                    for j in 0..<k { mean[j] += p[j] / Float(layout.count) }
-                    votes[probabilities.predicted(at: t)] += 1
-                    tiles.append(TileCall(image: -1, predicted: Int8(probabilities.predicted(at: t)), probability: p))
-                }
-                let meanClass = mean.indices.max { mean[$0] < mean[$1] }!
-                let top = votes.max()!
-                call.probability = mean; call.predicted = Int8(meanClass)
-                call.vote = Int8(votes.filter { $0 == top }.count > 1 ? meanClass : votes.firstIndex(of: top)!)
+                let perTile = (0..<layout.count).map { Array(probabilities.probability(at: $0)) }
+                let tiles = perTile.indices.map { TileCall(image: -1, predicted: Int8(probabilities.predicted(at: $0)), probability: perTile[$0]) }
+                let (mean, meanClass, vote) = ImageVerdicts.call(perTile)
+                call.probability = mean; call.predicted = Int8(meanClass); call.vote = Int8(vote)
                 call.tiles = layout.count
                 mine.append((index, call, tiles))
             } catch {

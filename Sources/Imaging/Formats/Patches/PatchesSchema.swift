@@ -6,7 +6,7 @@ public enum PatchesSchema {
     /// Version 1: the DESIGN schema. Version 2 adds the `runs` attribute (every run's settings),
     /// 3 the per-image statistics, 4 the channel axis ([N, H, W, C] with `channels` names, non-square
     /// tiles, `/images/fields`, `task`); all additive, so version 1 is still read (docs/file-formats.md).
-    public static let format = FileFormat(name: "netosis.patches", version: 4, oldestReadable: 1, madeBy: "netosis prepare or tiles")
+    public static let format = FileFormat(name: "netosis.patches", version: 4, oldestReadable: 1, madeBy: "netosis prepare` or `netosis tiles")
     public static let patches = "patches", labels = "labels", split = "split"
     public static let imageIndex = "image_index", center = "center"
     public static let images = "images"
