@@ -29,7 +29,7 @@ struct Train: DistributedCommand {
         is flips, and the history's per-output column is each count's validation error (val_mae_*).
         """)
 
-    @Option(help: "Labelled patches (netosis.patches, from `netosis prepare`), or maps (netosis.maps) with --task count.")
+    @Option(help: "Labelled patches (netosis.patches, from `netosis prepare`, or tiles from `netosis tiles`), or maps (netosis.maps) with --task count.")
     var data: String?
 
     @Option(help: "What to learn: classification of patches, or count (stage-1 maps → per-image counts) (default classification).")
