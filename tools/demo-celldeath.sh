@@ -13,9 +13,9 @@ step() { printf '\n== %s\n' "$*"; }
 start=$(date +%s)
 mkdir -p "$OUT"
 
-step "synth-celldeath: 7 cell-line styles x control/CPT x 3 experiments x 3 photographs (320x240 RGB), 35% of treated cells altered → $OUT/images"
+step "synth-celldeath: 7 cell-line styles x control/CPT x 3 experiments x 3 photographs (320x240 RGB), half of treated cells altered, lamp level within 2% between experiments (docs/celldeath.md: larger shifts need more data) → $OUT/images"
 mpirun -np 2 "$NETOSIS" synth-celldeath --out "$OUT/images" --width 320 --height 240 --experiments 3 --images 3 \
-    --altered 0.35 --seed 7 --overwrite
+    --altered 0.5 --illumination-sd 0.02 --seed 7 --overwrite
 head -n 4 "$OUT/images/truth.csv"
 
 step "tiles: 2x2 tiles per image, class from the name, experiment e3 held out as test, 30% of the rest validation → $OUT/tiles.h5"
@@ -39,7 +39,7 @@ step "saliency: Grad-CAM of the last stage over 6 test tiles (tile | map | overl
 
 step "screen: new photographs (another seed, one experiment) called straight from the images, 4 tiles each → $OUT/screen.h5"
 mpirun -np 2 "$NETOSIS" synth-celldeath --out "$OUT/unseen" --width 320 --height 240 --experiments 1 --images 2 \
-    --altered 0.35 --seed 8 --overwrite
+    --altered 0.5 --illumination-sd 0.02 --seed 8 --overwrite
 mpirun -np 2 "$NETOSIS" screen --checkpoint "$OUT/train/best.h5" --input "$OUT/unseen" --tiles 4 --classes control,CPT \
     --out "$OUT/screen.h5" --overwrite
 
