@@ -204,6 +204,48 @@ final class CellDeathTests: XCTestCase {
         XCTAssertEqual(Array(strip.pixels[0..<3]), tile[0..<3].map { UInt8($0) }, "the strip starts with the tile as it is")
     }
 
+    /// `--init` from torchvision weights (the committed narrow-ResNet fixture: torchvision's own
+    /// modules, random init, written as a netosis checkpoint as tools/import_torchvision.py does)
+    /// into the same body with fastai's head, then fine_tune's frozen epoch: after it the body's
+    /// convolutions are still torchvision's, its BatchNorm and the new head have moved.
+    func testInitFromTorchvisionWeightsAndFrozenEpoch() throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("NeuralTests/Fixtures/resnet-basic-parity.h5").path
+        try synth(path("set"))
+        _ = try run(["tiles", "--input", path("set"), "--out", path("t.h5"), "--test", "experiment=e2"] + Self.fields)
+        try """
+        architecture: resnet
+        name: narrow-fastai
+        block: basic
+        layers: [2, 1, 2]
+        width: 4
+        input_channels: 3
+        num_classes: 2
+        input_size: 40
+        input_width: 48
+        head: fastai
+        head_hidden: 16
+        head_dropout: 0.5
+        input_normalization: imagenet
+
+        """.write(toFile: path("narrow.yaml"), atomically: true, encoding: .utf8)
+        let output = try run(["train", "--data", path("t.h5"), "--model", path("narrow.yaml"), "--init", fixture, "--out", path("run"),
+                              "--epochs", "2", "--freeze-epochs", "1", "--freeze-lr", "1e-2", "--schedule", "one-cycle", "--optimizer", "adamw",
+                              "--batch-size", "16", "--keep", "2", "--patience", "0"], ranks: 2)
+        XCTAssertTrue(output.contains("its classifier has 3 classes, not 2: re-initialised head/2/weight"), output)
+        XCTAssertTrue(output.contains("with the body frozen"), output)
+        let steps = try PatchDataset(path: path("t.h5")).rows(in: .train).count / 16
+        let afterFrozen = try WeightIO.loadModel(path: path("run/ckpt-\(steps).h5"))
+        let final = try WeightIO.loadModel(path: path("run/ckpt-\(2 * steps).h5"))
+        let torchvision = try WeightIO.loadModel(path: fixture)
+        func tensor(_ m: any Model, _ name: String) -> [Float] { m.stateTensors.first { $0.name == name }!.value }
+        for name in ["conv1/weight", "layer1/0/conv1/weight", "layer3/1/conv2/weight", "layer2/0/downsample/0/weight"] {
+            XCTAssertEqual(tensor(afterFrozen, name), tensor(torchvision, name), "\(name) moved while frozen")
+            XCTAssertNotEqual(tensor(final, name), tensor(torchvision, name), "\(name) did not learn after unfreezing")
+        }
+        XCTAssertNotEqual(tensor(afterFrozen, "bn1/weight"), tensor(torchvision, "bn1/weight"), "BatchNorm learns in the frozen phase")
+    }
+
     /// fastai's fine_tune on a ResNet: the frozen phase updates BatchNorm (at a tenth) and the head
     /// only; then every group learns at rates geometric from lr_min to lr.
     func testFrozenPhaseAndLayerGroupRates() throws {
