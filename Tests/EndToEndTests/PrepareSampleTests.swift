@@ -65,7 +65,8 @@ final class PrepareSampleTests: XCTestCase {
         // Schema (DESIGN "patches.h5").
         let file = try HDF5File.open(out)
         XCTAssertEqual(try file.stringAttribute("format"), "netosis.patches")
-        XCTAssertEqual(try file.attribute("format_version", as: Int32.self), 3)
+        XCTAssertEqual(try file.attribute("format_version", as: Int32.self), 4)
+        XCTAssertEqual(try PatchDataset(path: out).task, "nucleus-classification")   // format 4's tiles are `netosis tiles`'
         // Format 3: every image's pixel statistics, for image-normalised window networks.
         let means: [Float] = try file.read("images/mean"), stds: [Float] = try file.read("images/std")
         XCTAssertEqual(means.count, try file.dataset("images/name").readStrings().count)
