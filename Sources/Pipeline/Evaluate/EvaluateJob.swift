@@ -95,6 +95,8 @@ extension ConfusionMatrix {
         var matrix = ConfusionMatrix(classes: classes)
         let (h, w) = (loader.dataset.height, loader.dataset.width)
         if input.count < loader.batchSize * loader.sampleSize { input = [Float](repeating: 0, count: loader.batchSize * loader.sampleSize) }
+        // The rank's rows in visiting order, computed once (the loader uses the same order).
+        let order = onBatch == nil ? [] : loader.indices(for: 0, rank: rank, worldSize: size)
         for b in 0..<loader.batchCount(rank: rank, worldSize: size) {
             let n = try input.withUnsafeMutableBufferPointer {
                 try loader.fill(batch: b, epoch: 0, rank: rank, worldSize: size, into: $0, labels: &labels)
@@ -102,7 +104,7 @@ extension ConfusionMatrix {
             guard n > 0 else { continue }
             let logits = input.withUnsafeBufferPointer { model.forward($0.baseAddress!, batch: n, height: h, width: w, training: false) }
             matrix.add(logits: logits, labels: labels.map(Int.init))
-            onBatch?(loader.indices(for: 0, rank: rank, worldSize: size)[(b * loader.batchSize)..<(b * loader.batchSize + n)], logits)
+            onBatch?(order[(b * loader.batchSize)..<(b * loader.batchSize + n)], logits)
         }
         if let world, size > 1 {
             var values = matrix.counts.map(Double.init) + [matrix.lossSum]

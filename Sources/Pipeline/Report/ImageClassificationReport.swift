@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Neural
 import Storage
 
@@ -34,7 +35,7 @@ enum ImageClassificationReport {
         let p = Predictions(path: path, header: header, checkpoint: try file.stringAttribute("checkpoint"), classes: classes, names: names,
                             imageLabels: try file.read("images/label"), imagePredicted: try file.read("images/predicted"),
                             imageVote: try file.read("images/predicted_vote"), probability: try file.read("images/probability"),
-                            fields: try file.dataset("images/fields").readStrings().map(fieldsFromJSON),
+                            fields: try file.dataset("images/fields").readStrings().map(PatchDataset.decodeFields),
                             tileLabels: try file.read("tiles/label"), tilePredicted: try file.read("tiles/predicted"))
         let m = names.count, k = classes.count
         guard [p.imageLabels.count, p.imagePredicted.count, p.imageVote.count, p.fields.count].allSatisfy({ $0 == m }),
@@ -153,9 +154,4 @@ enum ImageClassificationReport {
         }
         return svg + "</svg>"
     }
-}
-
-/// `/images/fields` JSON → fields (what `PatchDataset` decodes the same way).
-private func fieldsFromJSON(_ json: String) -> [String: String] {
-    (try? JSONDecoder().decode([String: String].self, from: Data(json.utf8))) ?? [:]
 }

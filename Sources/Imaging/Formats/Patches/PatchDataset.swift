@@ -172,7 +172,8 @@ public final class PatchDataset {
         return i >= 0 && i < fields.count ? fields[i][name] : nil
     }
 
-    static func decodeFields(_ json: String) -> [String: String] {
+    /// One `/images/fields` entry (a JSON object) as fields; a malformed one as none.
+    public static func decodeFields(_ json: String) -> [String: String] {
         (try? JSONDecoder().decode([String: String].self, from: Data(json.utf8))) ?? [:]
     }
 }
